@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     max_request_bytes: int = Field(
-        default=1_048_576, ge=1024, le=256 * 1_048_576,
+        default=1_048_576,
+        ge=1024,
+        le=256 * 1_048_576,
         description="Largest request body the API accepts, in bytes.",
     )
     trusted_proxies: tuple[str, ...] = Field(
