@@ -1,0 +1,19 @@
+"""What the API's handlers share: settings, the database and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rempart.config import Settings
+from rempart.storage import Database
+from rempart.types import Clock, utc_now
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default=utc_now)
+
+
+__all__ = ["AppContext"]

@@ -1,0 +1,91 @@
+"""Interactions: a contact-center platform pushes them; callers of the same tenant read them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from rempart.api.deps import Ctx, origin_of, require, require_json, tenant_of
+from rempart.api.problems import ERROR_RESPONSES
+from rempart.audit import audited
+from rempart.contact import service
+from rempart.contact.schemas import InteractionIn, InteractionOut, InteractionPage
+from rempart.identity.scopes import Scope
+from rempart.identity.tokens import MachinePrincipal
+
+router = APIRouter(prefix="/interactions", tags=["interactions"], responses=ERROR_RESPONSES)
+
+Writer = Annotated[MachinePrincipal, Depends(require(Scope.INTERACTION_WRITE))]
+Reader = Annotated[MachinePrincipal, Depends(require(Scope.INTERACTION_READ))]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=InteractionOut,
+    summary="Push an interaction (idempotent on external_id)",
+    dependencies=[Depends(require_json)],
+    responses={200: {"model": InteractionOut, "description": "Already stored, unchanged"}},
+)
+def create_interaction(
+    payload: InteractionIn, request: Request, response: Response, ctx: Ctx, principal: Writer
+) -> InteractionOut:
+    with audited(
+        ctx.db,
+        tenant_of(principal),
+        origin_of(request, ctx, principal),
+        action="interaction.create",
+        resource_type="interaction",
+        clock=ctx.clock,
+    ) as (session, note):
+        interaction, created = service.ingest(
+            session, payload, created_by=principal.actor_id, clock=ctx.clock
+        )
+        note.resource_id = interaction.id
+        note.details["created"] = created
+        out = service.to_out(session, interaction)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"{request.url.path}/{out.id}"
+    return out
+
+
+@router.get("", response_model=InteractionPage, summary="List interactions, newest first")
+def list_interactions(
+    request: Request,
+    ctx: Ctx,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    channel: Literal["call", "chat", "email"] | None = None,
+) -> InteractionPage:
+    with audited(
+        ctx.db,
+        tenant_of(principal),
+        origin_of(request, ctx, principal),
+        action="interaction.list",
+        resource_type="interaction",
+        clock=ctx.clock,
+    ) as (session, note):
+        page = service.list_page(session, limit=limit, cursor=cursor, channel=channel)
+        note.details["count"] = len(page.items)
+    return page
+
+
+@router.get("/{interaction_id}", response_model=InteractionOut, summary="Read one interaction")
+def get_interaction(
+    interaction_id: Annotated[str, Path(max_length=64)],
+    request: Request,
+    ctx: Ctx,
+    principal: Reader,
+) -> InteractionOut:
+    with audited(
+        ctx.db,
+        tenant_of(principal),
+        origin_of(request, ctx, principal),
+        action="interaction.read",
+        resource_type="interaction",
+        resource_id=interaction_id,
+        clock=ctx.clock,
+    ) as (session, _note):
+        return service.get(session, interaction_id)

@@ -1,0 +1,1 @@
+"""Command line (Typer + Rich): thin commands over the capability libraries."""
