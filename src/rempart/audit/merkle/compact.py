@@ -1,0 +1,94 @@
+"""A compact range: the O(log n) state needed to append to a Merkle tree and get its root.
+
+For a tree of ``size`` leaves the range holds, from left to right, the
+hashes of the perfect subtrees that the binary decomposition of ``size``
+gives (one per set bit, largest first). Appending a leaf merges equal-sized
+neighbours, exactly like a binary counter's carry, and reports each interior
+node it creates so a store can keep them for proofs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rempart.audit.errors import LogStateError
+from rempart.audit.merkle.hashing import EMPTY_ROOT, HASH_SIZE, node_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A perfect subtree: ``2**level`` leaves starting at leaf ``index * 2**level``."""
+
+    level: int
+    index: int
+    hash: bytes
+
+
+@dataclass(slots=True)
+class CompactRange:
+    """Right border of a Merkle tree of ``size`` leaves starting at leaf 0."""
+
+    size: int = 0
+    hashes: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or len(self.hashes) != self.size.bit_count():
+            raise LogStateError("compact range does not match its size")
+        if any(len(h) != HASH_SIZE for h in self.hashes):
+            raise LogStateError("compact range holds a hash of the wrong length")
+
+    @classmethod
+    def from_leaves(cls, leaf_hashes: Iterable[bytes]) -> CompactRange:
+        rng = cls()
+        for h in leaf_hashes:
+            rng.append(h)
+        return rng
+
+    def copy(self) -> CompactRange:
+        return CompactRange(self.size, list(self.hashes))
+
+    def append(self, leaf: bytes) -> list[Node]:
+        """Add one leaf hash; return the interior nodes this completed (bottom-up)."""
+        if len(leaf) != HASH_SIZE:
+            raise LogStateError("leaf hash of the wrong length")
+        created: list[Node] = []
+        h = leaf
+        index = self.size
+        level = 0
+        while (self.size >> level) & 1:
+            h = node_hash(self.hashes.pop(), h)
+            level += 1
+            index >>= 1
+            created.append(Node(level, index, h))
+        self.hashes.append(h)
+        self.size += 1
+        return created
+
+    def extend(self, leaves: Sequence[bytes]) -> list[Node]:
+        created: list[Node] = []
+        for leaf in leaves:
+            created.extend(self.append(leaf))
+        return created
+
+    def root(self) -> bytes:
+        """The RFC 9162 tree hash of the leaves appended so far."""
+        if not self.hashes:
+            return EMPTY_ROOT
+        h = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            h = node_hash(left, h)
+        return h
+
+    def border(self) -> list[tuple[int, int]]:
+        """The (level, index) of each hash held, left to right."""
+        out: list[tuple[int, int]] = []
+        start = 0
+        for level in range(self.size.bit_length() - 1, -1, -1):
+            if (self.size >> level) & 1:
+                out.append((level, start >> level))
+                start += 1 << level
+        return out
+
+
+__all__ = ["CompactRange", "Node"]
