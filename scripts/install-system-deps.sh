@@ -9,6 +9,8 @@ have_pg() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
 }
 have_pg || missing+=(postgresql)
+# SoftHSM2 for the vault's PKCS#11 provider tests.
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
