@@ -1,0 +1,76 @@
+"""An unwrapped DEK and the subkeys derived from it (lives only in memory)."""
+
+from __future__ import annotations
+
+import itertools
+import struct
+import threading
+
+from rempart.types import TenantId
+from rempart.vault.format import encode_header, field_subkey, lp
+from rempart.vault.hazmat import Aead, hkdf_sha256
+
+_U32 = struct.Struct(">I")
+
+
+class DekMaterial:
+    """One DEK version, with its field-encryption AEAD and lazily derived purpose keys.
+
+    Also carries this process's budget of GCM encryptions under the key: the
+    keyring reserves blocks of the DEK's persistent counter, so random nonces
+    are never used more than the configured number of times per key.
+    """
+
+    __slots__ = (
+        "_budget",
+        "_dek",
+        "_lock",
+        "_subkeys",
+        "_used",
+        "field",
+        "field_header",
+        "key_id",
+        "tenant",
+        "version",
+    )
+
+    def __init__(self, tenant: TenantId, key_id: str, version: int, dek: bytes) -> None:
+        self.tenant = tenant
+        self.key_id = key_id
+        self.version = version
+        self._dek = dek
+        self.field = Aead(field_subkey(dek, tenant, key_id, version))
+        # The field ciphertext header up to the nonce, the same for every field.
+        self.field_header = encode_header(key_id, version, bytes(12))[:-12]
+        self._subkeys: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
+        self._used = itertools.count()
+        self._budget = 0
+
+    def __repr__(self) -> str:
+        return f"DekMaterial({self.tenant!r}, {self.key_id!r}, v{self.version}, <key hidden>)"
+
+    def subkey(self, purpose: bytes, *labels: str) -> bytes:
+        """A 256-bit key for one purpose, bound to tenant, key id, version and labels."""
+        info = b"".join(
+            (
+                b"rempart/vault/v1/",
+                purpose,
+                lp(self.tenant.encode()),
+                lp(self.key_id.encode()),
+                _U32.pack(self.version),
+                *(lp(label.encode()) for label in labels),
+            )
+        )
+        found = self._subkeys.get(info)
+        if found is None:
+            found = self._subkeys[info] = hkdf_sha256(self._dek, info=info)
+        return found
+
+    def take_encryption(self) -> bool:
+        """Count one GCM encryption; False when the reserved budget is spent."""
+        return next(self._used) < self._budget
+
+    def add_budget(self, count: int) -> None:
+        with self._lock:
+            self._budget += count
