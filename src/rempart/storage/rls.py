@@ -40,6 +40,8 @@ def create_app_role(conn: Connection) -> None:
     """Create the group role the application's login role belongs to (idempotent)."""
     conn.execute(text(_CREATE_ROLE))
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
+    # Readiness checks compare the schema version; the app may read it, not change it.
+    conn.execute(text(f"GRANT SELECT ON alembic_version TO {APP_ROLE}"))
 
 
 def protect_tables(conn: Connection, tables: Iterable[str]) -> None:

@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole suite: the two storage lanes (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from rempart.storage import Database, TenantContext
+from rempart.storage.migrate import upgrade
+from rempart.storage.tenants import create_tenant
+from rempart.types import TenantId
+from tests.pg import PostgresServer, find_pg_bin
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+APP_LOGIN = "rempart_app_login"
+OWNER = "rempart_owner"
+
+
+@dataclass(frozen=True)
+class PostgresLane:
+    server: PostgresServer
+    admin_url: str
+    app_url: str
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    if find_pg_bin() is None:
+        pytest.fail("PostgreSQL binaries not found: run `make test`, which installs them")
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_lane(pg_server: PostgresServer) -> PostgresLane:
+    """A migrated database owned by a non-superuser, and a separate app login role."""
+    pg_server.execute(f"CREATE ROLE {OWNER} LOGIN CREATEROLE")
+    pg_server.execute(f"CREATE DATABASE rempart OWNER {OWNER}")
+    admin_url = pg_server.url(OWNER, "rempart")
+    owner_db = Database.from_url(admin_url, pool_size=1)
+    upgrade(owner_db.engine)
+    owner_db.dispose()
+    pg_server.execute(f"CREATE ROLE {APP_LOGIN} LOGIN IN ROLE rempart_app")
+    return PostgresLane(pg_server, admin_url, pg_server.url(APP_LOGIN, "rempart"))
+
+
+def _sqlite_db(tmp_path: Path) -> Database:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'rempart.db'}")
+    upgrade(db.engine)
+    return db
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The application's database, on each lane; PostgreSQL connects as the app role."""
+    if request.param == "sqlite":
+        database = _sqlite_db(tmp_path)
+    else:
+        lane: PostgresLane = request.getfixturevalue("pg_lane")
+        database = Database.from_url(lane.app_url, pool_size=2)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def make_tenant(db: Database, prefix: str = "t") -> TenantContext:
+    """A tenant with a unique slug, so tests sharing a database never collide."""
+    slug = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    with db.platform_session() as session:
+        tenant = create_tenant(session, slug, f"Tenant {slug}")
+        return TenantContext(TenantId(tenant.id))
+
+
+@pytest.fixture
+def tenant_a(db: Database) -> TenantContext:
+    return make_tenant(db, "a")
+
+
+@pytest.fixture
+def tenant_b(db: Database) -> TenantContext:
+    return make_tenant(db, "b")
+
+
+def engine_of(db: Database) -> Engine:
+    return db.engine
