@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from rempart.storage import Database, TenantContext
 from rempart.storage.migrate import upgrade
@@ -90,7 +89,3 @@ def tenant_a(db: Database) -> TenantContext:
 @pytest.fixture
 def tenant_b(db: Database) -> TenantContext:
     return make_tenant(db, "b")
-
-
-def engine_of(db: Database) -> Engine:
-    return db.engine
