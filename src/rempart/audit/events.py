@@ -22,7 +22,13 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """One auditable act. Details must never carry secrets or message bodies."""
+    """One auditable act. Details must never carry secrets or message bodies.
+
+    ``class_uid`` picks the OCSF class explicitly; left ``None`` it is derived
+    from ``resource_type`` and ``action`` (see ``rempart.audit.schema``).
+    ``before`` and ``after`` describe a change; secrets and personal data in
+    them (and in ``details``) are masked before the event is encoded.
+    """
 
     tenant_id: TenantId
     actor: Actor
@@ -36,6 +42,9 @@ class AuditEvent:
     user_agent: str | None = None
     request_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    class_uid: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 __all__ = ["Actor", "ActorType", "AuditEvent", "Outcome"]

@@ -1,0 +1,67 @@
+"""Mask secrets and personal data in the free-form parts of an event before it is hashed.
+
+What enters the log can never be removed from it (that is the point), so
+the masking happens before encoding: a value under a key that names a secret
+becomes ``"[secret]"``, one under a key that names personal data becomes
+``"[personal]"``, and strings that look like an e-mail address or a card or
+account number are masked wherever they appear. The rules are deliberately
+broad: a false positive costs a detail, a false negative costs a leak that
+cannot be undone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+SECRET_MARK = "[secret]"
+PERSONAL_MARK = "[personal]"
+
+_SECRET_KEY = re.compile(
+    r"pass(word|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential|authorization"
+    r"|cookie|session[_-]?id|otp|pin$|cvv|cvc|signature",
+    re.IGNORECASE,
+)
+_PERSONAL_KEY = re.compile(
+    r"e[-_]?mail|phone|mobile|msisdn|address|street|postcode|zip|birth|dob|^name$|first[_-]?name"
+    r"|last[_-]?name|full[_-]?name|display[_-]?name|surname|iban|bic|card|pan$|ssn|nir|passport"
+    r"|national[_-]?id|tax[_-]?id|transcript|text|body|content",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# 9+ digits, optionally grouped: card numbers, IBAN digit runs, phone numbers, NIR.
+_LONG_NUMBER = re.compile(r"\+?\d(?:[ \-.]?\d){8,}")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+
+
+def mask_text(value: str) -> str:
+    """Mask e-mail addresses, IBANs and long digit runs inside a string."""
+    value = _EMAIL.sub(PERSONAL_MARK, value)
+    value = _IBAN.sub(PERSONAL_MARK, value)
+    return _LONG_NUMBER.sub(PERSONAL_MARK, value)
+
+
+def mask_value(value: Any, key: str = "") -> Any:
+    """A JSON-compatible copy of ``value`` with secrets and personal data masked."""
+    if key and _SECRET_KEY.search(key):
+        return SECRET_MARK if value is not None else None
+    if key and _PERSONAL_KEY.search(key):
+        return PERSONAL_MARK if value is not None else None
+    if isinstance(value, Mapping):
+        return {str(k): mask_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_value(v) for v in value]
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return PERSONAL_MARK if len(str(abs(value))) >= 9 else value
+    if isinstance(value, float):
+        # Floats have no single canonical decimal form worth trusting in a log.
+        return str(value)
+    return mask_text(str(value))
+
+
+__all__ = ["PERSONAL_MARK", "SECRET_MARK", "mask_text", "mask_value"]

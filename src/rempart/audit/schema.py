@@ -1,0 +1,247 @@
+"""The OCSF-aligned shape of an audit entry, and its RFC 8785 canonical encoding.
+
+Each entry is one JSON object whose canonical bytes (RFC 8785, JCS) are the
+Merkle leaf. The object follows the Open Cybersecurity Schema Framework
+(classes, ``activity_id``, ``status_id``, ``actor``, ``src_endpoint``,
+``metadata``...), and binds the entry to its place: ``metadata.log_name`` is
+the log's origin and ``metadata.sequence`` its index, so an entry copied to
+another position or another log no longer verifies. See ``docs/audit.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+import rfc8785
+
+from rempart.audit.errors import ExportError
+from rempart.audit.events import AuditEvent
+from rempart.audit.masking import mask_text, mask_value
+
+SCHEMA_VERSION = "1.3.0"
+"""The OCSF version the entries align with."""
+PRODUCT = {"name": "Rempart", "vendor_name": "Rempart", "feature": {"name": "audit"}}
+
+
+class OcsfClass(IntEnum):
+    """The OCSF event classes audit entries use."""
+
+    DETECTION_FINDING = 2004
+    ACCOUNT_CHANGE = 3001
+    AUTHENTICATION = 3002
+    ENTITY_MANAGEMENT = 3004
+    USER_ACCESS_MANAGEMENT = 3005
+    API_ACTIVITY = 6003
+    DATASTORE_ACTIVITY = 6005
+
+
+# activity_id per class, keyed by the verb (the part of the action after its last dot).
+ACTIVITIES: dict[OcsfClass, dict[str, int]] = {
+    OcsfClass.DETECTION_FINDING: {"create": 1, "update": 2, "close": 3},
+    OcsfClass.ACCOUNT_CHANGE: {
+        "create": 1,
+        "enable": 2,
+        "password_change": 3,
+        "password_reset": 4,
+        "disable": 5,
+        "delete": 6,
+        "attach_policy": 7,
+        "detach_policy": 8,
+        "lock": 9,
+        "mfa_enable": 10,
+        "mfa_disable": 11,
+        "unlock": 12,
+    },
+    OcsfClass.AUTHENTICATION: {"logon": 1, "login": 1, "logoff": 2, "logout": 2, "step_up": 99},
+    OcsfClass.ENTITY_MANAGEMENT: {
+        "create": 1,
+        "read": 2,
+        "update": 3,
+        "delete": 4,
+        "move": 5,
+        "enroll": 6,
+        "unenroll": 7,
+        "enable": 8,
+        "disable": 9,
+        "activate": 10,
+        "deactivate": 11,
+        "suspend": 12,
+        "resume": 13,
+        "revoke": 9,
+        "rotate": 3,
+    },
+    OcsfClass.USER_ACCESS_MANAGEMENT: {"assign": 1, "grant": 1, "revoke": 2},
+    OcsfClass.API_ACTIVITY: {"create": 1, "read": 2, "list": 2, "update": 3, "delete": 4},
+    OcsfClass.DATASTORE_ACTIVITY: {
+        "read": 1,
+        "get": 1,
+        "update": 2,
+        "connect": 3,
+        "query": 4,
+        "search": 4,
+        "write": 5,
+        "create": 6,
+        "delete": 7,
+        "list": 8,
+        "export": 8,
+        "encrypt": 9,
+        "decrypt": 10,
+        "unmask": 10,
+    },
+}
+OTHER_ACTIVITY = 99
+
+# Resource types that hold customer data: their accesses are Datastore Activity.
+_DATA_RESOURCES = {
+    "interaction",
+    "customer",
+    "recording",
+    "transcript",
+    "transcript_segment",
+    "payment",
+    "contact",
+}
+_CLASS_BY_RESOURCE = {
+    "session": OcsfClass.AUTHENTICATION,
+    "login": OcsfClass.AUTHENTICATION,
+    "user": OcsfClass.ACCOUNT_CHANGE,
+    "account": OcsfClass.ACCOUNT_CHANGE,
+    "role": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "permission": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "grant": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "alert": OcsfClass.DETECTION_FINDING,
+    "finding": OcsfClass.DETECTION_FINDING,
+    "tenant": OcsfClass.ENTITY_MANAGEMENT,
+    "token": OcsfClass.ENTITY_MANAGEMENT,
+    "machine_token": OcsfClass.ENTITY_MANAGEMENT,
+    "key": OcsfClass.ENTITY_MANAGEMENT,
+    "setting": OcsfClass.ENTITY_MANAGEMENT,
+    "policy": OcsfClass.ENTITY_MANAGEMENT,
+    "team": OcsfClass.ENTITY_MANAGEMENT,
+    "queue": OcsfClass.ENTITY_MANAGEMENT,
+}
+
+
+def classify(event: AuditEvent) -> OcsfClass:
+    """The OCSF class of an event: explicit, else by resource type, else API Activity."""
+    if event.class_uid is not None:
+        try:
+            return OcsfClass(event.class_uid)
+        except ValueError as exc:
+            raise ValueError(f"unsupported OCSF class_uid {event.class_uid}") from exc
+    if event.resource_type in _DATA_RESOURCES:
+        return OcsfClass.DATASTORE_ACTIVITY
+    return _CLASS_BY_RESOURCE.get(event.resource_type, OcsfClass.API_ACTIVITY)
+
+
+def activity_id(cls: OcsfClass, action: str) -> int:
+    verb = action.rsplit(".", 1)[-1].lower()
+    return ACTIVITIES[cls].get(verb, OTHER_ACTIVITY)
+
+
+def _time_ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("audit event time must be timezone-aware")
+    return int(value.timestamp() * 1000)
+
+
+def _time_dt(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def to_ocsf(event: AuditEvent, *, log_name: str, sequence: int, uid: str) -> dict[str, Any]:
+    """The OCSF-aligned object of one event at position ``sequence`` of log ``log_name``."""
+    cls = classify(event)
+    act = activity_id(cls, event.action)
+    failed = event.outcome != "success"
+    entry: dict[str, Any] = {
+        "class_uid": int(cls),
+        "category_uid": int(cls) // 1000,
+        "activity_id": act,
+        "type_uid": int(cls) * 100 + act,
+        "severity_id": 1,
+        "time": _time_ms(event.time),
+        "time_dt": _time_dt(event.time),
+        "status_id": 2 if failed else 1,
+        "status": "Failure" if failed else "Success",
+        "actor": {"user": {"type": event.actor.type, "uid": event.actor.id}},
+        "api": {"operation": event.action},
+        "resources": [{"type": event.resource_type}],
+        "metadata": {
+            "version": SCHEMA_VERSION,
+            "product": PRODUCT,
+            "uid": uid,
+            "log_name": log_name,
+            "sequence": sequence,
+        },
+    }
+    if event.resource_id is not None:
+        entry["resources"][0]["uid"] = event.resource_id
+    if event.tenant_id:
+        entry["metadata"]["tenant_uid"] = str(event.tenant_id)
+    if event.request_id:
+        entry["metadata"]["correlation_uid"] = event.request_id
+    if failed and event.reason:
+        entry["status_detail"] = mask_text(event.reason)
+    if event.source_ip:
+        entry["src_endpoint"] = {"ip": event.source_ip}
+    if event.user_agent:
+        entry["http_request"] = {"user_agent": mask_text(event.user_agent[:300])}
+    unmapped: dict[str, Any] = {}
+    if event.details:
+        unmapped["details"] = mask_value(dict(event.details))
+    if event.before is not None or event.after is not None:
+        unmapped["change"] = {
+            "before": mask_value(event.before),
+            "after": mask_value(event.after),
+        }
+    if unmapped:
+        entry["unmapped"] = unmapped
+    return entry
+
+
+def canonical(obj: Mapping[str, Any]) -> bytes:
+    """RFC 8785 (JCS) bytes of a JSON object: the exact bytes hashed into the log."""
+    try:
+        return rfc8785.dumps(dict(obj))
+    except rfc8785.CanonicalizationError as exc:
+        raise ValueError(f"audit entry cannot be canonicalized: {exc}") from exc
+
+
+def encode_event(event: AuditEvent, *, log_name: str, sequence: int, uid: str) -> bytes:
+    """The canonical leaf data of an event."""
+    return canonical(to_ocsf(event, log_name=log_name, sequence=sequence, uid=uid))
+
+
+def decode_entry(data: bytes) -> dict[str, Any]:
+    """Parse leaf data, refusing anything that is not exactly its own canonical form."""
+    try:
+        obj = json.loads(data)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        raise ExportError("entry is not valid JSON") from exc
+    if not isinstance(obj, dict):
+        raise ExportError("entry is not a JSON object")
+    try:
+        again = canonical(obj)
+    except ValueError as exc:
+        raise ExportError("entry holds values RFC 8785 cannot encode") from exc
+    if again != data:
+        raise ExportError("entry is not in RFC 8785 canonical form")
+    return obj
+
+
+__all__ = [
+    "ACTIVITIES",
+    "SCHEMA_VERSION",
+    "OcsfClass",
+    "activity_id",
+    "canonical",
+    "classify",
+    "decode_entry",
+    "encode_event",
+    "to_ocsf",
+]

@@ -1,0 +1,111 @@
+"""Turn a simplified rule tree into one Python function ``predicate(ev) -> bool``.
+
+The generated source is a single short-circuit boolean expression; constants (sets,
+tuples, compiled regexes, networks) are bound by name rather than written as literals,
+so no value from a rule is ever spliced into code. Field names are written with
+``repr``, which is safe for any string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rempart.detection import matchers
+from rempart.detection.event import EventView
+from rempart.detection.ir import And, Const, Node, Not, Or, Test
+
+Predicate = Callable[[EventView], bool]
+
+_HELPERS: dict[str, Any] = {
+    "eq_any": matchers.eq_any,
+    "prefix_any": matchers.prefix_any,
+    "suffix_any": matchers.suffix_any,
+    "contains_any": matchers.contains_any,
+    "seq_any": matchers.seq_any,
+    "glob_any": matchers.glob_any,
+    "nonempty": matchers.nonempty,
+    "re_any": matchers.re_any,
+    "cmp_any": matchers.cmp_any,
+    "timepart_any": matchers.timepart_any,
+    "cidr_any": matchers.cidr_any,
+    "fieldref_any": matchers.fieldref_any,
+}
+
+_STRING_HELPER = {
+    "eq": "eq_any",
+    "prefix": "prefix_any",
+    "suffix": "suffix_any",
+    "contains": "contains_any",
+    "seq": "seq_any",
+    "glob": "glob_any",
+    "cidr": "cidr_any",
+    "re": "re_any",
+}
+
+
+class _Emitter:
+    def __init__(self) -> None:
+        self.consts: dict[str, Any] = {}
+
+    def const(self, value: Any) -> str:
+        name = f"C{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def source(self, test: Test) -> str:
+        """Expression giving the text values the test reads."""
+        folded = not test.cased and test.kind not in ("re", "cidr")
+        if test.field is None:
+            return "ev.all_fold()" if folded else "ev.all_text()"
+        return f"ev.{'fold' if folded else 'text'}({test.field!r})"
+
+    def emit(self, node: Node) -> str:
+        if isinstance(node, Const):
+            return "True" if node.value else "False"
+        if isinstance(node, Not):
+            return f"(not {self.emit(node.item)})"
+        if isinstance(node, And | Or):
+            joiner = " and " if isinstance(node, And) else " or "
+            return "(" + joiner.join(self.emit(item) for item in node.items) + ")"
+        return self.test(node)
+
+    def test(self, t: Test) -> str:
+        f = repr(t.field)
+        if t.kind in _STRING_HELPER:
+            return f"{_STRING_HELPER[t.kind]}({self.source(t)}, {self.const(t.arg)})"
+        if t.kind == "any":
+            return f"nonempty({self.source(t)})"
+        if t.kind == "null":
+            return f"(not ev.present({f}))"
+        if t.kind == "exists":
+            return f"ev.present({f})" if t.arg else f"(not ev.present({f}))"
+        if t.kind == "cmp":
+            op, number = t.arg
+            return f"cmp_any(ev.scalars({f}), {self.const(matchers.COMPARATORS[op])}, {number!r})"
+        if t.kind == "timepart":
+            part, op, number = t.arg
+            return (
+                f"timepart_any(ev.scalars({f}), {part!r}, "
+                f"{self.const(matchers.COMPARATORS[op])}, {number!r})"
+            )
+        if t.kind == "fieldref":
+            other, mode = t.arg
+            return f"fieldref_any({self.source(t)}, ev.fold({other!r}), {mode!r})"
+        raise ValueError(f"unknown test kind {t.kind!r}")  # pragma: no cover
+
+
+def generate(node: Node, name: str = "predicate") -> tuple[str, Predicate]:
+    """Python source of the predicate and the function itself."""
+    emitter = _Emitter()
+    body = emitter.emit(node)
+    src = f"def {name}(ev):\n    return {body}\n"
+    namespace: dict[str, Any] = dict(_HELPERS)
+    namespace.update(emitter.consts)
+    code = compile(src, f"<sigma {name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - source built from our own templates, values bound by name
+    fn: Predicate = namespace[name]
+    return src, fn
+
+
+__all__ = ["Predicate", "generate"]

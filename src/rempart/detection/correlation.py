@@ -1,0 +1,365 @@
+"""Sigma correlation rules over the stream of rule matches, with true sliding windows.
+
+A correlation rule watches the matches of the rules it references, grouped by its
+``group-by`` fields (``aliases`` give a field a different name per referenced rule).
+Each group keeps the timestamps (and values) of its recent matches, sorted; a window
+is ``(t - timespan, t]`` for any match time ``t``, so windows slide with every event,
+they are not fixed buckets.
+
+Policy for time, documented in ``docs/detection.md``:
+
+- an event's time is read from the pipeline's timestamp field; an event without one
+  takes the engine clock (processing time) and is counted as ``untimed``;
+- out-of-order events are accepted while they are no older than ``timespan`` before
+  the newest time the group has seen: they are inserted in order and every window
+  that contains them is evaluated again;
+- older events are *late*: they are not added, and are counted as ``late``;
+- a group keeps at most ``max_entries`` matches (the oldest go first, counted as
+  ``overflow``) and a rule at most ``max_groups`` groups (the least recently updated
+  go first, counted as ``evicted_groups``): memory stays bounded whatever the input;
+- when a correlation fires for a group, that group starts over, so one burst gives
+  one alert, not one per later event.
+
+Chaining: a correlation may reference another correlation; the inner one firing
+counts as a match of it, at the time of the event that made it fire.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import operator
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.correlations import (
+    CorrelationConditionAND,
+    CorrelationConditionNOT,
+    CorrelationConditionOR,
+    SigmaCorrelationConditionOperator,
+    SigmaCorrelationRule,
+    SigmaCorrelationType,
+    SigmaExtendedCorrelationCondition,
+    SigmaRuleReference,
+)
+
+from rempart.detection.errors import Location, RuleError
+from rempart.detection.event import EventView
+from rempart.detection.matchers import to_number
+
+MAX_GROUPS = 10_000
+MAX_ENTRIES = 10_000
+
+_OPS: dict[SigmaCorrelationConditionOperator, Callable[[Any, Any], bool]] = {
+    SigmaCorrelationConditionOperator.LT: operator.lt,
+    SigmaCorrelationConditionOperator.LTE: operator.le,
+    SigmaCorrelationConditionOperator.GT: operator.gt,
+    SigmaCorrelationConditionOperator.GTE: operator.ge,
+    SigmaCorrelationConditionOperator.EQ: operator.eq,
+    SigmaCorrelationConditionOperator.NEQ: operator.ne,
+}
+
+Cond = Any  # an extended condition tree: str (rule key) | ("and"|"or", [..]) | ("not", x)
+
+
+@dataclass(eq=False)
+class CompiledCorrelation:
+    """A correlation rule ready to run."""
+
+    id: str
+    title: str
+    name: str | None
+    level: str | None
+    type: str
+    location: Location
+    rule_keys: tuple[str, ...]  # ids of the referenced rules or correlations, in order
+    group_by: tuple[str, ...]
+    aliases: dict[str, dict[str, str]]  # alias -> {rule key -> field}
+    timespan: float
+    op: Callable[[Any, Any], bool] | None
+    threshold: float | None
+    value_field: str | None
+    percentile: float | None
+    generate: bool
+    extended: Cond = None
+
+    def group_fields(self, rule_key: str) -> tuple[str, ...]:
+        return tuple(
+            self.aliases[g].get(rule_key, g) if g in self.aliases else g for g in self.group_by
+        )
+
+
+@dataclass
+class CorrelationAlert:
+    """A correlation that fired: for which group, on which event, how many matches."""
+
+    correlation: CompiledCorrelation
+    group: tuple[str | None, ...]
+    time: float
+    count: int
+
+
+@dataclass
+class CorrelationStats:
+    fired: int = 0
+    late: int = 0
+    overflow: int = 0
+    evicted_groups: int = 0
+
+
+@dataclass
+class _Group:
+    # Sorted by time: (time, sequence, rule position, value)
+    entries: list[tuple[float, int, int, Any]] = field(default_factory=list)
+    newest: float = -math.inf
+
+
+def _percentile(values: Sequence[float], p: float) -> float:
+    data = sorted(values)
+    if not data:
+        return math.nan
+    k = (len(data) - 1) * p / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return data[lo] + (data[hi] - data[lo]) * (k - lo)
+
+
+class CorrelationState:
+    """Sliding-window state of one correlation rule, bounded per group and in groups."""
+
+    def __init__(
+        self,
+        corr: CompiledCorrelation,
+        *,
+        max_groups: int = MAX_GROUPS,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
+        self.corr = corr
+        self.max_groups = max_groups
+        self.max_entries = max_entries
+        self.groups: OrderedDict[tuple[str | None, ...], _Group] = OrderedDict()
+        self.stats = CorrelationStats()
+        self._seq = 0
+
+    def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
+        corr = self.corr
+        position = corr.rule_keys.index(rule_key)
+        key = tuple(_first(event, f) for f in corr.group_fields(rule_key))
+        value: Any = None
+        if corr.value_field is not None:
+            fld = corr.aliases[corr.value_field].get(rule_key, corr.value_field) if (
+                corr.value_field in corr.aliases
+            ) else corr.value_field
+            if corr.type == "value_count":
+                value = _first(event, fld)
+            else:
+                raw = event.scalars(fld)
+                value = to_number(raw[0]) if raw else None
+            if value is None:
+                return None  # nothing to count or add for this group
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = _Group()
+            if len(self.groups) > self.max_groups:
+                self.groups.popitem(last=False)
+                self.stats.evicted_groups += 1
+        else:
+            self.groups.move_to_end(key)
+        span = corr.timespan
+        if t < group.newest - span:
+            self.stats.late += 1
+            return None
+        self._seq += 1
+        entry = (t, self._seq, position, value)
+        bisect.insort(group.entries, entry)
+        group.newest = max(group.newest, t)
+        # Forget what no window can still use.
+        horizon = group.newest - 2 * span
+        cut = bisect.bisect_left(group.entries, (horizon,))
+        if cut:
+            del group.entries[:cut]
+        if len(group.entries) > self.max_entries:
+            excess = len(group.entries) - self.max_entries
+            del group.entries[:excess]
+            self.stats.overflow += excess
+        # Windows (e - span, e] for every entry time e in [t, t + span] contain the new entry.
+        entries = group.entries
+        times = [e[0] for e in entries]
+        lo_end = bisect.bisect_left(times, t)
+        hi_end = bisect.bisect_right(times, t + span)
+        ends = sorted({times[i] for i in range(lo_end, hi_end)})
+        for end in ends:
+            start = bisect.bisect_right(times, end - span)
+            stop = bisect.bisect_right(times, end)
+            window = entries[start:stop]
+            if self._fires(window):
+                self.stats.fired += 1
+                del self.groups[key]
+                return CorrelationAlert(corr, key, end, len(window))
+        return None
+
+    def _fires(self, window: list[tuple[float, int, int, Any]]) -> bool:
+        corr = self.corr
+        kind = corr.type
+        if kind in ("temporal", "temporal_extended"):
+            seen = {corr.rule_keys[e[2]] for e in window}
+            if corr.extended is not None:
+                return _eval_extended(corr.extended, seen)
+            return len(seen) == len(corr.rule_keys)
+        if kind == "temporal_ordered":
+            return _ordered(window, len(corr.rule_keys))
+        op, threshold = corr.op, corr.threshold
+        if op is None or threshold is None:
+            return False
+        if kind == "event_count":
+            metric: float = len(window)
+        elif kind == "value_count":
+            metric = len({e[3] for e in window})
+        else:
+            values = [float(e[3]) for e in window]
+            if kind == "value_sum":
+                metric = sum(values)
+            elif kind == "value_avg":
+                metric = sum(values) / len(values)
+            elif kind == "value_median":
+                metric = _percentile(values, 50)
+            else:
+                metric = _percentile(values, corr.percentile or 50)
+        return op(metric, threshold)
+
+
+def _ordered(window: list[tuple[float, int, int, Any]], n: int) -> bool:
+    """Matches of rule 0, then rule 1, ... rule n-1, in time order, inside the window."""
+    want = 0
+    for e in window:  # sorted by time, then arrival
+        if e[2] == want:
+            want += 1
+            if want == n:
+                return True
+    return False
+
+
+def _eval_extended(cond: Cond, seen: set[str]) -> bool:
+    if isinstance(cond, str):
+        return cond in seen
+    op, args = cond
+    if op == "not":
+        return not _eval_extended(args, seen)
+    results = (_eval_extended(a, seen) for a in args)
+    return all(results) if op == "and" else any(results)
+
+
+def _first(event: EventView, fld: str) -> str | None:
+    vals = event.text(fld)
+    return vals[0] if vals else None
+
+
+def _extended_tree(item: Any, keys: dict[str, str]) -> Cond:
+    if isinstance(item, SigmaRuleReference):
+        return keys[item.reference]
+    if isinstance(item, CorrelationConditionNOT):
+        return ("not", _extended_tree(item.args[0], keys))
+    if isinstance(item, CorrelationConditionAND | CorrelationConditionOR):
+        op = "and" if isinstance(item, CorrelationConditionAND) else "or"
+        return (op, [_extended_tree(a, keys) for a in item.args])
+    raise ValueError(f"unsupported correlation condition element {type(item).__name__}")
+
+
+SUPPORTED_TYPES = {
+    SigmaCorrelationType.EVENT_COUNT: "event_count",
+    SigmaCorrelationType.VALUE_COUNT: "value_count",
+    SigmaCorrelationType.TEMPORAL: "temporal",
+    SigmaCorrelationType.TEMPORAL_ORDERED: "temporal_ordered",
+    SigmaCorrelationType.VALUE_SUM: "value_sum",
+    SigmaCorrelationType.VALUE_AVG: "value_avg",
+    SigmaCorrelationType.VALUE_PERCENTILE: "value_percentile",
+    SigmaCorrelationType.VALUE_MEDIAN: "value_median",
+}
+
+
+def compile_correlation(
+    rule: SigmaCorrelationRule, location: Location, key_of: Callable[[Any], str]
+) -> CompiledCorrelation:
+    """Compile a (pipeline-processed, references resolved) correlation rule.
+
+    ``key_of`` maps a referenced pySigma rule object to the key it is known by.
+    """
+    rule_id = str(rule.id) if rule.id is not None else None
+    kind = SUPPORTED_TYPES.get(rule.type)
+    extended: Cond = None
+    if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
+        if rule.type is not SigmaCorrelationType.TEMPORAL:
+            raise RuleError(
+                f"extended conditions are supported for temporal correlations, not {rule.type}",
+                location,
+                rule_id,
+            )
+        kind = "temporal_extended"
+    if kind is None:
+        raise RuleError(f"correlation type {rule.type} is not supported", location, rule_id)
+    refs = rule.rules or []
+    try:
+        keys = tuple(key_of(ref.rule) for ref in refs)
+    except (AttributeError, KeyError) as exc:
+        raise RuleError(f"unresolved rule reference: {exc}", location, rule_id) from exc
+    if not keys:
+        raise RuleError("correlation references no rule", location, rule_id)
+    by_reference = {ref.reference: k for ref, k in zip(refs, keys, strict=True)}
+    aliases: dict[str, dict[str, str]] = {}
+    for alias in rule.aliases:
+        aliases[alias.alias] = {key_of(ref.rule): fld for ref, fld in alias.mapping.items()}
+    op = threshold = value_field = percentile = None
+    cond = rule.condition
+    if isinstance(cond, SigmaExtendedCorrelationCondition):
+        try:
+            extended = _extended_tree(cond.parsed, by_reference)
+        except (KeyError, ValueError) as exc:
+            raise RuleError(f"extended condition: {exc}", location, rule_id) from exc
+    elif cond is not None:
+        op = _OPS[cond.op]
+        threshold = float(cond.count)
+        if isinstance(cond.fieldref, list):
+            if len(cond.fieldref) != 1:
+                raise RuleError("condition names several fields", location, rule_id)
+            value_field = cond.fieldref[0]
+        else:
+            value_field = cond.fieldref
+        percentile = float(cond.percentile) if cond.percentile is not None else None
+    if kind.startswith("value_") and value_field is None:
+        raise RuleError(f"{kind} needs a condition field", location, rule_id)
+    if kind in ("temporal", "temporal_ordered") and op is not None and threshold is not None:
+        # Sigma allows a count on temporal rules: how many referenced rules must match.
+        # Only "all of them" (the default) is implemented; anything else is refused.
+        if not op(len(keys), threshold):
+            raise RuleError("temporal condition other than 'all rules' is not supported",
+                            location, rule_id)
+    return CompiledCorrelation(
+        id=rule_id or str(location),
+        title=rule.title,
+        name=rule.name,
+        level=str(rule.level) if rule.level is not None else None,
+        type=kind,
+        location=location,
+        rule_keys=keys,
+        group_by=tuple(rule.group_by or ()),
+        aliases=aliases,
+        timespan=float(rule.timespan.seconds),
+        op=op,
+        threshold=threshold,
+        value_field=value_field,
+        percentile=percentile,
+        generate=bool(rule.generate),
+        extended=extended,
+    )
+
+
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_GROUPS",
+    "CompiledCorrelation",
+    "CorrelationAlert",
+    "CorrelationState",
+    "CorrelationStats",
+    "compile_correlation",
+]

@@ -1,0 +1,197 @@
+"""Which rules can possibly match an event: an index over exact-value field tests.
+
+For each rule we look for an *anchor*: a set of field tests at least one of which must
+hold for the rule to match (a conjunct of its condition, or the union of anchors of
+all branches of an ``or``). Tests on equality, prefix, suffix and substring are
+indexed on the case-folded value: equality by value, prefixes and suffixes by their
+first/last characters, substrings by one of their trigrams. Of all the anchors a rule
+has, the one whose keys are shared by the fewest other rules is chosen. An event then
+reads only the indexed fields and gathers the candidate rules; the others are not
+tried. Rules without an anchor are tried on every event (``always``). The index only
+ever narrows by a necessary condition, so it never changes what matches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rempart.detection.event import EventView
+from rempart.detection.ir import And, Node, Not, Or, Test
+
+GRAM = 3
+AFFIX = 8  # prefixes/suffixes are indexed on at most this many characters
+
+Key = tuple[str, str, str]  # (field, kind, text) with kind in eq/prefix/suffix/contains
+_WEIGHT = {"eq": 1.0, "prefix": 1.2, "suffix": 1.2, "contains": 2.0}
+
+
+def _seq_key(fld: str, head: str, mids: tuple[str, ...], tail: str) -> Key | None:
+    if head:
+        return (fld, "prefix", head)
+    if tail:
+        return (fld, "suffix", tail)
+    best = max(mids, key=len, default="")
+    return (fld, "contains", best) if len(best) >= GRAM else None
+
+
+def test_keys(t: Test) -> list[Key] | None:
+    """Index keys of which one must hold for the test to pass, or None."""
+    if t.field is None:
+        return None
+    fld = t.field
+
+    def fold(s: str) -> str:
+        return s.casefold() if t.cased else s
+
+    if t.kind == "eq":
+        return [(fld, "eq", fold(v)) for v in t.arg]
+    if t.kind in ("prefix", "suffix"):
+        if any(not p for p in t.arg):
+            return None
+        return [(fld, t.kind, fold(p)) for p in t.arg]
+    if t.kind == "contains":
+        if any(len(n) < GRAM for n in t.arg):
+            return None
+        return [(fld, "contains", fold(n)) for n in t.arg]
+    if t.kind == "seq":
+        keys = []
+        for head, mids, tail in t.arg:
+            k = _seq_key(fld, fold(head), tuple(fold(m) for m in mids), fold(tail))
+            if k is None:
+                return None
+            keys.append(k)
+        return keys
+    return None
+
+
+def positive_keys(node: Node) -> set[Key]:
+    """Every key that appears outside a ``not``, for frequency counting."""
+    out: set[Key] = set()
+    if isinstance(node, Test):
+        out.update(test_keys(node) or ())
+    elif isinstance(node, And | Or):
+        for item in node.items:
+            out |= positive_keys(item)
+    return out
+
+
+def best_anchor(node: Node, freq: Counter[Key]) -> tuple[float, frozenset[Key]] | None:
+    """The cheapest necessary key set of ``node`` (cost: rules sharing its keys)."""
+    if isinstance(node, Test):
+        keys = test_keys(node)
+        if not keys:
+            return None
+        return sum(_WEIGHT[k[1]] * freq[k] for k in keys), frozenset(keys)
+    if isinstance(node, And):
+        options = [a for a in (best_anchor(i, freq) for i in node.items) if a is not None]
+        return min(options, key=lambda a: a[0]) if options else None
+    if isinstance(node, Or):
+        cost, keys = 0.0, set()
+        for item in node.items:
+            a = best_anchor(item, freq)
+            if a is None:
+                return None
+            cost += a[0]
+            keys |= a[1]
+        return cost, frozenset(keys)
+    if isinstance(node, Not):
+        return None
+    return None
+
+
+@dataclass
+class _FieldIndex:
+    eq: dict[str, list[int]] = field(default_factory=dict)
+    prefix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    suffix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    grams: dict[str, list[int]] = field(default_factory=dict)
+    prefix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
+    suffix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
+
+
+class CandidateIndex:
+    """Maps an event to the rules worth evaluating on it."""
+
+    def __init__(self, trees: Sequence[Node]) -> None:
+        freq: Counter[Key] = Counter()
+        for tree in trees:
+            freq.update(positive_keys(tree))
+        self.anchors: list[frozenset[Key] | None] = []
+        always: list[int] = []
+        fields: dict[str, _FieldIndex] = {}
+        contains: list[tuple[int, Key]] = []
+        for i, tree in enumerate(trees):
+            anchor = best_anchor(tree, freq)
+            keys = anchor[1] if anchor else None
+            self.anchors.append(keys)
+            if keys is None:
+                always.append(i)
+                continue
+            for key in keys:
+                fld, kind, text = key
+                fi = fields.setdefault(fld, _FieldIndex())
+                if kind == "eq":
+                    fi.eq.setdefault(text, []).append(i)
+                elif kind == "prefix":
+                    n = min(len(text), AFFIX)
+                    fi.prefix.setdefault(n, {}).setdefault(text[:n], []).append(i)
+                elif kind == "suffix":
+                    n = min(len(text), AFFIX)
+                    fi.suffix.setdefault(n, {}).setdefault(text[-n:], []).append(i)
+                else:
+                    contains.append((i, key))
+        # Each substring is indexed on its rarest trigram among the field's substrings.
+        gram_freq: Counter[tuple[str, str]] = Counter()
+        for _, (fld, _, text) in contains:
+            gram_freq.update({(fld, text[j : j + GRAM]) for j in range(len(text) - GRAM + 1)})
+        for i, (fld, _, text) in contains:
+            grams = {text[j : j + GRAM] for j in range(len(text) - GRAM + 1)}
+            gram = min(sorted(grams), key=lambda g: gram_freq[(fld, g)])
+            fields[fld].grams.setdefault(gram, []).append(i)
+        for fi in fields.values():
+            fi.prefix_items = tuple(sorted(fi.prefix.items()))
+            fi.suffix_items = tuple(sorted(fi.suffix.items()))
+        self.always = tuple(always)
+        self.fields = tuple(fields.items())
+        self.size = len(trees)
+
+    def candidates(self, ev: EventView) -> list[int]:
+        """Sorted positions of the rules that may match ``ev``."""
+        found: set[int] = set(self.always)
+        for fld, fi in self.fields:
+            for v in ev.fold(fld):
+                if fi.eq:
+                    hit = fi.eq.get(v)
+                    if hit:
+                        found.update(hit)
+                for n, table in fi.prefix_items:
+                    hit = table.get(v[:n])
+                    if hit:
+                        found.update(hit)
+                for n, table in fi.suffix_items:
+                    hit = table.get(v[-n:])
+                    if hit:
+                        found.update(hit)
+                if fi.grams:
+                    grams = fi.grams
+                    for j in range(len(v) - GRAM + 1):
+                        hit = grams.get(v[j : j + GRAM])
+                        if hit:
+                            found.update(hit)
+        return sorted(found)
+
+    def describe(self) -> dict[str, int]:
+        """How the rules are indexed: counts by anchor kind."""
+        out: Counter[str] = Counter()
+        for keys in self.anchors:
+            if keys is None:
+                out["always"] += 1
+            else:
+                kinds = {k[1] for k in keys}
+                out["+".join(sorted(kinds))] += 1
+        return dict(out)
+
+
+__all__ = ["CandidateIndex", "Key", "best_anchor", "positive_keys", "test_keys"]

@@ -1,0 +1,262 @@
+"""The primitive tests compiled rules call: plain string tests first, bounded regexes last.
+
+Every function takes the values of one field (a tuple, empty when the field is absent)
+and answers whether any of them passes. Patterns arrive already case-folded when the
+comparison is case-insensitive. Regular expressions run on the third-party ``regex``
+engine with a per-call time budget, so that a catastrophically backtracking pattern
+raises :class:`RegexTimeout` instead of hanging the engine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import operator
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import regex
+
+from rempart.detection.errors import RegexTimeout
+
+REGEX_TIMEOUT_SECONDS: Final = 0.05
+"""Time budget of one regular-expression search over one value."""
+
+Values = tuple[str, ...]
+
+
+def eq_any(vals: Values, wanted: frozenset[str]) -> bool:
+    for v in vals:
+        if v in wanted:
+            return True
+    return False
+
+
+def prefix_any(vals: Values, prefixes: tuple[str, ...]) -> bool:
+    for v in vals:
+        if v.startswith(prefixes):
+            return True
+    return False
+
+
+def suffix_any(vals: Values, suffixes: tuple[str, ...]) -> bool:
+    for v in vals:
+        if v.endswith(suffixes):
+            return True
+    return False
+
+
+def contains_any(vals: Values, needles: tuple[str, ...]) -> bool:
+    for v in vals:
+        for n in needles:
+            if n in v:
+                return True
+    return False
+
+
+def _seq_match(v: str, head: str, mids: tuple[str, ...], tail: str) -> bool:
+    """``head*mid1*mid2*...*tail`` without ``?``: leftmost finds are exact for ``*``."""
+    if not v.startswith(head):
+        return False
+    pos, end = len(head), len(v) - len(tail)
+    if end < pos or not v.endswith(tail):
+        return False
+    for m in mids:
+        i = v.find(m, pos, end)
+        if i < 0:
+            return False
+        pos = i + len(m)
+    return True
+
+
+Seq = tuple[str, tuple[str, ...], str]
+
+
+def seq_any(vals: Values, seqs: tuple[Seq, ...]) -> bool:
+    for v in vals:
+        for head, mids, tail in seqs:
+            if _seq_match(v, head, mids, tail):
+                return True
+    return False
+
+
+def nonempty(vals: Values) -> bool:
+    """``field: '*'``: any scalar value, the empty string included."""
+    return bool(vals)
+
+
+class BoundedRegex:
+    """A compiled regular expression whose every search has a time budget."""
+
+    __slots__ = ("_rx", "pattern", "timeout")
+
+    def __init__(
+        self, pattern: str, flags: int = 0, *, timeout: float = REGEX_TIMEOUT_SECONDS
+    ) -> None:
+        self.pattern = pattern
+        self.timeout = timeout
+        self._rx = regex.compile(pattern, flags | regex.VERSION0)
+
+    def search(self, value: str) -> bool:
+        try:
+            return self._rx.search(value, timeout=self.timeout) is not None
+        except TimeoutError as exc:
+            raise RegexTimeout(
+                f"regular expression {self.pattern[:80]!r} exceeded {self.timeout}s "
+                f"on a {len(value)}-character value"
+            ) from exc
+
+    def fullmatch(self, value: str) -> bool:
+        try:
+            return self._rx.fullmatch(value, timeout=self.timeout) is not None
+        except TimeoutError as exc:
+            raise RegexTimeout(
+                f"pattern {self.pattern[:80]!r} exceeded {self.timeout}s "
+                f"on a {len(value)}-character value"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"BoundedRegex({self.pattern!r})"
+
+
+def re_any(vals: Values, rx: BoundedRegex) -> bool:
+    for v in vals:
+        if rx.search(v):
+            return True
+    return False
+
+
+def glob_any(vals: Values, rxs: tuple[BoundedRegex, ...]) -> bool:
+    for v in vals:
+        for rx in rxs:
+            if rx.fullmatch(v):
+                return True
+    return False
+
+
+def to_number(value: Any) -> float | int | None:
+    """A number from an int, float or numeric string; None otherwise (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return None
+            return number if number == number else None  # NaN compares false with everything
+    return None
+
+
+COMPARATORS: Final[dict[str, Callable[[Any, Any], bool]]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "eq": operator.eq,
+}
+
+
+def cmp_any(vals: tuple[Any, ...], op: Callable[[Any, Any], bool], number: float) -> bool:
+    for v in vals:
+        n = to_number(v)
+        if n is not None and op(n, number):
+            return True
+    return False
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An aware datetime from ISO 8601 text or epoch seconds/milliseconds; naive means UTC."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return None
+
+
+def time_part(moment: datetime, part: str) -> int:
+    """minute, hour, day (of month), week (ISO), month or year of an aware UTC datetime."""
+    moment = moment.astimezone(UTC)
+    if part == "week":
+        return moment.isocalendar().week
+    return int(getattr(moment, part))
+
+
+def timepart_any(
+    vals: tuple[Any, ...], part: str, op: Callable[[Any, Any], bool], number: float
+) -> bool:
+    for v in vals:
+        moment = parse_time(v)
+        if moment is not None and op(time_part(moment, part), number):
+            return True
+    return False
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def cidr_any(vals: Values, networks: tuple[Network, ...]) -> bool:
+    for v in vals:
+        try:
+            address = ipaddress.ip_address(v.strip())
+        except ValueError:
+            continue
+        for net in networks:
+            if address.version == net.version and address in net:
+                return True
+    return False
+
+
+def fieldref_any(vals: Values, others: Values, mode: str) -> bool:
+    for v in vals:
+        for o in others:
+            if mode == "eq":
+                if v == o:
+                    return True
+            elif mode == "prefix":
+                if v.startswith(o):
+                    return True
+            elif mode == "suffix":
+                if v.endswith(o):
+                    return True
+            elif o in v:
+                return True
+    return False
+
+
+__all__ = [
+    "COMPARATORS",
+    "REGEX_TIMEOUT_SECONDS",
+    "BoundedRegex",
+    "cidr_any",
+    "cmp_any",
+    "contains_any",
+    "eq_any",
+    "fieldref_any",
+    "glob_any",
+    "nonempty",
+    "parse_time",
+    "prefix_any",
+    "re_any",
+    "seq_any",
+    "suffix_any",
+    "time_part",
+    "timepart_any",
+    "to_number",
+]

@@ -1,0 +1,192 @@
+"""Numbers spoken in words ("zéro six douze", "double six", "nineteen eighty-five").
+
+:func:`number_view` rewrites every run of number words into digits with
+``text2num``, keeps everything else as it is, and returns a
+:class:`~rempart.redaction.normalize.view.TextView` so that recognizers working
+on digits can map what they find back to the words that were said.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+from text_to_num import find_numbers
+
+from rempart.redaction.normalize.view import TextView
+
+_FR_UNITS: Final = (
+    "zéro zero un une deux trois quatre cinq six sept huit neuf dix onze douze treize "
+    "quatorze quinze seize vingt vingts trente quarante cinquante soixante cent cents mille"
+)
+_EN_UNITS: Final = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty "
+    "sixty seventy eighty ninety hundred thousand"
+)
+_EN_ORDINALS: Final = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+    "twentieth thirtieth"
+)
+_FR_ORDINALS: Final = "premier première"
+
+NUMBER_WORDS: Final[dict[str, frozenset[str]]] = {
+    "fr": frozenset(_FR_UNITS.split()) | frozenset(_FR_ORDINALS.split()),
+    "en": frozenset(_EN_UNITS.split()) | frozenset(_EN_ORDINALS.split()),
+}
+_CONNECTORS: Final[dict[str, frozenset[str]]] = {"fr": frozenset({"et"}), "en": frozenset({"and"})}
+_REPEATERS: Final = {"double": 2, "triple": 3}
+_ZERO_ALIASES: Final = frozenset({"oh", "o"})  # "four oh seven" (English only)
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_BREAK = re.compile(r"[.;:!?\n]")
+
+
+def _gate(lang: str) -> re.Pattern[str]:
+    words = sorted(NUMBER_WORDS[lang], key=len, reverse=True)
+    return re.compile(r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W\d_])",
+                      re.IGNORECASE)
+
+
+_GATES: Final[dict[str, re.Pattern[str]]] = {lang: _gate(lang) for lang in NUMBER_WORDS}
+
+
+def _is_number_word(word: str, lang: str) -> bool:
+    words = NUMBER_WORDS[lang]
+    if word in words:
+        return True
+    if "-" in word:
+        parts = word.split("-")
+        conn = _CONNECTORS[lang]
+        return all(p in words or p in conn for p in parts) and parts[0] in words
+    return False
+
+
+class _Tok:
+    """A word as text2num's ``find_numbers`` wants it."""
+
+    __slots__ = ("end", "norm", "sep_before", "start")
+
+    def __init__(self, start: int, end: int, norm: str, sep_before: bool) -> None:
+        self.start = start
+        self.end = end
+        self.norm = norm
+        self.sep_before = sep_before
+
+    def text(self) -> str:
+        return self.norm
+
+    def nt_separated(self, previous: _Tok) -> bool:
+        return self.sep_before
+
+    def not_a_number_part(self) -> bool:
+        return False
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFC", word.casefold()).replace("’", "'")
+
+
+def _runs(text: str, lang: str) -> list[list[tuple[int, int, str]]]:
+    """Maximal runs of number words (with connectors and repeaters) as (start, end, word)."""
+    runs: list[list[tuple[int, int, str]]] = []
+    current: list[tuple[int, int, str]] = []
+    last_end = -1
+    conn = _CONNECTORS[lang]
+    for m in _WORD.finditer(text):
+        word = _fold(m.group())
+        gap = text[last_end : m.start()] if last_end >= 0 else ""
+        member = (
+            _is_number_word(word, lang)
+            or word in conn
+            or word in _REPEATERS
+            or (lang == "en" and word in _ZERO_ALIASES)
+        )
+        contiguous = last_end >= 0 and len(gap) <= 3 and not any(c.isalnum() for c in gap)
+        if member and (contiguous or not current):
+            if current and not contiguous:
+                runs.append(current)
+                current = []
+            current.append((m.start(), m.end(), word))
+        else:
+            if current:
+                runs.append(current)
+            current = [(m.start(), m.end(), word)] if member else []
+        last_end = m.end()
+    if current:
+        runs.append(current)
+    out: list[list[tuple[int, int, str]]] = []
+    for run in runs:
+        # Trim what cannot start or end a number.
+        while run and (run[0][2] in conn or (run[0][2] in _ZERO_ALIASES and len(run) == 1)):
+            run = run[1:]
+        while run and (run[-1][2] in conn or run[-1][2] in _REPEATERS):
+            run = run[:-1]
+        if any(_is_number_word(w, lang) for _, _, w in run):
+            out.append(run)
+    return out
+
+
+def _convert(text: str, run: list[tuple[int, int, str]], lang: str) -> list[tuple[int, int, str]]:
+    """Occurrences of numbers in one run as (orig_start, orig_end, digits)."""
+    toks: list[_Tok] = []
+    repeat_before: dict[int, tuple[int, int]] = {}  # tok index -> (factor, orig start)
+    pending: tuple[int, int] | None = None
+    prev_end = -1
+    for start, end, word in run:
+        if word in _REPEATERS:
+            pending = (_REPEATERS[word], start)
+            prev_end = end
+            continue
+        norm = "zéro" if lang == "fr" and word == "zero" else word
+        if lang == "en" and word in _ZERO_ALIASES:
+            norm = "zero"
+        sep = prev_end >= 0 and bool(_BREAK.search(text, prev_end, start))
+        if pending is not None:
+            repeat_before[len(toks)] = pending
+            pending = None
+            sep = True  # "double six sept" is 6 6 7, not 6 67
+        toks.append(_Tok(start, end, norm, sep))
+        prev_end = end
+    if not toks:
+        return []
+    occurrences: list[tuple[int, int, str]] = []
+    for occ in find_numbers(toks, lang, 0.0):
+        digits = str(occ.text)
+        first, last = toks[occ.start], toks[occ.end - 1]
+        ostart = first.start
+        rep = repeat_before.get(occ.start)
+        if rep is not None and digits[:1].isdigit():
+            factor, ostart = rep
+            digits = digits[0] * factor + digits[1:]
+        occurrences.append((ostart, last.end, digits))
+    return occurrences
+
+
+def has_number_words(text: str, lang: str) -> bool:
+    gate = _GATES.get(lang)
+    return gate is not None and gate.search(text) is not None
+
+
+def number_view(text: str, lang: str) -> TextView:
+    """Rewrite number words into digits; an identity view when there are none."""
+    if lang not in NUMBER_WORDS or not has_number_words(text, lang):
+        return TextView(text)
+    pieces: list[tuple[int, int, str | None]] = []
+    pos = 0
+    for run in _runs(text, lang):
+        for ostart, oend, digits in _convert(text, run, lang):
+            if ostart > pos:
+                pieces.append((pos, ostart, None))
+            pieces.append((ostart, oend, digits))
+            pos = oend
+    if not pieces:
+        return TextView(text)
+    if pos < len(text):
+        pieces.append((pos, len(text), None))
+    return TextView.build(text, pieces)
+
+
+__all__ = ["NUMBER_WORDS", "has_number_words", "number_view"]

@@ -1,0 +1,118 @@
+"""Payment cards: number (Luhn + issuer ranges), expiry date and security code (CVV)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from rempart.redaction.context import CUES, cue_before
+from rempart.redaction.entities import Entity
+from rempart.redaction.recognizers.base import Document, Recognizer, register
+from rempart.redaction.spans import Span
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def card_issuer(digits: str) -> str | None:
+    """The card scheme whose issuer range and length fit ``digits``, if any."""
+    n = len(digits)
+    if n < 12 or n > 19 or not digits.isdigit():
+        return None
+    p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4" and n in (13, 16, 19):
+        return "visa"
+    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16:
+        return "mastercard"
+    if p2 in (34, 37) and n == 15:
+        return "amex"
+    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and 16 <= n <= 19:
+        return "discover"
+    if 3528 <= p4 <= 3589 and 16 <= n <= 19:
+        return "jcb"
+    if (300 <= p3 <= 305 or p4 == 3095 or p2 in (36, 38, 39)) and 14 <= n <= 19:
+        return "diners"
+    if 2200 <= p4 <= 2204 and 16 <= n <= 19:
+        return "mir"
+    if p2 == 62 and 16 <= n <= 19:
+        return "unionpay"
+    if (p2 in (50, 56, 57, 58) or 60 <= p2 <= 69) and 12 <= n <= 19:
+        return "maestro"
+    return None
+
+
+def is_card_number(digits: str) -> bool:
+    return card_issuer(digits) is not None and luhn_ok(digits)
+
+
+_MONTHS: Final = (
+    r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|"
+    r"d[ée]cembre|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|jan|feb|apr|jun|jul|aug|sept?|oct|nov|dec"
+)
+_EXPIRY: Final = re.compile(
+    r"(?<![\d/.])(0?[1-9]|1[0-2])\s?(/|-|\s|\.)\s?(20\d{2}|\d{2})(?![\d/])"
+    rf"|\b(?:{_MONTHS})\s+(20\d{{2}}|20\s\d{{2}}|\d{{2}})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+@register
+class CardExpiryRecognizer(Recognizer):
+    """MM/YY, MM/YYYY, "03 27" or "mars 2027" announced as an expiry date."""
+
+    id = "card_expiry"
+    entities = frozenset({Entity.CARD_EXPIRY})
+
+    def find(self, doc: Document) -> Iterable[Span]:
+        text = doc.view.text
+        expects = doc.expects(Entity.CARD_EXPIRY)
+        for m in _EXPIRY.finditer(text):
+            cue = cue_before(text, m.start(), Entity.CARD_EXPIRY, 40)
+            near_card = CUES[Entity.CARD_NUMBER].search(text, max(0, m.start() - 80),
+                                                        m.start()) is not None
+            slash = m.group(2) == "/"
+            if not (cue or expects or (slash and near_card)):
+                continue
+            span = doc.span_from_view(m.start(), m.end(), Entity.CARD_EXPIRY,
+                                      0.9 if cue else 0.7, self.id)
+            if span:
+                yield span
+
+
+_CVV: Final = re.compile(r"(?<![\d/.,])\d(?:[ \t]?\d){2,3}(?![\d/.,]\d|\d)")
+
+
+@register
+class CardCvvRecognizer(Recognizer):
+    """Three or four digits right after a security-code cue, or answering one."""
+
+    id = "card_cvv"
+    entities = frozenset({Entity.CARD_CVV})
+
+    def find(self, doc: Document) -> Iterable[Span]:
+        text = doc.view.text
+        expects = doc.expects(Entity.CARD_CVV)
+        for m in _CVV.finditer(text):
+            cue = cue_before(text, m.start(), Entity.CARD_CVV, 50)
+            if not cue and not (expects and m.start() < 80):
+                continue
+            span = doc.span_from_view(m.start(), m.end(), Entity.CARD_CVV, 0.85, self.id)
+            if span:
+                yield span
+            if not cue:
+                break  # answering the question: only the first number
+
+
+__all__ = ["CardCvvRecognizer", "CardExpiryRecognizer", "card_issuer", "is_card_number",
+           "luhn_ok"]

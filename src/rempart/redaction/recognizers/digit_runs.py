@@ -1,0 +1,146 @@
+"""Runs of digits, typed or spoken, validated as card, phone or SSN numbers.
+
+One scanner reads every run of digit groups ("4972 0123 4567 8901",
+"06 12 34 56 78" rewritten from "zéro six douze..."), tries the sub-runs that
+fall on group boundaries, longest first, against the validators, and keeps
+what validates. Numbers announced as something else ("commande", "montant",
+followed by "€") are left alone; a run that validates as nothing is still
+taken when the previous turn asked for a card, an IBAN or a phone number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+from rempart.redaction.context import (
+    CUES,
+    CURRENCY_AFTER,
+    CURRENCY_BEFORE,
+    nearest_cue_distance,
+    negative_before,
+)
+from rempart.redaction.entities import Entity
+from rempart.redaction.recognizers.base import Document, Recognizer, register
+from rempart.redaction.recognizers.cards import card_issuer, is_card_number
+from rempart.redaction.recognizers.national_id import is_ssn
+from rempart.redaction.recognizers.phone import is_phone
+from rempart.redaction.spans import Span
+
+_SEP: Final = r"(?:[ \t\u00a0.\-]{1,3}|[ \t]*\r?\n[ \t]*|\)[ \t]?|[ \t]?\(0\)[ \t]?|,[ \t])"
+RUN: Final = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
+_GROUP: Final = re.compile(r"\d+")
+_TRUNK: Final = re.compile(r"\(0\)")
+MAX_DIGITS: Final = 19
+_PARTIAL_LABELS: Final = (Entity.CARD_NUMBER, Entity.IBAN, Entity.NATIONAL_ID, Entity.PHONE)
+
+
+def _validate(digits: str, plus: bool, seps: str, doc: Document, text: str,
+              pos: int) -> tuple[str, float] | None:
+    n = len(digits)
+    if plus or digits.startswith("00"):
+        body = digits if plus else digits[2:]
+        return (Entity.PHONE, 0.9) if is_phone(body, True, doc.lang) else None
+    if 12 <= n <= 19:
+        if is_card_number(digits):
+            return Entity.CARD_NUMBER, 0.95
+        if card_issuer(digits) and (doc.expects(Entity.CARD_NUMBER)
+                                    or nearest_cue_distance(text, pos, CUES[Entity.CARD_NUMBER],
+                                                            60) is not None):
+            return Entity.CARD_NUMBER, 0.6  # mistyped, but announced as a card
+    if 9 <= n <= 11 and is_phone(digits, False, doc.lang):
+        return Entity.PHONE, 0.85
+    if n == 9 and is_ssn(digits):
+        dashed = seps.count("-") == 2 or seps.count(" ") == 2
+        if dashed or doc.expects(Entity.NATIONAL_ID) or nearest_cue_distance(
+                text, pos, CUES[Entity.NATIONAL_ID], 60) is not None:
+            return Entity.NATIONAL_ID, 0.8
+    return None
+
+
+def _excluded(text: str, start: int, end: int, label: str, doc: Document) -> bool:
+    """Amounts, order numbers and the like, unless a closer cue says otherwise."""
+    if CURRENCY_AFTER.match(text, end) or CURRENCY_BEFORE.search(text, max(0, start - 5), start):
+        return True
+    neg = negative_before(text, start, 30)
+    if neg is None:
+        return False
+    rx = CUES.get(label)
+    pos = nearest_cue_distance(text, start, rx, 30) if rx is not None else None
+    return pos is None or pos > neg
+
+
+def iter_runs(text: str) -> Iterator[re.Match[str]]:
+    return RUN.finditer(text)
+
+
+@register
+class DigitRunRecognizer(Recognizer):
+    """Card numbers, phone numbers and SSNs in runs of digits."""
+
+    id = "digit_runs"
+    entities = frozenset({Entity.CARD_NUMBER, Entity.PHONE, Entity.NATIONAL_ID})
+
+    def find(self, doc: Document) -> Iterable[Span]:
+        text = doc.view.text
+        for run in RUN.finditer(text):
+            yield from self._scan_run(doc, text, run)
+
+    def _scan_run(self, doc: Document, text: str, run: re.Match[str]) -> Iterator[Span]:
+        base = run.start()
+        raw = run.group()
+        plus = raw.startswith("+")
+        cleaned = _TRUNK.sub("   ", raw)
+        groups = [(base + g.start(), base + g.end(), g.group()) for g in _GROUP.finditer(cleaned)]
+        total = sum(len(g[2]) for g in groups)
+        if total < 4:
+            return
+        i = 0
+        found_any = False
+        n = len(groups)
+        while i < n:
+            best: tuple[int, str, float] | None = None
+            digits = ""
+            for j in range(i, n):
+                digits += groups[j][2]
+                if len(digits) > MAX_DIGITS:
+                    break
+                if len(digits) < 9:
+                    continue
+                seps = text[groups[i][1]:groups[j][0]]
+                res = _validate(digits, plus and i == 0, seps, doc, text, groups[i][0])
+                if res is not None:
+                    best = (j, res[0], res[1])
+            if best is None:
+                i += 1
+                continue
+            j, label, score = best
+            # A leading "+" or "(" belongs to the number.
+            start = run.start() if i == 0 else groups[i][0]
+            end = groups[j][1]
+            if not _excluded(text, start, end, label, doc):
+                span = doc.span_from_view(start, end, label, score, self.id)
+                if span:
+                    found_any = True
+                    yield span
+            i = j + 1
+        if not found_any and total >= 6:
+            yield from self._partial(doc, text, run.start(), run.end(), total)
+
+    def _partial(self, doc: Document, text: str, start: int, end: int,
+                 total: int) -> Iterator[Span]:
+        """A run that validates as nothing, answering a question about a number."""
+        for label in _PARTIAL_LABELS:
+            rx = CUES[label]
+            near = nearest_cue_distance(text, start, rx, 40)
+            if doc.expects(label) or near is not None:
+                if _excluded(text, start, end, label, doc):
+                    return
+                span = doc.span_from_view(start, end, label, 0.5, self.id)
+                if span:
+                    yield span
+                return
+
+
+__all__ = ["RUN", "DigitRunRecognizer", "iter_runs"]

@@ -1,0 +1,203 @@
+"""Person names: after an introduction, a title, a salutation or in a signature,
+and given names from a broad public list. Works on lower-case speech-to-text.
+
+Names themselves need not be in any list: "je m'appelle zorvan quelibrand"
+finds both words because of the introduction, not because of the words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+from rempart.redaction.entities import Entity
+from rempart.redaction.lexicon import ambiguous_first_names, first_names, stopwords
+from rempart.redaction.recognizers.base import Document, Recognizer, register
+from rempart.redaction.spans import Span
+
+_I = re.IGNORECASE
+_NAME_TOKEN: Final = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W\d_])?\.?")
+# Strong introductions: whatever name-like words follow are a name.
+_STRONG: Final = re.compile(
+    r"\b(?:je\s+m['’ ]?\s?appelle|mon\s+nom\s+(?:de\s+famille\s+)?(?:est|c['’]est)|"
+    r"mon\s+pr[ée]nom\s+(?:est|c['’]est)|moi\s+c['’]est|au\s+nom\s+de|de\s+la\s+part\s+de|"
+    r"nom\s*:|pr[ée]nom\s*:|titulaire\s*:|"
+    r"my\s+name\s+is|my\s+name['’]s|name\s+is|name['’]s|names\s+are|call\s+me|"
+    r"under\s+the\s+name(?:\s+of)?|first\s+name\s+is|last\s+name\s+is|surname\s+is|"
+    r"name\s*:|full\s+name\s*:|cardholder\s*:|"
+    r"monsieur|madame|mademoiselle|mme|mlle|mr|mrs|ms|miss|dr|docteur|doctor|"
+    r"ma[iî]tre|professeur|prof)\b\.?\s*[:,]?\s*",
+    _I,
+)
+_WEAK: Final = re.compile(
+    r"\b(?:c['’]est|ici|je\s+suis|this\s+is|i['’]m|i\s+am|it['’]s|speaking\s+with|"
+    r"bonjour|bonsoir|salut|cher|ch[èe]re|hello|hi|hey|dear|merci|thanks|thank\s+you)\b\s*,?\s*",
+    _I,
+)
+_TITLE_ONLY: Final = re.compile(r"^(?:m|mme|mlle|mr|mrs|ms|dr)\.?$", _I)
+_CLOSING: Final = re.compile(
+    r"^[ \t]*(?:cordialement|bien\s+cordialement|bien\s+à\s+vous|sinc[èe]rement|"
+    r"salutations(?:\s+distingu[ée]es)?|bonne\s+journ[ée]e|merci(?:\s+d'avance)?|"
+    r"regards|best\s+regards|kind\s+regards|warm\s+regards|best|sincerely|thanks|"
+    r"thank\s+you|cheers|many\s+thanks|yours\s+sincerely|yours\s+truly)[ \t]*[,.!]?[ \t]*$",
+    _I | re.MULTILINE,
+)
+_PARTICLES: Final = frozenset({"de", "du", "des", "van", "von", "le", "la", "d'", "di", "da",
+                               "mac", "o'"})
+_STOP_EXTRA: Final = frozenset(
+    "numéro numero number carte card adresse address téléphone telephone phone email mail "
+    "e-mail date code compte account et and votre your mon my ma mes merci thanks née né born "
+    "rue avenue street road client customer service agent conseiller conseillère".split()
+)
+
+
+def _is_stop(word: str) -> bool:
+    w = word.casefold().rstrip(".")
+    return w in stopwords() or w in _STOP_EXTRA
+
+
+def _cased(text: str) -> bool:
+    """True when the text uses capital letters (so capitalisation means something)."""
+    letters = [c for c in text[:2000] if c.isalpha()]
+    return bool(letters) and any(c.isupper() for c in letters) and any(
+        c.islower() for c in letters)
+
+
+@register
+class PersonRecognizer(Recognizer):
+    id = "person"
+    entities = frozenset({Entity.PERSON})
+
+    def find(self, doc: Document) -> Iterable[Span]:
+        text = doc.text
+        cased = _cased(text)
+        for m in _STRONG.finditer(text):
+            yield from self._names_after(doc, m.end(), cased, strong=True,
+                                         title=_TITLE_ONLY.match(m.group().strip(" .:,"))
+                                         is not None)
+        for m in _WEAK.finditer(text):
+            yield from self._names_after(doc, m.end(), cased, strong=False, title=False)
+        yield from self._signatures(doc, cased)
+        yield from self._listed(doc, cased)
+        if doc.expects(Entity.PERSON):
+            yield from self._answer(doc, cased)
+
+    def _tokens(self, text: str, pos: int, limit: int) -> Iterator[re.Match[str]]:
+        """Name-like words from ``pos``, separated by single spaces or hyphens only."""
+        count = 0
+        while count < limit:
+            m = _NAME_TOKEN.match(text, pos)
+            if m is None:
+                return
+            yield m
+            count += 1
+            nxt = m.end()
+            gap = 0
+            while nxt < len(text) and text[nxt] in " \t" and gap < 2:
+                nxt += 1
+                gap += 1
+            if nxt == m.end() or nxt >= len(text):
+                return
+            pos = nxt
+
+    def _names_after(self, doc: Document, pos: int, cased: bool, strong: bool,
+                     title: bool) -> Iterator[Span]:
+        text = doc.text
+        fn, amb = first_names(), ambiguous_first_names()
+        start = end = -1
+        taken = 0
+        for m in self._tokens(text, pos, 4):
+            word = m.group().rstrip(".")
+            low = word.casefold()
+            if _is_stop(word) and not (taken and low in _PARTICLES):
+                break
+            capital = word[:1].isupper()
+            if cased and not capital and not strong and low not in _PARTICLES:
+                break
+            if not strong and taken == 0:
+                # "c'est", "this is", "hello": only a known given name opens a name.
+                if low not in fn or (low in amb and not (cased and capital)):
+                    break
+            if start < 0:
+                start = m.start()
+            end = m.start() + len(word)
+            taken += 1
+        if taken and text[end - 1 : end] != "'":
+            span = doc.span(start, end, Entity.PERSON, 0.85 if strong else 0.7, self.id)
+            if span:
+                yield span
+        elif title and taken == 0:
+            return
+
+    def _signatures(self, doc: Document, cased: bool) -> Iterator[Span]:
+        text = doc.text
+        if "\n" not in text:
+            return
+        for m in _CLOSING.finditer(text):
+            nl = text.find("\n", m.end())
+            if nl < 0:
+                continue
+            line_start = nl + 1
+            line_end = text.find("\n", line_start)
+            line = text[line_start : line_end if line_end >= 0 else len(text)]
+            words = line.split()
+            if not 1 <= len(words) <= 4:
+                continue
+            if cased and not all(w[:1].isupper() for w in words if w.casefold() not in
+                                 _PARTICLES):
+                continue
+            if any(any(c.isdigit() or c in "@:/" for c in w) for w in words):
+                continue
+            if any(_is_stop(w) for w in words) or _CLOSING.fullmatch(line):
+                continue
+            span = doc.span(line_start, line_start + len(line.rstrip()), Entity.PERSON, 0.8,
+                            self.id)
+            if span:
+                yield span
+
+    def _listed(self, doc: Document, cased: bool) -> Iterator[Span]:
+        """A given name from the list, with the capitalised or plain word after it."""
+        text = doc.text
+        fn, amb = first_names(), ambiguous_first_names()
+        for m in _NAME_TOKEN.finditer(text):
+            word = m.group().rstrip(".")
+            low = word.casefold()
+            if low not in fn:
+                continue
+            capital = word[:1].isupper()
+            if cased and not capital:
+                continue
+            if low in amb and not cased:
+                continue
+            if low in amb and cased:
+                # A capitalised ambiguous word at a sentence start proves nothing.
+                before = text[max(0, m.start() - 2) : m.start()].strip()
+                if m.start() == 0 or before in (".", "!", "?", ""):
+                    continue
+            end = m.start() + len(word)
+            # Take the following surname-like word, if any.
+            if text[end : end + 1] != " ":
+                span = doc.span(m.start(), end, Entity.PERSON, 0.6, self.id)
+                if span:
+                    yield span
+                continue
+            for nxt in self._tokens(text, end + 1, 2):
+                w2 = nxt.group().rstrip(".")
+                if _is_stop(w2) or (cased and not w2[:1].isupper()):
+                    break
+                end = nxt.start() + len(w2)
+            span = doc.span(m.start(), end, Entity.PERSON, 0.6, self.id)
+            if span:
+                yield span
+
+    def _answer(self, doc: Document, cased: bool) -> Iterator[Span]:
+        """The previous turn asked for a name: a short answer of name-like words is one."""
+        text = doc.text.strip()
+        words = text.split()
+        if 1 <= len(words) <= 4 and not any(any(c.isdigit() for c in w) for w in words):
+            lead = len(doc.text) - len(doc.text.lstrip())
+            yield from self._names_after(doc, lead, cased, strong=True, title=False)
+
+
+__all__ = ["PersonRecognizer"]

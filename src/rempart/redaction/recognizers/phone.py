@@ -1,0 +1,49 @@
+"""Telephone numbers validated by ``phonenumbers`` (FR, GB, US, and any +CC number)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import phonenumbers
+
+_REGIONS: Final[dict[str, tuple[str, ...]]] = {
+    "fr": ("FR", "GB", "US"),
+    "en": ("GB", "US", "FR"),
+}
+
+
+def is_phone(digits: str, international: bool, lang: str) -> bool:
+    """True when ``digits`` (no separators) is a valid number in one of our regions.
+
+    ``international`` means the digits followed a ``+`` (or ``00``, already removed).
+    """
+    n = len(digits)
+    if international:
+        if not 8 <= n <= 15:
+            return False
+        try:
+            num = phonenumbers.parse("+" + digits, None)
+        except phonenumbers.NumberParseException:
+            return False
+        return phonenumbers.is_valid_number(num)
+    if not 9 <= n <= 11:
+        return False
+    for region in _REGIONS.get(lang, _REGIONS["en"]):
+        # National forms only: FR/GB start with the trunk 0, US with 2-9 (or 1 + 10).
+        if region in ("FR", "GB") and digits[0] != "0":
+            continue
+        if region == "FR" and n != 10:
+            continue
+        if region == "US" and not ((n == 10 and digits[0] in "23456789")
+                                   or (n == 11 and digits[0] == "1")):
+            continue
+        try:
+            num = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return True
+    return False
+
+
+__all__ = ["is_phone"]
