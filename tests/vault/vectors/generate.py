@@ -30,7 +30,7 @@ def _dek(n: int) -> bytes:
 def field_vectors() -> list[dict[str, Any]]:
     cases = [
         ("empty value", 1, "data", 1, b""),
-        ("short phone number", 2, "data", 1, b"+33612345678"),
+        ("short phone number", 2, "data", 5, b"+33612345678"),
         ("second key version", 3, "data", 2, b"alice@example.com"),
         ("data subject key", 4, "subject:cust-42", 1, "Zoë Dupont, 12 rue des Lilas".encode()),
         ("one KiB", 5, "data", 7, bytes(range(256)) * 4),
