@@ -1,7 +1,13 @@
-"""Append audit events and read them back, always within one tenant's session."""
+"""Append audit events and read them back, always within one tenant's (or the platform's) session.
+
+``append`` keeps the signature of the first cut; ``append_batch`` appends
+many events under one lock; ``append_platform`` writes to the platform's
+own log from a platform session.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from rempart.audit.events import Actor, AuditEvent
 from rempart.audit.models import AuditRecord
+from rempart.audit.store import Appended, append_events, log_of
 from rempart.errors import ValidationFailed
 from rempart.storage.tenancy import session_tenant
-from rempart.types import TenantId
+from rempart.types import Clock, TenantId, utc_now
 
 
-def append(session: Session, event: AuditEvent) -> AuditRecord:
+def append(session: Session, event: AuditEvent, *, clock: Clock = utc_now) -> AuditRecord:
     """Add one event to the tenant's log in the session's transaction.
 
     Appending in the same transaction as the act means an act and its trace
@@ -23,24 +30,26 @@ def append(session: Session, event: AuditEvent) -> AuditRecord:
     tenant = session_tenant(session)
     if tenant is None or tenant != event.tenant_id:
         raise ValidationFailed("audit event does not belong to the session's tenant")
-    record = AuditRecord(
-        tenant_id=event.tenant_id,
-        time=event.time,
-        actor_type=event.actor.type,
-        actor_id=event.actor.id,
-        action=event.action,
-        resource_type=event.resource_type,
-        resource_id=event.resource_id,
-        outcome=event.outcome,
-        reason=event.reason,
-        source_ip=event.source_ip,
-        user_agent=(event.user_agent or None) and event.user_agent[:300],
-        request_id=event.request_id,
-        details=dict(event.details),
-    )
-    session.add(record)
-    session.flush()
+    (appended,) = append_events(session, [event], clock=clock)
+    record = session.get(AuditRecord, appended.uid)
+    if record is None:  # pragma: no cover - the row was inserted just above
+        raise ValidationFailed("audit record vanished after insert")
     return record
+
+
+def append_batch(
+    session: Session, events: Sequence[AuditEvent], *, clock: Clock = utc_now
+) -> list[Appended]:
+    """Append several events under one lock of the log head (tenant or platform session)."""
+    return append_events(session, events, clock=clock)
+
+
+def append_platform(session: Session, event: AuditEvent, *, clock: Clock = utc_now) -> Appended:
+    """Add one event to the platform's log (a platform session is required)."""
+    if not log_of(session).is_platform:
+        raise ValidationFailed("the platform log is written from a platform session")
+    (appended,) = append_events(session, [event], clock=clock)
+    return appended
 
 
 def query(
@@ -65,7 +74,7 @@ def query(
         stmt = stmt.where(AuditRecord.time >= since)
     if until is not None:
         stmt = stmt.where(AuditRecord.time < until)
-    stmt = stmt.order_by(AuditRecord.time.desc(), AuditRecord.id).limit(limit)
+    stmt = stmt.order_by(AuditRecord.time.desc(), AuditRecord.seq.desc()).limit(limit)
     return [_to_event(r) for r in session.scalars(stmt)]
 
 
@@ -83,7 +92,8 @@ def _to_event(r: AuditRecord) -> AuditEvent:
         user_agent=r.user_agent,
         request_id=r.request_id,
         details=dict(r.details),
+        class_uid=r.class_uid,
     )
 
 
-__all__ = ["append", "query"]
+__all__ = ["append", "append_batch", "append_platform", "query"]

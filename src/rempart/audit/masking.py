@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-SECRET_MARK = "[secret]"
+SECRET_MARK = "[secret]"  # noqa: S105 - a placeholder, not a secret
 PERSONAL_MARK = "[personal]"
 
 _SECRET_KEY = re.compile(

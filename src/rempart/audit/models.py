@@ -57,6 +57,7 @@ class _MerkleColumns:
 class _HeadColumns:
     """The tree state: size and compact range (O(log n) hashes), locked to append."""
 
+    origin: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     compact: Mapped[list[str]] = mapped_column(JSON, default=list)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -143,8 +144,8 @@ __all__ = [
     "AuditLogHead",
     "AuditNode",
     "AuditRecord",
-    "PlatformAuditRecord",
     "PlatformAuditNode",
+    "PlatformAuditRecord",
     "PlatformCheckpoint",
     "PlatformLogHead",
 ]

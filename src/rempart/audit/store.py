@@ -1,0 +1,245 @@
+"""The per-log storage engine: lock the tree head, append leaves, read nodes for proofs.
+
+A session opened for a tenant works on that tenant's log; a platform session
+works on the platform's log. Appending locks the log's head row (``SELECT
+... FOR UPDATE`` on PostgreSQL; SQLite serialises writers on its database
+lock, taken by the head upsert), so two transactions can never give out the
+same sequence number; the unique ``(log, seq)`` constraint is the last wall.
+Everything is written in the caller's transaction: an act and its trace
+commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from rempart.audit.errors import LogStateError
+from rempart.audit.events import AuditEvent
+from rempart.audit.merkle import EMPTY_ROOT, CompactRange, leaf_hash
+from rempart.audit.merkle.proofs import NodeId
+from rempart.audit.models import (
+    AuditCheckpoint,
+    AuditLogHead,
+    AuditNode,
+    AuditRecord,
+    PlatformAuditNode,
+    PlatformAuditRecord,
+    PlatformCheckpoint,
+    PlatformLogHead,
+)
+from rempart.audit.schema import canonical, classify, to_ocsf
+from rempart.errors import ValidationFailed
+from rempart.storage.base import new_id
+from rempart.storage.tenancy import PLATFORM_KEY, TenantContextMissing, session_tenant
+from rempart.types import Clock, utc_now
+
+ORIGIN_PREFIX = "rempart/audit"
+"""First part of every log's origin line; the origin is fixed when a log is created."""
+PLATFORM_LOG_ID = "platform"
+
+
+@dataclass(frozen=True, slots=True)
+class LogRef:
+    """Which log a session works on, and the tables that hold it."""
+
+    tenant_id: str | None
+    record: type[Any]
+    head: type[Any]
+    node: type[Any]
+    checkpoint: type[Any]
+
+    @property
+    def is_platform(self) -> bool:
+        return self.tenant_id is None
+
+    def default_origin(self) -> str:
+        if self.tenant_id is None:
+            return f"{ORIGIN_PREFIX}/platform"
+        return f"{ORIGIN_PREFIX}/tenant/{self.tenant_id}"
+
+    def key_filter(self, model: type[Any]) -> list[Any]:
+        """Conditions restricting ``model`` to this log (tenant sessions add them again)."""
+        if self.tenant_id is None:
+            return []
+        return [model.tenant_id == self.tenant_id]
+
+    def key_values(self) -> dict[str, Any]:
+        return {} if self.tenant_id is None else {"tenant_id": self.tenant_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Where an event landed: its id (also ``metadata.uid``), index and leaf hash."""
+
+    uid: str
+    seq: int
+    leaf_hash: bytes
+
+
+def log_of(session: Session) -> LogRef:
+    """The log a session acts on: its tenant's, or the platform's for a platform session."""
+    tenant = session_tenant(session)
+    if tenant is not None:
+        return LogRef(str(tenant), AuditRecord, AuditLogHead, AuditNode, AuditCheckpoint)
+    if session.info.get(PLATFORM_KEY):
+        return LogRef(
+            None, PlatformAuditRecord, PlatformLogHead, PlatformAuditNode, PlatformCheckpoint
+        )
+    raise TenantContextMissing("the audit log needs a tenant or a platform session")
+
+
+def _upsert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> Any:
+    """Create the log's head row if absent, then lock it for the rest of the transaction."""
+    values: dict[str, Any] = {
+        "id": new_id() if log.tenant_id is not None else PLATFORM_LOG_ID,
+        "origin": log.default_origin(),
+        "size": 0,
+        "compact": [],
+        "root": EMPTY_ROOT,
+        "updated_at": clock(),
+        **log.key_values(),
+    }
+    conflict = ["tenant_id"] if log.tenant_id is not None else ["id"]
+    stmt = (
+        _upsert(session)(log.head).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    )
+    session.execute(stmt)
+    head = session.scalars(
+        select(log.head)
+        .where(*log.key_filter(log.head))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return head
+
+
+def read_head(session: Session, log: LogRef) -> Any | None:
+    """The head row without locking (for checkpoints and proofs), or None for an empty log."""
+    return session.scalars(select(log.head).where(*log.key_filter(log.head))).one_or_none()
+
+
+def compact_of(head: Any) -> CompactRange:
+    try:
+        return CompactRange(int(head.size), [bytes.fromhex(h) for h in head.compact])
+    except (ValueError, TypeError) as exc:
+        raise LogStateError("the stored compact range is unreadable") from exc
+
+
+def _row(event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": uid,
+        "time": event.time,
+        "actor_type": event.actor.type,
+        "actor_id": event.actor.id[:200],
+        "action": event.action[:100],
+        "resource_type": event.resource_type[:50],
+        "resource_id": event.resource_id,
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "source_ip": event.source_ip,
+        "user_agent": event.user_agent[:300] if event.user_agent else None,
+        "request_id": event.request_id,
+        "details": {},  # replaced by the masked copy that went into the leaf
+        "class_uid": int(classify(event)),
+        "seq": seq,
+        "leaf_hash": leaf_hash(data),
+        "entry": data.decode("utf-8"),
+    }
+    if log.tenant_id is None:
+        row["tenant_uid"] = str(event.tenant_id) or None
+    else:
+        row["tenant_id"] = log.tenant_id
+    return row
+
+
+def append_events(
+    session: Session, events: Sequence[AuditEvent], *, clock: Clock = utc_now
+) -> list[Appended]:
+    """Append a batch of events to the session's log, in the session's transaction."""
+    log = log_of(session)
+    for event in events:
+        if log.tenant_id is not None and str(event.tenant_id) != log.tenant_id:
+            raise ValidationFailed("audit event does not belong to the session's tenant")
+    if not events:
+        return []
+    head = lock_head(session, log, clock=clock)
+    rng = compact_of(head)
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    out: list[Appended] = []
+    for event in events:
+        uid, seq = new_id(), rng.size
+        obj = to_ocsf(event, log_name=head.origin, sequence=seq, uid=uid)
+        data = canonical(obj)
+        row = _row(event, log, uid, seq, data)
+        details = obj.get("unmapped", {}).get("details")
+        row["details"] = details if isinstance(details, dict) else {}
+        for node in rng.append(row["leaf_hash"]):
+            nodes.append(
+                {"level": node.level, "idx": node.index, "hash": node.hash, **log.key_values()}
+            )
+        rows.append(row)
+        out.append(Appended(uid, seq, row["leaf_hash"]))
+    session.execute(sa_insert(log.record), rows)
+    if nodes:
+        session.execute(sa_insert(log.node), nodes)
+    head.size = rng.size
+    head.compact = [h.hex() for h in rng.hashes]
+    head.root = rng.root()
+    head.updated_at = clock()
+    session.flush()
+    return out
+
+
+class StoreNodes:
+    """A ``NodeSource`` over one stored log: leaves from entries, interior nodes from nodes."""
+
+    def __init__(self, session: Session, log: LogRef) -> None:
+        self.session = session
+        self.log = log
+
+    def nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
+        by_level: dict[int, list[int]] = {}
+        for level, index in ids:
+            by_level.setdefault(level, []).append(index)
+        out: dict[NodeId, bytes] = {}
+        leaves = by_level.pop(0, [])
+        if leaves:
+            rec = self.log.record
+            stmt = select(rec.seq, rec.leaf_hash).where(
+                *self.log.key_filter(rec), rec.seq.in_(leaves)
+            )
+            for seq, h in self.session.execute(stmt):
+                out[(0, int(seq))] = bytes(h)
+        if by_level:
+            node = self.log.node
+            cond = or_(*(and_(node.level == lv, node.idx.in_(ix)) for lv, ix in by_level.items()))
+            stmt = select(node.level, node.idx, node.hash).where(*self.log.key_filter(node), cond)
+            for level, index, h in self.session.execute(stmt):
+                out[(int(level), int(index))] = bytes(h)
+        return out
+
+
+__all__ = [
+    "ORIGIN_PREFIX",
+    "Appended",
+    "LogRef",
+    "StoreNodes",
+    "append_events",
+    "compact_of",
+    "lock_head",
+    "log_of",
+    "read_head",
+]
