@@ -44,7 +44,7 @@ app.add_typer(config_app, name="config")
 
 # Capability sub-commands: (name, module). The module exposes either
 # `register(app: typer.Typer) -> None` or `app: typer.Typer` (added as a group).
-SUBCOMMANDS: tuple[tuple[str, str], ...] = ()
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (("redact", "rempart.cli.redact"),)
 
 
 def _register_subcommands() -> None:

@@ -125,7 +125,8 @@ class DigitRunRecognizer(Recognizer):
                     found_any = True
                     yield span
             i = j + 1
-        if not found_any and total >= 6:
+        whole = run.group() == text.strip()
+        if not found_any and (total >= 6 or (whole and total >= 4)):
             yield from self._partial(doc, text, run.start(), run.end(), total)
 
     def _partial(self, doc: Document, text: str, start: int, end: int,
