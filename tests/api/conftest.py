@@ -64,7 +64,11 @@ def issue(
 ) -> Caller:
     with db.tenant_session(ctx) as s:
         issued = create_token(
-            s, ctx.tenant_id, "test", scopes or ["interaction:write", "interaction:read"], ttl=ttl,
+            s,
+            ctx.tenant_id,
+            "test",
+            scopes or ["interaction:write", "interaction:read"],
+            ttl=ttl,
             **({"clock": clock} if clock else {}),
         )
     return Caller(ctx, issued.value, issued.token_id)
@@ -92,8 +96,12 @@ def interaction(external_id: str = "call-0001", **overrides: Any) -> dict[str, A
         "ended_at": "2026-11-02T09:07:00Z",
         "segments": [
             {"speaker": "agent", "text": "Bonjour, je vous écoute.", "start_ms": 0, "end_ms": 2100},
-            {"speaker": "customer", "text": "Je m'appelle Jeanne Martin.", "start_ms": 2400,
-             "end_ms": 5000},
+            {
+                "speaker": "customer",
+                "text": "Je m'appelle Jeanne Martin.",
+                "start_ms": 2400,
+                "end_ms": 5000,
+            },
         ],
         "recordings": [{"media_type": "audio/wav", "duration_ms": 420000, "channels": 2}],
     }

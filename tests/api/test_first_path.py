@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from rempart.audit import AuditRecord
 from rempart.contact.models import Interaction, TranscriptSegment
 from rempart.storage import Database, TenantContext
-from tests.api.conftest import Caller, interaction
+from tests.api.conftest import Caller, MutableClock, interaction
 
 API = "/api/v1/interactions"
 
@@ -44,12 +46,17 @@ def test_pushed_interaction_can_be_listed_and_read_back(client: TestClient, alic
     assert read.json() == created
 
 
-def test_every_write_and_read_is_audited(client: TestClient, alice: Caller, db: Database) -> None:
+def test_every_write_and_read_is_audited(
+    client: TestClient, alice: Caller, db: Database, clock: MutableClock
+) -> None:
     created = client.post(
-        API, json=interaction(), headers={**alice.headers, "User-Agent": "ccaas/1.0",
-                                          "X-Request-ID": "req-123"}
+        API,
+        json=interaction(),
+        headers={**alice.headers, "User-Agent": "ccaas/1.0", "X-Request-ID": "req-123"},
     ).json()
+    clock.advance(timedelta(seconds=1))
     client.get(API, headers=alice.headers)
+    clock.advance(timedelta(seconds=1))
     client.get(f"{API}/{created['id']}", headers=alice.headers)
     rows = audit_rows(db, alice.ctx)
     assert [(r.action, r.outcome) for r in rows] == [
@@ -122,8 +129,11 @@ def test_two_tenants_may_use_the_same_external_id(
 
 def test_listing_pages_through_everything_once(client: TestClient, alice: Caller) -> None:
     ids = {
-        client.post(API, json=interaction(f"chat-{i}", channel="chat", recordings=[],
-                                          segments=[]), headers=alice.headers).json()["id"]
+        client.post(
+            API,
+            json=interaction(f"chat-{i}", channel="chat", recordings=[], segments=[]),
+            headers=alice.headers,
+        ).json()["id"]
         for i in range(7)
     }
     seen: list[str] = []
@@ -141,7 +151,10 @@ def test_listing_pages_through_everything_once(client: TestClient, alice: Caller
 
 def test_listing_filters_by_channel(client: TestClient, alice: Caller) -> None:
     client.post(API, json=interaction("c1"), headers=alice.headers)
-    client.post(API, json=interaction("m1", channel="chat", recordings=[], segments=[]),
-                headers=alice.headers)
+    client.post(
+        API,
+        json=interaction("m1", channel="chat", recordings=[], segments=[]),
+        headers=alice.headers,
+    )
     chats = client.get(API, params={"channel": "chat"}, headers=alice.headers).json()["items"]
     assert [c["external_id"] for c in chats] == ["m1"]

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rempart.api.problems import problem_response
-from rempart.errors import PayloadTooLarge
 from rempart.logs import get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -101,18 +100,34 @@ class BodyLimitMiddleware:
                 )
                 return
         seen = 0
-        limit = self.max_bytes
+        refused = False
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            # Past the limit, answer 413 ourselves and tell the app the client left;
+            # whatever the app then tries to send is dropped.
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(f"request body larger than {limit} bytes")
+                if seen > self.max_bytes:
+                    refused = True
+                    await self._refuse(
+                        scope,
+                        receive,
+                        send,
+                        413,
+                        f"request body larger than {self.max_bytes} bytes",
+                    )
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counted_receive, guarded_send)
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, status: int, detail: str

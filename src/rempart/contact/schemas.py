@@ -9,16 +9,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 Channel = Literal["call", "chat", "email"]
 Direction = Literal["inbound", "outbound"]
 Speaker = Literal["agent", "customer", "ivr", "bot", "system"]
 
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and no real transcript contains one.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+
 ExternalId = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@/+-]+$")
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoNul]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 MAX_SEGMENTS = 5000
@@ -32,15 +50,15 @@ class _Strict(BaseModel):
 class AgentRef(_Strict):
     """An agent as the tenant's identity provider names them."""
 
-    issuer: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    issuer: Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=255), NoNul]
 
 
 class SegmentIn(_Strict):
     """A turn of a call (with times in ms from the start), a chat message, or an e-mail body."""
 
     speaker: Speaker
-    text: Annotated[str, StringConstraints(max_length=MAX_SEGMENT_CHARS)]
+    text: Annotated[str, StringConstraints(max_length=MAX_SEGMENT_CHARS), NoNul]
     start_ms: Annotated[int, Field(ge=0)] | None = None
     end_ms: Annotated[int, Field(ge=0)] | None = None
     sent_at: AwareDatetime | None = None
@@ -69,7 +87,7 @@ class InteractionIn(_Strict):
     channel: Channel
     direction: Direction = "inbound"
     language: Language | None = None
-    subject: Annotated[str, StringConstraints(max_length=500)] | None = None
+    subject: Annotated[str, StringConstraints(max_length=500), NoNul] | None = None
     queue: Name | None = None
     customer_id: ExternalId | None = None
     agent: AgentRef | None = None
