@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
