@@ -52,7 +52,7 @@ class DekCache:
     def __init__(
         self, limits: CacheLimits | None = None, *, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
-        self.limits = limits or CacheLimits()
+        self.limits = limits if limits is not None else CacheLimits()
         self._now = monotonic
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()

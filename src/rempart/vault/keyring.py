@@ -96,7 +96,7 @@ class Keyring:
             raise ValueError("rotate_after_encryptions must stay below 2^32")
         if reservation_block < 1:
             raise ValueError("reservation_block must be positive")
-        self.cache = cache or DekCache(CacheLimits())
+        self.cache = cache if cache is not None else DekCache(CacheLimits())
         self.clock = clock
         self.on_event = on_event
         self.rotate_after_encryptions = rotate_after_encryptions
@@ -137,7 +137,9 @@ class Keyring:
         """
         material = self.cache.checkout((tenant, key_id, 0), nbytes)
         if material is None:
-            material = self._load_active(tenant, key_id)
+            loaded = self._load_active(tenant, key_id)
+            # Count this first use against the fresh entry's limits too.
+            material = self.cache.checkout((tenant, key_id, 0), nbytes) or loaded
         if not material.take_encryption():
             material = self._extend_budget(material)
         return material
