@@ -1,0 +1,310 @@
+"""The offline verifier: recompute a whole export and report its first inconsistency.
+
+Needs no database and no server: an export file, the auditor's last trusted
+checkpoint and the log's public key. It streams the export, so memory stays
+O(log n) whatever the log's length. What it establishes:
+
+* the trusted checkpoint is signed by the key, and the export is of that log
+  (same origin);
+* entries are contiguous from index 0, canonical (RFC 8785), bound to their
+  position and log (``metadata.sequence``, ``metadata.log_name``);
+* every checkpoint in the export is signed by the key, sizes never go back,
+  no two checkpoints disagree at one size, and each one's root is exactly the
+  root of the entries before it;
+* the export reaches the trusted size and agrees with the trusted root there
+  (no rewritten history, no fork, no truncated tail);
+* every entry is covered by a signed checkpoint.
+
+A modified entry whose stored leaf hash was left alone is named exactly; one
+whose leaf hash was forged too is located between two checkpoints (the
+narrowest range the signatures allow).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rempart.audit.errors import CheckpointError, ExportError
+from rempart.audit.export import EXPORT_FORMAT, EXPORT_VERSION
+from rempart.audit.merkle import CompactRange, leaf_hash
+from rempart.audit.note import Checkpoint, NoteVerifier
+from rempart.audit.schema import decode_entry
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The first thing wrong with an export: a kind, a sentence, and where."""
+
+    kind: str
+    message: str
+    line: int | None = None
+    index: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.message} [{self.kind}]"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """The outcome: ``ok`` with what was verified, or the first ``problem``."""
+
+    ok: bool
+    origin: str | None
+    entries: int
+    checkpoints: int
+    verified_size: int
+    root: bytes | None
+    latest_checkpoint: str | None
+    problem: Problem | None = None
+
+
+class _Failed(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _fail(kind: str, message: str, line: int | None = None, index: int | None = None) -> _Failed:
+    return _Failed(Problem(kind, message, line, index))
+
+
+class _State:
+    def __init__(self, trusted: Checkpoint) -> None:
+        self.trusted = trusted
+        self.origin = trusted.origin
+        self.rng = CompactRange()
+        self.checkpoints = 0
+        self.last: Checkpoint | None = None
+        self.last_note: str | None = None
+        self.trusted_checked = False
+
+    def check_trusted(self, line: int | None) -> None:
+        if self.rng.size == self.trusted.size and not self.trusted_checked:
+            self.trusted_checked = True
+            if self.rng.root() != self.trusted.root:
+                raise _fail(
+                    "fork",
+                    f"the export's first {self.trusted.size} entries do not match the trusted "
+                    "checkpoint: history was rewritten or the log forked",
+                    line,
+                )
+
+
+def _json_line(raw: str, lineno: int) -> dict[str, Any]:
+    if not raw.endswith("\n"):
+        raise _fail("truncated-file", "the last line is cut short (file truncated)", lineno)
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        raise _fail("malformed", f"not a JSON object ({exc})", lineno) from exc
+    if not isinstance(obj, dict):
+        raise _fail("malformed", "not a JSON object", lineno)
+    return obj
+
+
+def _header(raw: str | None, state: _State) -> None:
+    if raw is None:
+        raise _fail("malformed", "the export is empty", 1)
+    obj = _json_line(raw, 1)
+    if obj.get("format") != EXPORT_FORMAT or obj.get("version") != EXPORT_VERSION:
+        raise _fail("malformed", f"not a {EXPORT_FORMAT} version {EXPORT_VERSION} file", 1)
+    if obj.get("origin") != state.origin:
+        raise _fail(
+            "origin-mismatch",
+            f"export is of log {obj.get('origin')!r}, the trusted checkpoint of {state.origin!r}",
+            1,
+        )
+
+
+def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
+    index, text = obj.get("index"), obj.get("entry")
+    if not isinstance(index, int) or isinstance(index, bool) or not isinstance(text, str):
+        raise _fail("malformed", "an entry line needs an integer index and a string entry", lineno)
+    expected = state.rng.size
+    if index > expected:
+        raise _fail(
+            "missing",
+            f"entry {expected} is missing (deleted): the next line holds entry {index}",
+            lineno,
+            expected,
+        )
+    if index < expected:
+        raise _fail(
+            "reordered",
+            f"entry {index} appears after entry {expected - 1}: entries are out of order or "
+            "an entry was inserted",
+            lineno,
+            index,
+        )
+    data = text.encode("utf-8")
+    try:
+        entry = decode_entry(data)
+    except ExportError as exc:
+        raise _fail("modified", f"entry {index}: {exc.detail}", lineno, index) from exc
+    meta = entry.get("metadata")
+    if not isinstance(meta, dict):
+        raise _fail("modified", f"entry {index} has no metadata", lineno, index)
+    if meta.get("log_name") != state.origin:
+        raise _fail("inserted", f"entry {index} belongs to another log", lineno, index)
+    sequence = meta.get("sequence")
+    if sequence != index:
+        raise _fail(
+            "replayed",
+            f"entry at index {index} was written as entry {sequence}: replayed, moved or inserted",
+            lineno,
+            index,
+        )
+    computed = leaf_hash(data)
+    stored = obj.get("leaf_hash")
+    if stored is not None:
+        try:
+            claimed = base64.b64decode(str(stored), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _fail("malformed", f"entry {index}: leaf_hash is not base64", lineno) from exc
+        if claimed != computed:
+            raise _fail(
+                "modified",
+                f"entry {index} was modified: its content no longer matches its leaf hash",
+                lineno,
+                index,
+            )
+    state.rng.append(computed)
+    state.check_trusted(lineno)
+
+
+def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteVerifier) -> None:
+    note = obj.get("note")
+    if not isinstance(note, str):
+        raise _fail("malformed", "a checkpoint line needs a note", lineno)
+    try:
+        cp = verifier.verify(note)
+    except CheckpointError as exc:
+        raise _fail("forged-checkpoint", f"checkpoint rejected: {exc.detail}", lineno) from exc
+    if cp.origin != state.origin:
+        raise _fail("origin-mismatch", f"checkpoint is of log {cp.origin!r}", lineno)
+    last = state.last
+    if last is not None and cp.size < last.size:
+        raise _fail(
+            "rollback",
+            f"checkpoint size goes back from {last.size} to {cp.size} (log rolled back)",
+            lineno,
+        )
+    if last is not None and cp.size == last.size and cp.root != last.root:
+        raise _fail("fork", f"two checkpoints of size {cp.size} sign different roots", lineno)
+    if cp.size == state.trusted.size and cp.root != state.trusted.root:
+        raise _fail(
+            "fork", f"a checkpoint of size {cp.size} contradicts the trusted checkpoint", lineno
+        )
+    if cp.size > state.rng.size:
+        raise _fail(
+            "missing",
+            f"checkpoint of size {cp.size} follows only {state.rng.size} entries: entries "
+            f"{state.rng.size} to {cp.size - 1} are missing",
+            lineno,
+            state.rng.size,
+        )
+    if cp.size < state.rng.size:
+        raise _fail(
+            "malformed", f"checkpoint of size {cp.size} is placed after entry {state.rng.size - 1}"
+        )
+    if state.rng.root() != cp.root:
+        start = last.size if last is not None else 0
+        raise _fail(
+            "root-mismatch",
+            f"entries {start} to {cp.size - 1} do not reproduce the signed root of size "
+            f"{cp.size}: an entry in that range was modified, inserted, deleted or reordered",
+            lineno,
+            start,
+        )
+    state.last, state.last_note = cp, note
+    state.checkpoints += 1
+
+
+def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
+    iterator = iter(lines)
+    _header(next(iterator, None), state)
+    state.check_trusted(None)
+    for lineno, raw in enumerate(iterator, start=2):
+        if raw.strip() == "":
+            raise _fail("malformed", "empty line", lineno)
+        obj = _json_line(raw, lineno)
+        kind = obj.get("type")
+        if kind == "entry":
+            _entry(obj, lineno, state)
+        elif kind == "checkpoint":
+            _checkpoint(obj, lineno, state, verifier)
+        else:
+            raise _fail("malformed", f"unknown line type {kind!r}", lineno)
+    if state.rng.size < state.trusted.size:
+        raise _fail(
+            "truncated",
+            f"export holds {state.rng.size} entries but the trusted checkpoint covers "
+            f"{state.trusted.size}: the tail was deleted or the log rolled back",
+            None,
+            state.rng.size,
+        )
+    covered = state.last.size if state.last is not None else 0
+    if covered < state.rng.size:
+        raise _fail(
+            "unsigned",
+            f"entries {covered} to {state.rng.size - 1} are not covered by a signed checkpoint",
+            None,
+            covered,
+        )
+
+
+def verify_lines(
+    lines: Iterable[str], trusted_checkpoint: str, verifier: NoteVerifier
+) -> VerificationReport:
+    """Verify an export given as lines (each with its newline)."""
+    try:
+        trusted = verifier.verify(trusted_checkpoint)
+    except CheckpointError as exc:
+        problem = Problem("untrusted", f"trusted checkpoint rejected: {exc.detail}")
+        return VerificationReport(False, None, 0, 0, 0, None, None, problem)
+    state = _State(trusted)
+    try:
+        _run(lines, state, verifier)
+    except _Failed as failed:
+        return VerificationReport(
+            False,
+            state.origin,
+            state.rng.size,
+            state.checkpoints,
+            state.last.size if state.last else 0,
+            None,
+            None,
+            failed.problem,
+        )
+    last = state.last
+    return VerificationReport(
+        True,
+        state.origin,
+        state.rng.size,
+        state.checkpoints,
+        last.size if last else 0,
+        last.root if last else None,
+        state.last_note,
+    )
+
+
+def verify_export(
+    path: Path, trusted_checkpoint: str, verifier: NoteVerifier
+) -> VerificationReport:
+    """Verify an export file against the auditor's trusted checkpoint and the log's key."""
+    try:
+        with path.open(encoding="utf-8", newline="\n") as handle:
+            return verify_lines(handle, trusted_checkpoint, verifier)
+    except UnicodeDecodeError:
+        problem = Problem("malformed", "the export is not UTF-8 text")
+        return VerificationReport(False, None, 0, 0, 0, None, None, problem)
+
+
+__all__ = ["Problem", "VerificationReport", "verify_export", "verify_lines"]
