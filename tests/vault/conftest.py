@@ -76,6 +76,11 @@ def vault(make_vault: VaultFactory) -> Vault:
     return v
 
 
-def ctx(row: str = "row-1", *, tenant: TenantId = TENANT, table: str = "customers",
-        column: str = "phone") -> FieldContext:
+def ctx(
+    row: str = "row-1",
+    *,
+    tenant: TenantId = TENANT,
+    table: str = "customers",
+    column: str = "phone",
+) -> FieldContext:
     return FieldContext(tenant, table, column, row)

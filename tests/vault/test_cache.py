@@ -83,4 +83,5 @@ def test_cached_material_hides_its_key_in_repr(vault: Vault) -> None:
     vault.encrypt_field(ctx(), b"x")
     material = vault.keys.cache.get((TENANT, "data", 1))
     assert material is not None
-    assert "hidden" in repr(material) and "hidden" in repr(material.field)
+    assert "hidden" in repr(material)
+    assert "hidden" in repr(material.field)

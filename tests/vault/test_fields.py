@@ -13,8 +13,11 @@ from tests.vault.conftest import OTHER, TENANT, CountingProvider, ctx
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(plaintext=st.binary(max_size=4096), row=st.text(max_size=40),
-       column=st.text(min_size=1, max_size=20))
+@given(
+    plaintext=st.binary(max_size=4096),
+    row=st.text(max_size=40),
+    column=st.text(min_size=1, max_size=20),
+)
 def test_decrypt_of_encrypt_is_the_identity_for_any_bytes(
     vault: Vault, plaintext: bytes, row: str, column: str
 ) -> None:
@@ -58,8 +61,9 @@ def test_every_single_bit_flip_raises_the_same_opaque_error(vault: Vault) -> Non
         with pytest.raises(CryptoError) as caught:
             vault.decrypt_field(ctx(), bytes(tampered))
         messages.add((type(caught.value), str(caught.value), caught.value.detail))
-    assert messages == {(CryptoError, "Cryptographic operation failed",
-                         "Cryptographic operation failed")}
+    assert messages == {
+        (CryptoError, "Cryptographic operation failed", "Cryptographic operation failed")
+    }
 
 
 def test_every_truncation_fails(vault: Vault) -> None:
@@ -89,9 +93,7 @@ def test_provider_is_called_once_per_dek_not_once_per_field(
 def test_batch_apis_round_trip_and_fail_as_a_whole(vault: Vault) -> None:
     items = [(ctx(str(i)), f"value {i}".encode()) for i in range(50)]
     cts = vault.encrypt_many(items)
-    assert vault.decrypt_many(zip((c for c, _ in items), cts, strict=True)) == [
-        v for _, v in items
-    ]
+    assert vault.decrypt_many(zip((c for c, _ in items), cts, strict=True)) == [v for _, v in items]
     bad = list(zip((c for c, _ in items), cts, strict=True))
     bad[7] = (bad[8][0], bad[7][1])
     with pytest.raises(CryptoError):
@@ -111,7 +113,9 @@ def test_subject_key_is_separate_from_the_tenant_data_key(vault: Vault) -> None:
     assert b"subject:cust-42" in ct[:30]
     assert vault.decrypt_field(ctx(), ct) == b"subject data"
     assert {d.key_id for d in vault.keys.store.list_deks(TENANT)} == {
-        "data", "index", "subject:cust-42"
+        "data",
+        "index",
+        "subject:cust-42",
     }
 
 

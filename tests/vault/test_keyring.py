@@ -28,23 +28,25 @@ from tests.vault.conftest import OTHER, TENANT, CountingProvider, VaultFactory, 
 def raw_dek(vault: Vault, tenant: TenantId, key_id: str, version: int) -> bytes:
     """Unwrap a DEK straight from the provider (what an attacker with the KEK could do)."""
     dek = vault.keys.store.get_dek(tenant, key_id, version)
-    assert dek is not None and dek.wrapped is not None
+    assert dek is not None
+    assert dek.wrapped is not None
     kek = next(k for k in vault.keys.store.list_keks(tenant) if k.version == dek.kek_version)
     return vault.keys.providers[kek.provider].unwrap(
-        kek.key_ref, dek.wrapped, wrap_aad(tenant, key_id, version, kek.version))
+        kek.key_ref, dek.wrapped, wrap_aad(tenant, key_id, version, kek.version)
+    )
 
 
 def test_tenant_creation_makes_a_kek_and_wrapped_data_and_index_keys(vault: Vault) -> None:
     keks = vault.keys.store.list_keks(TENANT)
     assert [(k.version, k.status) for k in keks] == [(1, KeyStatus.ACTIVE)]
     deks = vault.keys.store.list_deks(TENANT)
-    assert [(d.key_id, d.version, d.kek_version) for d in deks] == [
-        ("data", 1, 1), ("index", 1, 1)]
+    assert [(d.key_id, d.version, d.kek_version) for d in deks] == [("data", 1, 1), ("index", 1, 1)]
     assert all(d.wrapped is not None and len(d.wrapped) == 12 + 32 + 16 for d in deks)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(names=st.lists(st.text(min_size=1, max_size=12), min_size=2, max_size=4, unique=True))
 def test_two_tenants_never_share_a_dek(make_vault: VaultFactory, names: list[str]) -> None:
     vault = make_vault()
@@ -58,11 +60,15 @@ def test_two_tenants_never_share_a_dek(make_vault: VaultFactory, names: list[str
 
 def test_a_wrapped_dek_does_not_unwrap_under_another_identity(vault: Vault) -> None:
     dek = vault.keys.store.get_dek(TENANT, DATA_KEY, 1)
-    assert dek is not None and dek.wrapped is not None
+    assert dek is not None
+    assert dek.wrapped is not None
     kek = vault.keys.active_kek(TENANT)
     provider = vault.keys.providers["local"]
-    for aad in (wrap_aad(OTHER, DATA_KEY, 1, 1), wrap_aad(TENANT, "index", 1, 1),
-                wrap_aad(TENANT, DATA_KEY, 2, 1)):
+    for aad in (
+        wrap_aad(OTHER, DATA_KEY, 1, 1),
+        wrap_aad(TENANT, "index", 1, 1),
+        wrap_aad(TENANT, DATA_KEY, 2, 1),
+    ):
         with pytest.raises(CryptoError):
             provider.unwrap(kek.key_ref, dek.wrapped, aad)
 
@@ -89,7 +95,8 @@ def test_retired_dek_version_no_longer_decrypts_and_its_wrapping_is_wiped(vault:
     with pytest.raises(CryptoError):
         vault.decrypt_field(ctx(), old)
     record = vault.keys.store.get_dek(TENANT, DATA_KEY, 1)
-    assert record is not None and record.wrapped is None
+    assert record is not None
+    assert record.wrapped is None
     with pytest.raises(UnknownKey):
         vault.keys.retire_dek(TENANT, DATA_KEY, 42)
 
@@ -159,11 +166,13 @@ def test_encryptions_are_counted_and_the_key_rotates_before_the_gcm_limit(
     vault.create_tenant(TENANT)
     cts = [vault.encrypt_field(ctx(str(i)), b"v") for i in range(25_000)]
     versions = [int.from_bytes(c[8:12], "big") for c in cts]
-    assert versions[0] == 1 and versions[-1] == 3
+    assert versions[0] == 1
+    assert versions[-1] == 3
     for v in (1, 2):
         assert versions.count(v) <= 10_000
         record = vault.keys.store.get_dek(TENANT, DATA_KEY, v)
-        assert record is not None and record.encryptions <= 10_000 + 1000
+        assert record is not None
+        assert record.encryptions <= 10_000 + 1000
     assert vault.decrypt_field(ctx("0"), cts[0]) == b"v"
 
 
@@ -178,12 +187,14 @@ def test_scheduled_rotation_rotates_only_what_is_due(make_vault: VaultFactory) -
     vault.create_tenant(TENANT)
     assert vault.keys.rotate_due(TENANT, dek_max_age=timedelta(days=30)) == []
     now[0] += timedelta(days=31)
-    done = vault.keys.rotate_due(TENANT, dek_max_age=timedelta(days=30),
-                                 kek_max_age=timedelta(days=365))
+    done = vault.keys.rotate_due(
+        TENANT, dek_max_age=timedelta(days=30), kek_max_age=timedelta(days=365)
+    )
     assert done == ["data"]
     now[0] += timedelta(days=365)
-    assert vault.keys.rotate_due(TENANT, dek_max_age=timedelta(days=900),
-                                 kek_max_age=timedelta(days=365)) == ["kek"]
+    assert vault.keys.rotate_due(
+        TENANT, dek_max_age=timedelta(days=900), kek_max_age=timedelta(days=365)
+    ) == ["kek"]
     assert vault.keys.active_kek(TENANT).version == 2
     assert vault.keys.store.count_deks_under_kek(TENANT, 1) == 0
 
@@ -195,13 +206,16 @@ def test_shredding_a_tenant_makes_its_data_provably_unreadable(
     other = vault.encrypt_field(ctx(tenant=OTHER), b"kept")
     kek = vault.keys.active_kek(TENANT)
     stolen = vault.keys.store.get_dek(TENANT, DATA_KEY, 1)  # a backup copy of the wrapped DEK
-    assert stolen is not None and stolen.wrapped is not None
+    assert stolen is not None
+    assert stolen.wrapped is not None
     vault.shred_tenant(TENANT, reason="off-boarding")
     with pytest.raises(CryptoError):
         vault.decrypt_field(ctx(), ct)
     # The wrapped DEKs are gone from the store...
-    assert all(d.wrapped is None and d.status is KeyStatus.DESTROYED
-               for d in vault.keys.store.list_deks(TENANT))
+    assert all(
+        d.wrapped is None and d.status is KeyStatus.DESTROYED
+        for d in vault.keys.store.list_deks(TENANT)
+    )
     # ...and even a backup of them cannot be unwrapped: the KEK no longer exists.
     with pytest.raises(CryptoError):
         provider.unwrap(kek.key_ref, stolen.wrapped, wrap_aad(TENANT, DATA_KEY, 1, 1))
@@ -227,7 +241,10 @@ def test_shredding_a_subject_leaves_the_rest_of_the_tenant_readable(
     assert vault.decrypt_field(ctx("r3"), shared) == b"tenant's"
     event = events[-1]
     assert (event.action, event.key_id, event.details["reason"]) == (
-        VaultAction.SUBJECT_SHREDDED, "subject:cust-42", "GDPR art. 17")
+        VaultAction.SUBJECT_SHREDDED,
+        "subject:cust-42",
+        "GDPR art. 17",
+    )
     # New data for a returning subject gets a new key version; the old data stays lost.
     again = vault.encrypt_field(ctx("r4"), b"new", subject="cust-42")
     assert int.from_bytes(again[4 + again[3] : 8 + again[3]], "big") == 2
@@ -235,17 +252,22 @@ def test_shredding_a_subject_leaves_the_rest_of_the_tenant_readable(
         vault.decrypt_field(ctx("r1"), mine)
 
 
-def test_key_changes_are_reported_to_the_audit_hook(
-    vault: Vault, events: list[VaultEvent]
-) -> None:
+def test_key_changes_are_reported_to_the_audit_hook(vault: Vault, events: list[VaultEvent]) -> None:
     vault.keys.rotate_dek(TENANT)
     vault.keys.rotate_kek(TENANT)
     vault.keys.rewrap(TENANT)
     actions = [e.action for e in events if e.tenant == TENANT]
-    assert actions[:4] == [VaultAction.KEK_CREATED, VaultAction.TENANT_CREATED,
-                           VaultAction.DEK_CREATED, VaultAction.DEK_CREATED]
-    assert actions[4:] == [VaultAction.DEK_CREATED, VaultAction.KEK_CREATED,
-                           VaultAction.REWRAP_COMPLETED]
+    assert actions[:4] == [
+        VaultAction.KEK_CREATED,
+        VaultAction.TENANT_CREATED,
+        VaultAction.DEK_CREATED,
+        VaultAction.DEK_CREATED,
+    ]
+    assert actions[4:] == [
+        VaultAction.DEK_CREATED,
+        VaultAction.KEK_CREATED,
+        VaultAction.REWRAP_COMPLETED,
+    ]
     assert all(b"\x00" not in repr(e).encode() for e in events)
 
 

@@ -65,7 +65,8 @@ def test_index_is_keyed_per_tenant_field_and_index_and_truncated(vault: Vault) -
 def test_pseudonyms_are_stable_within_a_tenant(vault: Vault) -> None:
     first = vault.pseudonym(TENANT, "Alice Martin")
     assert first == vault.pseudonym(TENANT, "Alice Martin")
-    assert first.startswith("psn_") and len(first) == 30
+    assert first.startswith("psn_")
+    assert len(first) == 30
     assert vault.pseudonym(TENANT, "Alice Martin", domain="agents") != first
     assert vault.pseudonym(TENANT, " alice  MARTIN ", normalizer=str.strip) != first
 

@@ -42,14 +42,21 @@ def independent_field_ciphertext(v: dict[str, Any]) -> bytes:
     kid = v["key_id"].encode()
     version = struct.pack(">I", v["key_version"])
     nonce = bytes.fromhex(v["nonce"])
-    header = b"RV\x01" + bytes([len(kid)]) + kid + version + nonce
+    header: bytes = b"RV\x01" + bytes([len(kid)]) + kid + version + nonce
     subkey = hkdf(
         bytes.fromhex(v["dek"]),
         b"rempart/vault/v1/field-encryption" + lp(v["tenant"]) + lp(v["key_id"]) + version,
     )
-    aad = (b"rempart/vault/field/v1" + lp(v["tenant"]) + lp(v["table"]) + lp(v["column"])
-           + lp(v["row_id"]) + header)
-    return header + AESGCM(subkey).encrypt(nonce, bytes.fromhex(v["plaintext"]), aad)
+    aad = (
+        b"rempart/vault/field/v1"
+        + lp(v["tenant"])
+        + lp(v["table"])
+        + lp(v["column"])
+        + lp(v["row_id"])
+        + header
+    )
+    sealed: bytes = AESGCM(subkey).encrypt(nonce, bytes.fromhex(v["plaintext"]), aad)
+    return header + sealed
 
 
 def vault_holding(vectors: list[dict[str, Any]], tmp_path: Path) -> Vault:
@@ -63,8 +70,9 @@ def vault_holding(vectors: list[dict[str, Any]], tmp_path: Path) -> Vault:
         store.add_kek(KekRecord(tenant, 1, provider.name, key_ref, KeyStatus.ACTIVE, now))
     for v in vectors:
         tenant, key_id, version = TenantId(v["tenant"]), v["key_id"], v["key_version"]
-        wrapped = provider.wrap(f"{tenant}/v1", bytes.fromhex(v["dek"]),
-                                wrap_aad(tenant, key_id, version, 1))
+        wrapped = provider.wrap(
+            f"{tenant}/v1", bytes.fromhex(v["dek"]), wrap_aad(tenant, key_id, version, 1)
+        )
         store.add_dek(DekRecord(tenant, key_id, version, 1, wrapped, KeyStatus.DECRYPT_ONLY, now))
     return Vault(store, [provider])
 
@@ -92,10 +100,16 @@ def test_every_invalid_field_vector_raises_the_one_opaque_error(tmp_path: Path) 
     assert len(invalid) >= 15
     for case in invalid:
         v = valid[case["based_on"]]
-        fields = {"tenant": v["tenant"], "table": v["table"], "column": v["column"],
-                  "row_id": v["row_id"], **case["context"]}
-        ctx = FieldContext(TenantId(fields["tenant"]), fields["table"], fields["column"],
-                           fields["row_id"])
+        fields = {
+            "tenant": v["tenant"],
+            "table": v["table"],
+            "column": v["column"],
+            "row_id": v["row_id"],
+            **case["context"],
+        }
+        ctx = FieldContext(
+            TenantId(fields["tenant"]), fields["table"], fields["column"], fields["row_id"]
+        )
         with pytest.raises(CryptoError) as caught:
             vault.decrypt_field(ctx, bytes.fromhex(case["ciphertext"]))
         assert str(caught.value) == "Cryptographic operation failed", case["name"]
@@ -105,11 +119,17 @@ def test_stream_vectors_match_an_independent_construction(tmp_path: Path) -> Non
     for v in load("stream_valid.json"):
         dek, chunk_size = bytes.fromhex(v["dek"]), v["chunk_size"]
         salt, prefix = bytes.fromhex(v["salt"]), bytes.fromhex(v["nonce_prefix"])
-        header = (b"RS\x01\x04data" + struct.pack(">II", 1, chunk_size) + salt + prefix)
-        stream_root = hkdf(dek, b"rempart/vault/v1/stream" + lp(v["tenant"]) + lp("data")
-                           + struct.pack(">I", 1))
-        context = (b"rempart/vault/field/v1" + lp(v["tenant"]) + lp(v["table"])
-                   + lp(v["column"]) + lp(v["row_id"]))
+        header = b"RS\x01\x04data" + struct.pack(">II", 1, chunk_size) + salt + prefix
+        stream_root = hkdf(
+            dek, b"rempart/vault/v1/stream" + lp(v["tenant"]) + lp("data") + struct.pack(">I", 1)
+        )
+        context = (
+            b"rempart/vault/field/v1"
+            + lp(v["tenant"])
+            + lp(v["table"])
+            + lp(v["column"])
+            + lp(v["row_id"])
+        )
         key = AESGCM(hkdf(stream_root, b"rempart/vault/stream/v1" + context + header, salt))
         plain = bytes.fromhex(v["plaintext"])
         chunks = [plain[i : i + chunk_size] for i in range(0, len(plain), chunk_size)] or [b""]
@@ -134,5 +154,6 @@ def test_stream_vectors_decrypt_and_invalid_streams_fail(tmp_path: Path) -> None
             if case["based_on"] != v["name"]:
                 continue
             with pytest.raises(CryptoError):
-                vault.decrypt_stream(ctx, io.BytesIO(bytes.fromhex(case["ciphertext"])),
-                                     io.BytesIO())
+                vault.decrypt_stream(
+                    ctx, io.BytesIO(bytes.fromhex(case["ciphertext"])), io.BytesIO()
+                )

@@ -42,12 +42,21 @@ def field_vectors() -> list[dict[str, Any]]:
         nonce = bytes((n + i) % 256 for i in range(12))
         aead = Aead(field_subkey(dek, ctx.tenant, key_id, version))
         ct = seal(aead, ctx, key_id, version, nonce, plaintext)
-        out.append({
-            "name": name, "dek": dek.hex(), "tenant": ctx.tenant, "table": ctx.table,
-            "column": ctx.column, "row_id": ctx.row_id, "key_id": key_id,
-            "key_version": version, "nonce": nonce.hex(), "plaintext": plaintext.hex(),
-            "ciphertext": ct.hex(),
-        })
+        out.append(
+            {
+                "name": name,
+                "dek": dek.hex(),
+                "tenant": ctx.tenant,
+                "table": ctx.table,
+                "column": ctx.column,
+                "row_id": ctx.row_id,
+                "key_id": key_id,
+                "key_version": version,
+                "nonce": nonce.hex(),
+                "plaintext": plaintext.hex(),
+                "ciphertext": ct.hex(),
+            }
+        )
     return out
 
 
@@ -66,11 +75,17 @@ def field_invalid(valid: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("format version changed", ct[:2] + b"\x02" + ct[3:], {}),
         ("key id length changed", _flip(ct, 3), {}),
         ("key id altered", _flip(ct, 4), {}),
-        ("key version changed to another existing version", ct[: 4 + kid_len]
-         + (2).to_bytes(4, "big") + ct[8 + kid_len :], {}),
+        (
+            "key version changed to another existing version",
+            ct[: 4 + kid_len] + (2).to_bytes(4, "big") + ct[8 + kid_len :],
+            {},
+        ),
         ("key version zero", ct[: 4 + kid_len] + bytes(4) + ct[8 + kid_len :], {}),
-        ("unknown key version", ct[: 4 + kid_len] + (99).to_bytes(4, "big")
-         + ct[8 + kid_len :], {}),
+        (
+            "unknown key version",
+            ct[: 4 + kid_len] + (99).to_bytes(4, "big") + ct[8 + kid_len :],
+            {},
+        ),
         ("nonce bit flipped", _flip(ct, 8 + kid_len), {}),
         ("ciphertext bit flipped", _flip(ct, 20 + kid_len), {}),
         ("tag bit flipped", _flip(ct, len(ct) - 1, 7), {}),
@@ -93,8 +108,13 @@ def field_invalid(valid: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def stream_vectors() -> list[dict[str, Any]]:
     out = []
     for n, (name, chunk_size, size) in enumerate(
-        [("empty object", 256, 0), ("one partial chunk", 256, 100),
-         ("exact multiple of the chunk size", 256, 512), ("several chunks", 300, 1000)], 1
+        [
+            ("empty object", 256, 0),
+            ("one partial chunk", 256, 100),
+            ("exact multiple of the chunk size", 256, 512),
+            ("several chunks", 300, 1000),
+        ],
+        1,
     ):
         dek = _dek(40 + n)
         ctx = FieldContext(TenantId(TENANT), "recordings", "audio", f"rec-{n}")
@@ -109,12 +129,23 @@ def stream_vectors() -> list[dict[str, Any]]:
             aead.seal(chunk_nonce(prefix, i, i == len(chunks) - 1), chunk, b"")
             for i, chunk in enumerate(chunks)
         )
-        out.append({
-            "name": name, "dek": dek.hex(), "tenant": ctx.tenant, "table": ctx.table,
-            "column": ctx.column, "row_id": ctx.row_id, "key_id": "data", "key_version": 1,
-            "chunk_size": chunk_size, "salt": salt.hex(), "nonce_prefix": prefix.hex(),
-            "plaintext": plaintext.hex(), "ciphertext": (header + body).hex(),
-        })
+        out.append(
+            {
+                "name": name,
+                "dek": dek.hex(),
+                "tenant": ctx.tenant,
+                "table": ctx.table,
+                "column": ctx.column,
+                "row_id": ctx.row_id,
+                "key_id": "data",
+                "key_version": 1,
+                "chunk_size": chunk_size,
+                "salt": salt.hex(),
+                "nonce_prefix": prefix.hex(),
+                "plaintext": plaintext.hex(),
+                "ciphertext": (header + body).hex(),
+            }
+        )
     return out
 
 
@@ -131,8 +162,10 @@ def stream_invalid(valid: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("truncated inside the last chunk", ct[:-5]),
         ("header only", ct[:header_len]),
         ("first two chunks swapped", ct[:header_len] + segs[1] + segs[0] + b"".join(segs[2:])),
-        ("chunk spliced from another stream", ct[:header_len] + other[header_len:][:seg]
-         + b"".join(segs[1:])),
+        (
+            "chunk spliced from another stream",
+            ct[:header_len] + other[header_len:][:seg] + b"".join(segs[1:]),
+        ),
         ("chunk duplicated", ct[:header_len] + segs[0] + segs[0] + b"".join(segs[1:])),
         ("extra bytes appended", ct + b"\x00" * 16),
         ("magic flipped", _flip(ct, 0)),
@@ -143,16 +176,19 @@ def stream_invalid(valid: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("bit flipped in the last tag", _flip(ct, len(ct) - 1)),
         ("empty", b""),
     ]
-    return [{"name": name, "based_on": base["name"], "ciphertext": data.hex()}
-            for name, data in cases]
+    return [
+        {"name": name, "based_on": base["name"], "ciphertext": data.hex()} for name, data in cases
+    ]
 
 
 def main() -> None:
     valid = field_vectors()
     streams = stream_vectors()
     for name, doc in [
-        ("field_valid.json", valid), ("field_invalid.json", field_invalid(valid)),
-        ("stream_valid.json", streams), ("stream_invalid.json", stream_invalid(streams)),
+        ("field_valid.json", valid),
+        ("field_invalid.json", field_invalid(valid)),
+        ("stream_valid.json", streams),
+        ("stream_invalid.json", stream_invalid(streams)),
     ]:
         (HERE / name).write_text(json.dumps(doc, indent=1) + "\n")
 
