@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -16,6 +16,7 @@ from rempart.identity.tokens import MachinePrincipal, authenticate
 from rempart.storage import TenantContext
 
 SCOPE_ATTR = "__rempart_scope__"
+SCOPE_EXTENSION = "x-rempart-scope"
 
 
 def get_context(request: Request) -> AppContext:
@@ -70,6 +71,17 @@ def require(scope: Scope) -> Callable[[MachinePrincipal], MachinePrincipal]:
     return check
 
 
+def scoped(scope: Scope) -> dict[str, Any]:
+    """Route decorator arguments declaring and enforcing the scope a route needs.
+
+    Enforced by a dependency, published in OpenAPI as ``x-rempart-scope``.
+    """
+    return {
+        "dependencies": [Depends(require(scope))],
+        "openapi_extra": {SCOPE_EXTENSION: scope.value},
+    }
+
+
 def tenant_of(principal: MachinePrincipal) -> TenantContext:
     return TenantContext(principal.tenant_id)
 
@@ -91,6 +103,7 @@ def require_json(request: Request) -> None:
 
 __all__ = [
     "SCOPE_ATTR",
+    "SCOPE_EXTENSION",
     "Ctx",
     "Principal",
     "client_ip",
@@ -99,5 +112,6 @@ __all__ = [
     "origin_of",
     "require",
     "require_json",
+    "scoped",
     "tenant_of",
 ]

@@ -6,18 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from rempart.api.deps import Ctx, origin_of, require, require_json, tenant_of
+from rempart.api.deps import Ctx, Principal, origin_of, require_json, scoped, tenant_of
 from rempart.api.problems import ERROR_RESPONSES
 from rempart.audit import audited
 from rempart.contact import service
 from rempart.contact.schemas import InteractionIn, InteractionOut, InteractionPage
 from rempart.identity.scopes import Scope
-from rempart.identity.tokens import MachinePrincipal
 
 router = APIRouter(prefix="/interactions", tags=["interactions"], responses=ERROR_RESPONSES)
-
-Writer = Annotated[MachinePrincipal, Depends(require(Scope.INTERACTION_WRITE))]
-Reader = Annotated[MachinePrincipal, Depends(require(Scope.INTERACTION_READ))]
 
 
 @router.post(
@@ -25,11 +21,16 @@ Reader = Annotated[MachinePrincipal, Depends(require(Scope.INTERACTION_READ))]
     status_code=201,
     response_model=InteractionOut,
     summary="Push an interaction (idempotent on external_id)",
-    dependencies=[Depends(require_json)],
     responses={200: {"model": InteractionOut, "description": "Already stored, unchanged"}},
+    **scoped(Scope.INTERACTION_WRITE),
 )
 def create_interaction(
-    payload: InteractionIn, request: Request, response: Response, ctx: Ctx, principal: Writer
+    payload: InteractionIn,
+    request: Request,
+    response: Response,
+    ctx: Ctx,
+    principal: Principal,
+    _json: Annotated[None, Depends(require_json)],
 ) -> InteractionOut:
     with audited(
         ctx.db,
@@ -50,11 +51,16 @@ def create_interaction(
     return out
 
 
-@router.get("", response_model=InteractionPage, summary="List interactions, newest first")
+@router.get(
+    "",
+    response_model=InteractionPage,
+    summary="List interactions, newest first",
+    **scoped(Scope.INTERACTION_READ),
+)
 def list_interactions(
     request: Request,
     ctx: Ctx,
-    principal: Reader,
+    principal: Principal,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     channel: Literal["call", "chat", "email"] | None = None,
@@ -72,12 +78,17 @@ def list_interactions(
     return page
 
 
-@router.get("/{interaction_id}", response_model=InteractionOut, summary="Read one interaction")
+@router.get(
+    "/{interaction_id}",
+    response_model=InteractionOut,
+    summary="Read one interaction",
+    **scoped(Scope.INTERACTION_READ),
+)
 def get_interaction(
     interaction_id: Annotated[str, Path(max_length=64)],
     request: Request,
     ctx: Ctx,
-    principal: Reader,
+    principal: Principal,
 ) -> InteractionOut:
     with audited(
         ctx.db,
