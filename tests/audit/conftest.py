@@ -1,13 +1,21 @@
-"""Shared fixtures of the audit tests: the Merkle vectors and a migrated SQLite database."""
+"""Shared fixtures of the audit tests: the Merkle vectors, a signer, event factories."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from rempart.audit import Actor, AuditEvent, Ed25519Signer
+from rempart.audit.note import NoteVerifier, verifier_key
+from rempart.storage import Database, TenantContext
+from rempart.types import TenantId
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MERKLE_VECTORS = REPO_ROOT.parent / "shared" / "data" / "merkle"
+T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +23,46 @@ def merkle_vectors() -> Path:
     if not MERKLE_VECTORS.is_dir():
         pytest.skip(f"Merkle test vectors absent: expected them in {MERKLE_VECTORS}")
     return MERKLE_VECTORS
+
+
+@pytest.fixture(scope="session")
+def signer() -> Ed25519Signer:
+    return Ed25519Signer.generate("rempart-test")
+
+
+@pytest.fixture(scope="session")
+def verifier(signer: Ed25519Signer) -> NoteVerifier:
+    return NoteVerifier.from_vkey(verifier_key(signer))
+
+
+def event(
+    tenant: TenantContext | TenantId | str,
+    i: int = 0,
+    *,
+    action: str = "interaction.read",
+    resource_type: str = "interaction",
+    actor: str = "agent-1",
+    **extra: Any,
+) -> AuditEvent:
+    tenant_id = tenant.tenant_id if isinstance(tenant, TenantContext) else TenantId(str(tenant))
+    fields: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "actor": Actor("user", actor),
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": f"res-{i}",
+        "outcome": "success",
+        "time": T0 + timedelta(seconds=i),
+        "request_id": f"req-{i}",
+        "source_ip": "192.0.2.10",
+        "user_agent": "pytest",
+    }
+    fields.update(extra)
+    return AuditEvent(**fields)
+
+
+def fill(db: Database, tenant: TenantContext, n: int, start: int = 0) -> None:
+    from rempart.audit import append_batch
+
+    with db.tenant_session(tenant) as session:
+        append_batch(session, [event(tenant, start + i) for i in range(n)])

@@ -1,0 +1,137 @@
+"""Audit entries: OCSF-aligned shape, RFC 8785 canonical bytes, masking before hashing."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rempart.audit.errors import ExportError
+from rempart.audit.masking import PERSONAL_MARK, SECRET_MARK, mask_value
+from rempart.audit.schema import OcsfClass, canonical, classify, decode_entry, encode_event, to_ocsf
+from tests.audit.conftest import event
+
+TENANT = "5d1c2a8e-0000-4000-8000-000000000001"
+
+
+def _encode(**extra: object) -> dict[str, object]:
+    data = encode_event(event(TENANT, 3, **extra), log_name="rempart/audit/x", sequence=3, uid="u")
+    obj: dict[str, object] = json.loads(data)
+    return obj
+
+
+def test_rfc8785_sorts_keys_and_writes_no_whitespace() -> None:
+    # RFC 8785 section 3.2.3: keys sorted by UTF-16 code units; numbers in ES6 form.
+    data = canonical({"b": 1, "a": [True, None, "\u20ac"], "\u00e9": 1.0, "A": 1e21})
+    assert data == '{"A":1e+21,"a":[true,null,"\u20ac"],"b":1,"\u00e9":1}'.encode()
+
+
+def test_entry_carries_the_ocsf_fields_and_its_position() -> None:
+    obj = _encode()
+    assert obj["class_uid"] == 6005
+    assert obj["category_uid"] == 6
+    assert obj["activity_id"] == 1
+    assert obj["type_uid"] == 600501
+    assert obj["status_id"] == 1
+    assert obj["actor"] == {"user": {"type": "user", "uid": "agent-1"}}
+    assert obj["src_endpoint"] == {"ip": "192.0.2.10"}
+    assert obj["http_request"] == {"user_agent": "pytest"}
+    assert obj["resources"] == [{"type": "interaction", "uid": "res-3"}]
+    meta = obj["metadata"]
+    assert isinstance(meta, dict)
+    assert meta["log_name"] == "rempart/audit/x"
+    assert meta["sequence"] == 3
+    assert meta["tenant_uid"] == TENANT
+    assert meta["correlation_uid"] == "req-3"
+    assert obj["time_dt"] == "2026-11-29T09:00:03.000000Z"
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "action", "cls", "activity"),
+    [
+        ("session", "session.logon", OcsfClass.AUTHENTICATION, 1),
+        ("user", "user.disable", OcsfClass.ACCOUNT_CHANGE, 5),
+        ("machine_token", "token.create", OcsfClass.ENTITY_MANAGEMENT, 1),
+        ("role", "role.assign", OcsfClass.USER_ACCESS_MANAGEMENT, 1),
+        ("alert", "alert.create", OcsfClass.DETECTION_FINDING, 1),
+        ("recording", "recording.delete", OcsfClass.DATASTORE_ACTIVITY, 7),
+        ("webhook", "webhook.update", OcsfClass.API_ACTIVITY, 3),
+        ("webhook", "webhook.frobnicate", OcsfClass.API_ACTIVITY, 99),
+    ],
+)
+def test_class_and_activity_follow_resource_and_verb(
+    resource_type: str, action: str, cls: OcsfClass, activity: int
+) -> None:
+    ev = event(TENANT, action=action, resource_type=resource_type)
+    assert classify(ev) is cls
+    obj = to_ocsf(ev, log_name="o", sequence=0, uid="u")
+    assert obj["activity_id"] == activity
+
+
+def test_an_explicit_class_wins_and_an_unknown_one_is_refused() -> None:
+    assert classify(event(TENANT, class_uid=6003)) is OcsfClass.API_ACTIVITY
+    with pytest.raises(ValueError, match="class_uid"):
+        classify(event(TENANT, class_uid=1234))
+
+
+def test_failure_carries_status_and_masked_reason() -> None:
+    obj = _encode(outcome="failure", reason="denied for jane@example.com")
+    assert obj["status_id"] == 2
+    assert obj["status_detail"] == f"denied for {PERSONAL_MARK}"
+
+
+def test_secrets_and_personal_data_are_masked_in_changes_and_details() -> None:
+    obj = _encode(
+        before={"email": "jane@example.com", "role": "agent", "api_key": "sk-123"},
+        after={"phone": "+33 6 12 34 56 78", "role": "supervisor", "password": "hunter2"},
+        details={"note": "card 4111 1111 1111 1111 from FR7630006000011234567890189", "n": 3},
+    )
+    text = json.dumps(obj)
+    for leaked in ("jane@example.com", "sk-123", "hunter2", "4111", "12 34 56", "FR7630006"):
+        assert leaked not in text
+    unmapped = obj["unmapped"]
+    assert isinstance(unmapped, dict)
+    assert unmapped["change"] == {
+        "before": {"email": PERSONAL_MARK, "role": "agent", "api_key": SECRET_MARK},
+        "after": {"phone": PERSONAL_MARK, "role": "supervisor", "password": SECRET_MARK},
+    }
+    assert unmapped["details"]["n"] == 3
+
+
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        _encode(time=datetime(2026, 1, 1))
+
+
+def test_decode_refuses_non_canonical_or_non_object_entries() -> None:
+    good = canonical({"a": 1, "b": [1, 2]})
+    assert decode_entry(good) == {"a": 1, "b": [1, 2]}
+    for bad in (b'{"b":1,"a":1}', b'{"a": 1}', b"[1]", b"{", b"\xff"):
+        with pytest.raises(ExportError):
+            decode_entry(bad)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
+def test_canonical_encoding_is_a_fixed_point(obj: dict[str, object]) -> None:
+    data = canonical(obj)
+    assert decode_entry(data) == obj
+    assert canonical(json.loads(data)) == data
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values)
+def test_masking_is_idempotent_and_keeps_json_shape(value: object) -> None:
+    once = mask_value(value)
+    assert mask_value(once) == once
+    canonical({"v": once})
