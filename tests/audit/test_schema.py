@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,9 +18,9 @@ from tests.audit.conftest import event
 TENANT = "5d1c2a8e-0000-4000-8000-000000000001"
 
 
-def _encode(**extra: object) -> dict[str, object]:
+def _encode(**extra: Any) -> dict[str, Any]:
     data = encode_event(event(TENANT, 3, **extra), log_name="rempart/audit/x", sequence=3, uid="u")
-    obj: dict[str, object] = json.loads(data)
+    obj: dict[str, Any] = json.loads(data)
     return obj
 
 

@@ -53,9 +53,14 @@ def test_an_act_that_rolls_back_leaves_no_entry_and_no_tree_change(
     db: Database, tenant_a: TenantContext
 ) -> None:
     fill(db, tenant_a, 3)
-    with pytest.raises(RuntimeError), db.tenant_session(tenant_a) as session:
-        append(session, event(tenant_a, 3))
-        raise RuntimeError("the audited act failed")
+
+    def failing_act() -> None:
+        with db.tenant_session(tenant_a) as session:
+            append(session, event(tenant_a, 3))
+            raise RuntimeError("the audited act failed")
+
+    with pytest.raises(RuntimeError):
+        failing_act()
     fill(db, tenant_a, 1, start=4)
     assert [r.seq for r in _entries(db, tenant_a)] == [0, 1, 2, 3]
     assert [r.resource_id for r in _entries(db, tenant_a)][-1] == "res-4"
