@@ -28,7 +28,7 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
-    err_console.print(f"error: {message}", markup=False, highlight=False)
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
     return typer.Exit(code)
 
 

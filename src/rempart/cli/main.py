@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from datetime import timedelta
@@ -45,6 +46,13 @@ app.add_typer(config_app, name="config")
 # Capability sub-commands: (name, module). The module exposes either
 # `register(app: typer.Typer) -> None` or `app: typer.Typer` (added as a group).
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (("redact", "rempart.cli.redact"),)
+
+
+@functools.cache
+def build_app() -> typer.Typer:
+    """The complete command tree, capability sub-commands included (built once)."""
+    _register_subcommands()
+    return app
 
 
 def _register_subcommands() -> None:
@@ -207,11 +215,10 @@ def demo(
 
 def run() -> None:
     """Console-script entry point."""
-    _register_subcommands()
     try:
-        app()
+        build_app()()
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
 
 
-__all__ = ["app", "run"]
+__all__ = ["app", "build_app", "run"]

@@ -1,0 +1,5 @@
+"""``python -m rempart.cli``: the same as the ``rempart`` command."""
+
+from rempart.cli.main import run
+
+run()

@@ -1,0 +1,93 @@
+"""Ingestion at the library level: atomic, audited, tenant-bound."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from rempart.audit import Actor, AuditRecord, Origin, audited
+from rempart.contact import service
+from rempart.contact.models import Customer, Interaction, Queue, TranscriptSegment
+from rempart.contact.schemas import InteractionIn, SegmentIn
+from rempart.errors import ValidationFailed
+from rempart.storage import Database, TenantContext
+
+ORIGIN = Origin(actor=Actor(type="system", id="test"))
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def payload(external_id: str = "call-1") -> InteractionIn:
+    return InteractionIn(
+        external_id=external_id,
+        channel="call",
+        queue="Support",
+        customer_id="C-1",
+        started_at=START,
+        segments=[SegmentIn(speaker="agent", text="Bonjour", start_ms=0, end_ms=900)],
+    )
+
+
+def counts(db: Database, ctx: TenantContext) -> dict[str, int]:
+    with db.tenant_session(ctx) as s:
+        return {
+            m.__tablename__: int(s.scalar(select(func.count()).select_from(m)) or 0)
+            for m in (Interaction, TranscriptSegment, Queue, Customer)
+        }
+
+
+def test_a_failure_after_partial_work_stores_nothing_but_the_failure_record(
+    db: Database, tenant_a: TenantContext
+) -> None:
+    with (
+        pytest.raises(ValidationFailed),
+        audited(db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction") as (
+            session,
+            _note,
+        ),
+    ):
+        service.ingest(session, payload(), created_by="test")
+        raise ValidationFailed("a later step failed")
+    assert counts(db, tenant_a) == {
+        "interactions": 0,
+        "transcript_segments": 0,
+        "queues": 0,
+        "customers": 0,
+    }
+    with db.tenant_session(tenant_a) as s:
+        rows = list(s.scalars(select(AuditRecord)))
+    assert [(r.action, r.outcome, r.reason) for r in rows] == [
+        ("interaction.create", "failure", "validation-failed")
+    ]
+
+
+def test_success_commits_the_act_and_its_record_together(
+    db: Database, tenant_a: TenantContext
+) -> None:
+    with audited(
+        db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction"
+    ) as (session, note):
+        interaction, created = service.ingest(session, payload(), created_by="test")
+        note.resource_id = interaction.id
+    assert created
+    assert counts(db, tenant_a)["interactions"] == 1
+    with db.tenant_session(tenant_a) as s:
+        [row] = s.scalars(select(AuditRecord)).all()
+    assert (row.outcome, row.resource_id) == ("success", interaction.id)
+
+
+def test_queues_and_customers_are_reused_within_a_tenant_only(
+    db: Database, tenant_a: TenantContext, tenant_b: TenantContext
+) -> None:
+    for ctx in (tenant_a, tenant_b):
+        for ext in ("call-1", "call-2"):
+            with db.tenant_session(ctx) as s:
+                service.ingest(s, payload(ext), created_by="test")
+    assert counts(db, tenant_a) == {
+        "interactions": 2,
+        "transcript_segments": 2,
+        "queues": 1,
+        "customers": 1,
+    }
+    assert counts(db, tenant_b) == counts(db, tenant_a)
