@@ -40,15 +40,15 @@ def counts(db: Database, ctx: TenantContext) -> dict[str, int]:
 def test_a_failure_after_partial_work_stores_nothing_but_the_failure_record(
     db: Database, tenant_a: TenantContext
 ) -> None:
-    with (
-        pytest.raises(ValidationFailed),
-        audited(db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction") as (
-            session,
-            _note,
-        ),
-    ):
-        service.ingest(session, payload(), created_by="test")
-        raise ValidationFailed("a later step failed")
+    def ingest_then_fail() -> None:
+        with audited(
+            db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction"
+        ) as (session, _note):
+            service.ingest(session, payload(), created_by="test")
+            raise ValidationFailed("a later step failed")
+
+    with pytest.raises(ValidationFailed):
+        ingest_then_fail()
     assert counts(db, tenant_a) == {
         "interactions": 0,
         "transcript_segments": 0,
