@@ -66,3 +66,33 @@ def fill(db: Database, tenant: TenantContext, n: int, start: int = 0) -> None:
 
     with db.tenant_session(tenant) as session:
         append_batch(session, [event(tenant, start + i) for i in range(n)])
+
+
+def rebuild_tree(db: Database, tenant: TenantContext) -> None:
+    """What an attacker with database access does after editing entries: recompute the
+    leaf hashes, every interior node and the head, so the stored tree looks coherent."""
+    from sqlalchemy import delete, select
+
+    from rempart.audit.merkle import CompactRange, leaf_hash
+    from rempart.audit.models import AuditNode, AuditRecord
+    from rempart.audit.store import log_of, read_head
+
+    with db.tenant_session(tenant) as session:
+        rows = list(
+            session.scalars(
+                select(AuditRecord).where(AuditRecord.seq.is_not(None)).order_by(AuditRecord.seq)
+            )
+        )
+        session.execute(delete(AuditNode))
+        rng = CompactRange()
+        for row in rows:
+            row.leaf_hash = leaf_hash((row.entry or "").encode())
+            for node in rng.append(row.leaf_hash):
+                session.add(
+                    AuditNode(
+                        tenant_id=tenant.tenant_id, level=node.level, idx=node.index, hash=node.hash
+                    )
+                )
+        head = read_head(session, log_of(session))
+        if head is not None:
+            head.size, head.compact, head.root = rng.size, [h.hex() for h in rng.hashes], rng.root()

@@ -152,6 +152,18 @@ def _due(session: Session, now: datetime, interval: timedelta) -> bool:
     return int(head.size) > int(last.size) and now - last.issued_at >= interval
 
 
+@dataclass(frozen=True, slots=True)
+class CheckpointRun:
+    """What a scheduled run did: checkpoints issued, and logs that refused to be signed.
+
+    A refusal means a log shrank, forked or was rewritten: a security event
+    the scheduler must raise as an alert, not a transient error to retry.
+    """
+
+    issued: list[SignedCheckpoint]
+    refused: list[tuple[str, LogStateError]]
+
+
 def issue_due_checkpoints(
     db: Database,
     signer: NoteSigner,
@@ -160,16 +172,16 @@ def issue_due_checkpoints(
     clock: Clock = utc_now,
     anchors: Sequence[Anchor] = (),
     timestamper: Timestamper | None = None,
-) -> list[SignedCheckpoint]:
+) -> CheckpointRun:
     """For a scheduler: sign every log that grew and whose last checkpoint is ``interval`` old.
 
-    Each log is handled in its own transaction, so one failing log does not
-    hold back the others' checkpoints (the failure propagates afterwards).
+    Each log is handled in its own transaction, so one log that refuses to be
+    signed does not hold back the others' checkpoints.
     """
     with db.platform_session() as session:
         tenant_ids = [TenantId(t) for t in session.scalars(select(Tenant.id).order_by(Tenant.id))]
     issued: list[SignedCheckpoint] = []
-    errors: list[Exception] = []
+    refused: list[tuple[str, LogStateError]] = []
     contexts: list[TenantContext | None] = [None, *(TenantContext(t) for t in tenant_ids)]
     for ctx in contexts:
         try:
@@ -181,14 +193,13 @@ def issue_due_checkpoints(
                         )
                     )
         except LogStateError as exc:
-            errors.append(exc)
-    if errors:
-        raise errors[0]
-    return issued
+            refused.append(("platform" if ctx is None else str(ctx.tenant_id), exc))
+    return CheckpointRun(issued, refused)
 
 
 __all__ = [
     "Anchor",
+    "CheckpointRun",
     "SignedCheckpoint",
     "Timestamper",
     "checkpoint_at",

@@ -154,13 +154,16 @@ class CandidateIndex:
             fi.prefix_items = tuple(sorted(fi.prefix.items()))
             fi.suffix_items = tuple(sorted(fi.suffix.items()))
         self.always = tuple(always)
-        self.fields = tuple(fields.items())
+        self.fields = fields
+        self._field_names = frozenset(fields)
         self.size = len(trees)
 
     def candidates(self, ev: EventView) -> list[int]:
         """Sorted positions of the rules that may match ``ev``."""
         found: set[int] = set(self.always)
-        for fld, fi in self.fields:
+        fields = self.fields
+        for fld in self._field_names.intersection(ev.paths):
+            fi = fields[fld]
             for v in ev.fold(fld):
                 if fi.eq:
                     hit = fi.eq.get(v)

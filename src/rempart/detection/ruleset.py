@@ -131,12 +131,15 @@ def load_rules(
     if only_ids is not None:
         parsed = _with_dependencies(parsed, only_ids)
 
-    collection = SigmaCollection([r for r, _, _ in parsed], collect_errors=True)
+    collection = SigmaCollection([r for r, _, _ in parsed], resolve_references=False)
     locations = {id(r): (loc, f) for r, loc, f in parsed}
-    try:
-        collection.resolve_rule_references()
-    except SigmaError:
-        pass  # unresolved references are reported per correlation below
+    unresolved: dict[int, str] = {}
+    for rule, _, _ in parsed:
+        if isinstance(rule, SigmaCorrelationRule):
+            try:
+                rule.resolve_rule_references(collection)
+            except SigmaError as exc:
+                unresolved[id(rule)] = str(exc.args[0]) if exc.args else repr(exc)
 
     processing = pipeline.processing()
     compiled: dict[int, str] = {}  # id(pySigma rule) -> key
@@ -161,7 +164,14 @@ def load_rules(
                           _key(rule, loc))
             )
 
-    correlations = [(r, loc) for r, loc, _ in parsed if isinstance(r, SigmaCorrelationRule)]
+    correlations: list[tuple[SigmaCorrelationRule, Location]] = []
+    for rule, loc, _ in parsed:
+        if not isinstance(rule, SigmaCorrelationRule):
+            continue
+        if id(rule) in unresolved:
+            result.failed.append(RuleError(unresolved[id(rule)], loc, _key(rule, loc)))
+        else:
+            correlations.append((rule, loc))
     _compile_correlations(correlations, processing, compiled, result, locations)
     return result
 

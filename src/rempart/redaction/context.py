@@ -18,7 +18,8 @@ _I = re.IGNORECASE
 
 CUES: Final[dict[str, re.Pattern[str]]] = {
     Entity.CARD_NUMBER: re.compile(
-        r"\b(?:carte(?:\s+(?:bancaire|bleue|de\s+crédit|de\s+credit|visa))?|cb|"
+        r"\b(?:carte(?!\s+(?:de\s+)?(?:fid[ée]lit[ée]|vitale|d'identit[ée]|grise|membre|"
+        r"adh[ée]rent))(?:\s+(?:bancaire|bleue|de\s+crédit|de\s+credit|visa))?|cb|"
         r"num[ée]ro\s+de\s+carte|card(?:\s+number)?|credit\s+card|debit\s+card|visa|"
         r"mastercard|amex|long\s+number)\b", _I),
     Entity.CARD_EXPIRY: re.compile(

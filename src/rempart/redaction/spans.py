@@ -63,7 +63,10 @@ def resolve(spans: Iterable[Span]) -> list[Span]:
     trimmed to what lies outside when that remainder is still most of it
     (a name that runs into an e-mail keeps its own part).
     """
-    ranked = sorted(spans, key=lambda s: (-priority(s.label), -s.length, -s.score, s.start))
+    # Guesses (score < 0.6: a bare digit run answering a question) yield to
+    # anything recognised for what it is.
+    ranked = sorted(spans, key=lambda s: (s.score < 0.6, -priority(s.label), -s.length,
+                                          -s.score, s.start))
     kept: list[Span] = []
     for span in ranked:
         if not any(span.overlaps(k) for k in kept):

@@ -4,6 +4,7 @@ engine needs around it (which log sources it can serve, where an event keeps its
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,8 @@ class Pipeline:
     timestamp_fields: tuple[str, ...] = ("time", "timestamp", "@timestamp")
     description: str = ""
     placeholders: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Field path prefixes to try elsewhere when absent (see :class:`EventView`)."""
 
     def processing(self) -> ProcessingPipeline:
         """The pySigma pipeline, with the placeholder values of the ``expand`` modifier."""
@@ -46,10 +49,7 @@ class Pipeline:
 
     def with_placeholders(self, values: Mapping[str, Sequence[str]]) -> Pipeline:
         """The same pipeline with values for ``%name%`` placeholders (``expand`` modifier)."""
-        merged = {**self.placeholders, **values}
-        return Pipeline(
-            self.name, self.build, self.unsupported, self.timestamp_fields, self.description, merged
-        )
+        return dataclasses.replace(self, placeholders={**self.placeholders, **values})
 
 
 def empty_pipeline() -> ProcessingPipeline:

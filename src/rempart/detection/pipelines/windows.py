@@ -190,6 +190,8 @@ WINDOWS = Pipeline(
     build=build,
     unsupported=unsupported,
     timestamp_fields=(TIMESTAMP_FIELD,),
+    # Events such as WMI-Activity 5858 keep their data under UserData/<element>/.
+    fallbacks={"Event.EventData.": ("Event.UserData.*.",)},
     description="EVTX as JSON: Event.System.*, Event.EventData.*, Sysmon ids as categories",
 )
 

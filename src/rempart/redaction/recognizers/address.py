@@ -87,6 +87,10 @@ class AddressRecognizer(Recognizer):
             if end is None:
                 return
         end = self._tail(text, end)
+        if text[end - 1 : end] == ".":
+            last = re.search(r"[^\W\d_]+\.$", text[max(0, end - 8) : end])
+            if last is None or len(last.group()) > 4:
+                end -= 1  # a full stop, not an abbreviation like "St."
         span = doc.span_from_view(num.start(), end, Entity.ADDRESS, 0.85, self.id)
         if span:
             yield span

@@ -25,7 +25,7 @@ _DATE: Final = re.compile(
     rf"(?<![\d/.\-])(?:"
     rf"[0-3]?\d\s?[/.\-]\s?[01]?\d\s?[/.\-]\s?{_YEAR}"  # 12/03/1985
     rf"|(?:1[89]|20)\d{{2}}-[01]\d-[0-3]\d"  # 1985-03-12
-    rf"|(?:le\s+|the\s+)?{_DAY}\s+(?:of\s+|de\s+)?{_MONTH}\s*,?\s+{_YEAR}"  # 12 mars 1985
+    rf"|{_DAY}\s+(?:of\s+|de\s+)?{_MONTH}\s*,?\s+{_YEAR}"  # 12 mars 1985
     rf"|{_MONTH}\s+(?:the\s+)?{_DAY},?\s+{_YEAR}"  # March 12, 1985
     rf"|[0-3]?\d\s[01]?\d\s(?:1[89]|20)\s?\d{{2}}"  # spoken 12 03 1985
     rf")(?![\d])",

@@ -1,0 +1,235 @@
+"""The detection engine: run a loaded rule set over events, one at a time.
+
+For each event: the candidate index picks the rules that can match (log-source
+conditions added by the pipeline are indexed like any field test, so a
+``process_creation`` rule is never tried on a registry event), each candidate's
+compiled predicate runs, and matches feed the correlation rules. Per-rule counters
+(evaluations, matches, errors and, when ``timing`` is on, nanoseconds) are kept.
+A rule that fails on one event (a regular expression over its time budget) counts
+an error and is reported; the other rules and events go on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rempart.detection.compiler import CompiledRule
+from rempart.detection.correlation import (
+    MAX_ENTRIES,
+    MAX_GROUPS,
+    CompiledCorrelation,
+    CorrelationAlert,
+    CorrelationState,
+)
+from rempart.detection.errors import DetectionError, EventError
+from rempart.detection.event import EventView
+from rempart.detection.index import CandidateIndex
+from rempart.detection.matchers import parse_time
+from rempart.detection.ruleset import RuleSet
+from rempart.types import Clock, utc_now
+
+MAX_PROBLEMS_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A rule or a correlation that matched."""
+
+    rule_id: str
+    rule_title: str
+    level: str | None
+    correlation: CorrelationAlert | None = None
+
+    def as_dict(self, event_index: int | None = None) -> dict[str, Any]:
+        """The one-line JSON form other tools read: rule_id, rule_title, event."""
+        return {"rule_id": self.rule_id, "rule_title": self.rule_title, "event": event_index}
+
+
+@dataclass(frozen=True)
+class RuleStats:
+    rule_id: str
+    title: str
+    evaluations: int
+    matches: int
+    errors: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that went wrong on one event, kept so that nothing fails silently."""
+
+    event_index: int | None
+    rule_id: str | None
+    message: str
+
+
+class DetectionEngine:
+    """Evaluates a rule set over events; not thread-safe (one engine per worker)."""
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        *,
+        timing: bool = False,
+        clock: Clock = utc_now,
+        max_groups: int = MAX_GROUPS,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
+        self.ruleset = ruleset
+        self.rules: list[CompiledRule] = list(ruleset.rules)
+        self.index = CandidateIndex([r.tree for r in self.rules])
+        self.timing = timing
+        self.clock = clock
+        n = len(self.rules)
+        self.evaluations = [0] * n
+        self.matches = [0] * n
+        self.errors = [0] * n
+        self.nanoseconds = [0] * n
+        self.events = 0
+        self.untimed = 0
+        self.problems: deque[Problem] = deque(maxlen=MAX_PROBLEMS_KEPT)
+        self.problem_count = 0
+        self.correlations = [
+            CorrelationState(c, max_groups=max_groups, max_entries=max_entries)
+            for c in ruleset.correlations
+        ]
+        # rule key -> correlations that reference it
+        self._watchers: dict[str, list[CorrelationState]] = {}
+        for state in self.correlations:
+            for key in dict.fromkeys(state.corr.rule_keys):
+                self._watchers.setdefault(key, []).append(state)
+        self._silent = self._silenced_keys(ruleset.correlations)
+        self._ts_fields = ruleset.pipeline.timestamp_fields
+        self._fallbacks = dict(ruleset.pipeline.fallbacks) or None
+
+    @staticmethod
+    def _silenced_keys(correlations: Iterable[CompiledCorrelation]) -> frozenset[str]:
+        """Rules referenced only by correlations with ``generate: false`` stay silent."""
+        referenced: dict[str, bool] = {}
+        for c in correlations:
+            for key in c.rule_keys:
+                referenced[key] = referenced.get(key, False) or c.generate
+        return frozenset(k for k, generate in referenced.items() if not generate)
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[Any], pipeline: Any = None, **kwargs: Any) -> DetectionEngine:
+        from rempart.detection.pipelines import Pipeline, get_pipeline
+        from rempart.detection.ruleset import load_rules
+
+        pipe = pipeline if isinstance(pipeline, Pipeline) else get_pipeline(pipeline)
+        return cls(load_rules(paths, pipe), **kwargs)
+
+    def view(self, event: Mapping[str, Any]) -> EventView:
+        """The event as the rules see it, with the pipeline's field fallbacks."""
+        return EventView(event, self._fallbacks)
+
+    def _problem(self, event_index: int | None, rule_id: str | None, message: str) -> None:
+        self.problem_count += 1
+        self.problems.append(Problem(event_index, rule_id, message))
+
+    def match(self, event: Mapping[str, Any] | EventView, event_index: int | None = None
+              ) -> list[CompiledRule]:
+        """The rules whose detection matches ``event`` (correlations aside)."""
+        ev = event if isinstance(event, EventView) else self.view(event)
+        self.events += 1
+        rules = self.rules
+        evaluations, matches = self.evaluations, self.matches
+        out: list[CompiledRule] = []
+        try:
+            candidates = self.index.candidates(ev)
+        except EventError as exc:
+            self._problem(event_index, None, str(exc))
+            raise
+        timing = self.timing
+        for i in candidates:
+            rule = rules[i]
+            evaluations[i] += 1
+            try:
+                if timing:
+                    t0 = time.perf_counter_ns()
+                    ok = rule.predicate(ev)
+                    self.nanoseconds[i] += time.perf_counter_ns() - t0
+                else:
+                    ok = rule.predicate(ev)
+            except DetectionError as exc:  # regex timeout, nesting too deep in one field
+                self.errors[i] += 1
+                self._problem(event_index, rule.id, str(exc))
+                continue
+            if ok:
+                matches[i] += 1
+                out.append(rule)
+        return out
+
+    def event_time(self, ev: EventView) -> float:
+        for fld in self._ts_fields:
+            vals = ev.scalars(fld)
+            if vals:
+                moment = parse_time(vals[0])
+                if moment is not None:
+                    return moment.timestamp()
+        self.untimed += 1
+        return self.clock().timestamp()
+
+    def process(self, event: Mapping[str, Any] | EventView, event_index: int | None = None
+                ) -> list[Detection]:
+        """Rule matches and correlation alerts for one event, as the output should show."""
+        ev = event if isinstance(event, EventView) else self.view(event)
+        matched = self.match(ev, event_index)
+        out: list[Detection] = []
+        when: float | None = None
+        queue: list[str] = []
+        for rule in matched:
+            if rule.id not in self._silent:
+                out.append(Detection(rule.id, rule.title, rule.level))
+            if rule.id in self._watchers:
+                queue.append(rule.id)
+        while queue:
+            key = queue.pop(0)
+            if when is None:
+                when = self.event_time(ev)
+            for state in self._watchers.get(key, ()):
+                alert = state.observe(key, ev, when)
+                if alert is None:
+                    continue
+                corr = alert.correlation
+                if corr.id not in self._silent:
+                    out.append(Detection(corr.id, corr.title, corr.level, alert))
+                if corr.id in self._watchers:
+                    queue.append(corr.id)
+        return out
+
+    def stats(self) -> list[RuleStats]:
+        return [
+            RuleStats(
+                r.id, r.title, self.evaluations[i], self.matches[i], self.errors[i],
+                self.nanoseconds[i] / 1e9,
+            )
+            for i, r in enumerate(self.rules)
+        ]
+
+    def correlation_stats(self) -> dict[str, dict[str, int]]:
+        return {
+            s.corr.id: {
+                "fired": s.stats.fired,
+                "late": s.stats.late,
+                "overflow": s.stats.overflow,
+                "evicted_groups": s.stats.evicted_groups,
+                "groups": len(s.groups),
+            }
+            for s in self.correlations
+        }
+
+
+def fixed_clock(moment: datetime | None = None) -> Callable[[], datetime]:
+    """A clock that always answers ``moment`` (tests, replays)."""
+    value = moment or datetime(1970, 1, 1, tzinfo=UTC)
+    return lambda: value
+
+
+__all__ = ["Detection", "DetectionEngine", "Problem", "RuleStats", "fixed_clock"]
