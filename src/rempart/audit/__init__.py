@@ -8,6 +8,7 @@ the log with nothing but its public key. See ``docs/audit.md``.
 
 from rempart.audit.checkpoints import (
     Anchor,
+    CheckpointRun,
     SignedCheckpoint,
     Timestamper,
     issue_checkpoint,
@@ -35,6 +36,7 @@ __all__ = [
     "Actor",
     "Anchor",
     "AuditEvent",
+    "CheckpointRun",
     "AuditNote",
     "AuditRecord",
     "Checkpoint",
