@@ -1,0 +1,139 @@
+"""The SQL keyring store on both storage lanes (SQLite, and PostgreSQL with RLS)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rempart.errors import CryptoError
+from rempart.storage import Database, TenantContext
+from rempart.types import TenantId
+from rempart.vault import FieldContext, KeyStateConflict, KeyStatus, Vault
+from rempart.vault.sql_store import SqlKeyringStore
+from tests.conftest import make_tenant
+from tests.vault.conftest import CountingProvider
+
+
+def fctx(tenant: TenantContext, row: str = "r1") -> FieldContext:
+    return FieldContext(tenant.tenant_id, "customers", "email", row)
+
+
+@pytest.fixture
+def sql_vault(db: Database, provider: CountingProvider) -> Vault:
+    return Vault(SqlKeyringStore(db), [provider], rotate_after_encryptions=5000)
+
+
+def test_keys_persist_in_the_database_for_a_new_vault(
+    db: Database, sql_vault: Vault, provider: CountingProvider, tenant_a: TenantContext
+) -> None:
+    sql_vault.create_tenant(tenant_a.tenant_id)
+    ct = sql_vault.encrypt_field(fctx(tenant_a), b"alice@example.com")
+    fresh = Vault(SqlKeyringStore(db), [CountingProvider(provider.path)])
+    assert fresh.decrypt_field(fctx(tenant_a), ct) == b"alice@example.com"
+    index = sql_vault.blind_index(tenant_a.tenant_id, "email", "Alice@example.com")
+    assert fresh.blind_index(tenant_a.tenant_id, "email", "alice@example.com") == index
+
+
+def test_tenants_do_not_see_each_others_keys(
+    sql_vault: Vault, tenant_a: TenantContext, tenant_b: TenantContext
+) -> None:
+    sql_vault.create_tenant(tenant_a.tenant_id)
+    sql_vault.create_tenant(tenant_b.tenant_id)
+    store = sql_vault.keys.store
+    a_keys = store.list_deks(tenant_a.tenant_id)
+    b_keys = store.list_deks(tenant_b.tenant_id)
+    assert {d.tenant for d in a_keys} == {tenant_a.tenant_id}
+    assert {d.tenant for d in b_keys} == {tenant_b.tenant_id}
+    assert {d.wrapped for d in a_keys}.isdisjoint({d.wrapped for d in b_keys})
+    ct = sql_vault.encrypt_field(fctx(tenant_a), b"x")
+    with pytest.raises(CryptoError):
+        sql_vault.decrypt_field(fctx(tenant_b), ct)
+
+
+def test_a_keyring_needs_a_registered_tenant(sql_vault: Vault) -> None:
+    with pytest.raises(KeyStateConflict):
+        sql_vault.create_tenant(TenantId("00000000-0000-4000-8000-00000000dead"))
+
+
+def test_rewrap_batches_are_atomic_and_resumable(
+    sql_vault: Vault,
+    provider: CountingProvider,
+    tenant_a: TenantContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t = tenant_a.tenant_id
+    sql_vault.create_tenant(t)
+    cts = [sql_vault.encrypt_field(fctx(tenant_a, str(i)), b"v", subject=f"s{i}") for i in range(8)]
+    sql_vault.keys.rotate_kek(t)
+    real = provider.wrap
+    calls = {"n": 0}
+
+    def crash_on_seventh(key_ref: str, dek: bytes, aad: bytes) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise OSError("killed")
+        return real(key_ref, dek, aad)
+
+    monkeypatch.setattr(provider, "wrap", crash_on_seventh)
+    with pytest.raises(OSError, match="killed"):
+        sql_vault.keys.rewrap(t, batch_size=4)
+    monkeypatch.setattr(provider, "wrap", real)
+    store = sql_vault.keys.store
+    assert store.count_deks_under_kek(t, 1) == 6  # one whole batch of 4 moved, not 6
+    report = sql_vault.keys.rewrap(t, batch_size=4)
+    assert (report.rewrapped, report.remaining) == (6, 0)
+    sql_vault.keys.retire_kek(t, 1)
+    sql_vault.keys.cache.clear()
+    assert [sql_vault.decrypt_field(fctx(tenant_a, str(i)), c) for i, c in enumerate(cts)] == [
+        b"v"
+    ] * 8
+
+
+def test_encryption_counter_is_persisted_and_triggers_rotation(
+    sql_vault: Vault, tenant_a: TenantContext
+) -> None:
+    t = tenant_a.tenant_id
+    sql_vault.keys.reservation_block = 1000
+    sql_vault.create_tenant(t)
+    for i in range(6000):
+        sql_vault.encrypt_field(fctx(tenant_a, str(i)), b"v")
+    deks = {d.version: d for d in sql_vault.keys.store.list_deks(t, "data")}
+    assert deks[1].status is KeyStatus.DECRYPT_ONLY
+    assert 5000 <= deks[1].encryptions <= 6000
+    assert deks[2].status is KeyStatus.ACTIVE
+
+
+def test_shredding_and_tokens_in_the_database(
+    sql_vault: Vault, tenant_a: TenantContext, tenant_b: TenantContext
+) -> None:
+    a, b = tenant_a.tenant_id, tenant_b.tenant_id
+    sql_vault.create_tenant(a)
+    sql_vault.create_tenant(b)
+    later = datetime.now(UTC) + timedelta(days=365)
+    token = sql_vault.tokenize_card(a, "5555 5555 5555 4444", expires_at=later, keep_last_four=True)
+    assert sql_vault.tokenize_card(a, "5555555555554444", expires_at=later).token == token.token
+    found = sql_vault.cards.find(a, "5555-5555-5555-4444")
+    assert found is not None
+    assert found.last_four == "4444"
+    assert sql_vault.detokenize_card(a, token.token, actor="u", reason="r") == "5555555555554444"
+    mine = sql_vault.encrypt_field(fctx(tenant_a, "s"), b"subject", subject="c1")
+    assert sql_vault.shred_subject(a, "c1", reason="erasure") == 1
+    with pytest.raises(CryptoError):
+        sql_vault.decrypt_field(fctx(tenant_a, "s"), mine)
+    kept = sql_vault.encrypt_field(fctx(tenant_b), b"kept")
+    sql_vault.shred_tenant(a, reason="off-boarding")
+    store = sql_vault.keys.store
+    assert all(d.wrapped is None for d in store.list_deks(a))
+    assert store.get_token(a, token.token) is None
+    keyring = store.get_tenant(a)
+    assert keyring is not None
+    assert keyring.shredded
+    assert sql_vault.decrypt_field(fctx(tenant_b), kept) == b"kept"
+
+
+def test_another_registered_tenant_is_needed_per_keyring(db: Database, sql_vault: Vault) -> None:
+    t = make_tenant(db, "v")
+    sql_vault.create_tenant(t.tenant_id)
+    with pytest.raises(KeyStateConflict):
+        sql_vault.create_tenant(t.tenant_id)
