@@ -27,8 +27,14 @@ demo: install
 system-deps:
 	bash scripts/install-system-deps.sh
 
+## Node packages of the test OpenID provider (tests/oidc), reinstalled when the lock changes.
+OIDC_STAMP := tests/oidc/node_modules/.installed
+$(OIDC_STAMP): tests/oidc/package-lock.json
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
 ## make test: install everything the tests need, then run the whole suite.
-test: install system-deps
+test: install system-deps $(OIDC_STAMP)
 	@set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no test"; exit 0; fi; exit $$rc
 
