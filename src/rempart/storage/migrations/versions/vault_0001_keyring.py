@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ["vault_keyrings", "vault_keks", "vault_deks", "vault_card_tokens"]
 
 
-def _tenant(table: str) -> list[sa.SchemaItem]:
+def _tenant(table: str) -> list[sa.Column[str] | sa.ForeignKeyConstraint]:
     return [
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
