@@ -154,10 +154,19 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
     if meta.get("log_name") != state.origin:
         raise _fail("inserted", f"entry {index} belongs to another log", lineno, index)
     sequence = meta.get("sequence")
-    if sequence != index:
+    if not isinstance(sequence, int) or isinstance(sequence, bool):
+        raise _fail("modified", f"entry {index} has no sequence number", lineno, index)
+    if sequence < index:
         raise _fail(
             "replayed",
-            f"entry at index {index} was written as entry {sequence}: replayed, moved or inserted",
+            f"entry at index {index} is entry {sequence} again: an earlier entry was replayed",
+            lineno,
+            index,
+        )
+    if sequence > index:
+        raise _fail(
+            "reordered",
+            f"entry {sequence} appears at index {index}: entries were reordered or deleted",
             lineno,
             index,
         )
@@ -176,7 +185,6 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
                 index,
             )
     state.rng.append(computed)
-    state.check_trusted(lineno)
 
 
 def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteVerifier) -> None:
@@ -225,23 +233,29 @@ def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteV
         )
     state.last, state.last_note = cp, note
     state.checkpoints += 1
+    if cp.size == state.trusted.size:
+        state.trusted_checked = True  # same size, same root, entries reproduce it
 
 
 def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
     iterator = iter(lines)
     _header(next(iterator, None), state)
-    state.check_trusted(None)
     for lineno, raw in enumerate(iterator, start=2):
         if raw.strip() == "":
             raise _fail("malformed", "empty line", lineno)
         obj = _json_line(raw, lineno)
         kind = obj.get("type")
+        if kind != "checkpoint":
+            # A signed checkpoint right at the trusted size is checked first, as it
+            # locates a difference more precisely than the trusted root does.
+            state.check_trusted(lineno)
         if kind == "entry":
             _entry(obj, lineno, state)
         elif kind == "checkpoint":
             _checkpoint(obj, lineno, state, verifier)
         else:
             raise _fail("malformed", f"unknown line type {kind!r}", lineno)
+    state.check_trusted(None)
     if state.rng.size < state.trusted.size:
         raise _fail(
             "truncated",
