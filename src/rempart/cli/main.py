@@ -45,7 +45,10 @@ app.add_typer(config_app, name="config")
 
 # Capability sub-commands: (name, module). The module exposes either
 # `register(app: typer.Typer) -> None` or `app: typer.Typer` (added as a group).
-SUBCOMMANDS: tuple[tuple[str, str], ...] = (("redact", "rempart.cli.redact"),)
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("redact", "rempart.cli.redact"),
+    ("detect", "rempart.cli.detect"),
+)
 
 
 @functools.cache

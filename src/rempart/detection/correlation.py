@@ -30,8 +30,8 @@ import bisect
 import math
 import operator
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sigma.correlations import (
@@ -109,20 +109,72 @@ class CorrelationStats:
     evicted_groups: int = 0
 
 
-@dataclass
-class _Group:
-    # Sorted by time: (time, sequence, rule position, value)
-    entries: list[tuple[float, int, int, Any]] = field(default_factory=list)
-    newest: float = -math.inf
+Entry = tuple[float, int, int, Any]  # (time, arrival sequence, rule position, value)
 
 
-def _percentile(values: Sequence[float], p: float) -> float:
+def _percentile(values: list[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
     data = sorted(values)
     if not data:
         return math.nan
     k = (len(data) - 1) * p / 100
     lo, hi = math.floor(k), math.ceil(k)
     return data[lo] + (data[hi] - data[lo]) * (k - lo)
+
+
+class _Group:
+    """Matches of one group, sorted by time, with running aggregates of the newest window."""
+
+    __slots__ = ("counts", "entries", "newest", "positions", "start", "times", "total")
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.times: list[float] = []
+        self.newest = -math.inf
+        self.start = 0  # first entry of the window ending at ``newest``
+        self.counts: dict[Any, int] = {}  # value -> occurrences in that window
+        self.positions: dict[int, int] = {}  # rule position -> occurrences in that window
+        self.total = 0.0
+
+    def _add(self, e: Entry) -> None:
+        self.counts[e[3]] = self.counts.get(e[3], 0) + 1
+        self.positions[e[2]] = self.positions.get(e[2], 0) + 1
+        if isinstance(e[3], int | float):
+            self.total += e[3]
+
+    def _remove(self, e: Entry) -> None:
+        for table, key in ((self.counts, e[3]), (self.positions, e[2])):
+            n = table[key] - 1
+            if n:
+                table[key] = n
+            else:
+                del table[key]
+        if isinstance(e[3], int | float):
+            self.total -= e[3]
+
+    def rebuild(self, span: float) -> None:
+        """Recompute the newest window's aggregates from scratch (after a late insert)."""
+        self.start = bisect.bisect_right(self.times, self.newest - span)
+        self.counts, self.positions, self.total = {}, {}, 0.0
+        for e in self.entries[self.start :]:
+            self._add(e)
+
+    def append(self, e: Entry, span: float) -> None:
+        """Add an entry at or after ``newest`` and slide the window (amortised O(1))."""
+        self.entries.append(e)
+        self.times.append(e[0])
+        self.newest = e[0]
+        limit = e[0] - span
+        times, entries = self.times, self.entries
+        while times[self.start] <= limit:
+            self._remove(entries[self.start])
+            self.start += 1
+        self._add(e)
+        # Keep one more timespan of history for late events, drop the rest in batches.
+        horizon = bisect.bisect_right(times, e[0] - 2 * span, 0, self.start)
+        if horizon > 256 and horizon * 2 > len(times):
+            del times[:horizon], entries[:horizon]
+            self.start -= horizon
 
 
 class CorrelationState:
@@ -141,16 +193,21 @@ class CorrelationState:
         self.groups: OrderedDict[tuple[str | None, ...], _Group] = OrderedDict()
         self.stats = CorrelationStats()
         self._seq = 0
+        self._positions = {k: i for i, k in reversed(list(enumerate(corr.rule_keys)))}
+        self._group_fields = {k: corr.group_fields(k) for k in corr.rule_keys}
+        vf = corr.value_field
+        self._value_fields = {
+            k: (corr.aliases[vf].get(k, vf) if vf in corr.aliases else vf) if vf else None
+            for k in corr.rule_keys
+        }
 
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
+        """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
         corr = self.corr
-        position = corr.rule_keys.index(rule_key)
-        key = tuple(_first(event, f) for f in corr.group_fields(rule_key))
+        key = tuple(_first(event, f) for f in self._group_fields[rule_key])
         value: Any = None
-        if corr.value_field is not None:
-            fld = corr.aliases[corr.value_field].get(rule_key, corr.value_field) if (
-                corr.value_field in corr.aliases
-            ) else corr.value_field
+        fld = self._value_fields[rule_key]
+        if fld is not None:
             if corr.type == "value_count":
                 value = _first(event, fld)
             else:
@@ -171,46 +228,71 @@ class CorrelationState:
             self.stats.late += 1
             return None
         self._seq += 1
-        entry = (t, self._seq, position, value)
-        bisect.insort(group.entries, entry)
-        group.newest = max(group.newest, t)
-        # Forget what no window can still use.
-        horizon = group.newest - 2 * span
-        cut = bisect.bisect_left(group.entries, (horizon,))
-        if cut:
-            del group.entries[:cut]
+        entry: Entry = (t, self._seq, self._positions[rule_key], value)
+        if t >= group.newest:
+            group.append(entry, span)
+            window_size = len(group.times) - group.start
+            fired = self._fires_incremental(group, window_size)
+            end = t
+        else:
+            fired, end, window_size = self._insert_late(group, entry, span)
         if len(group.entries) > self.max_entries:
             excess = len(group.entries) - self.max_entries
-            del group.entries[:excess]
+            del group.entries[:excess], group.times[:excess]
             self.stats.overflow += excess
-        # Windows (e - span, e] for every entry time e in [t, t + span] contain the new entry.
-        entries = group.entries
-        times = [e[0] for e in entries]
-        lo_end = bisect.bisect_left(times, t)
-        hi_end = bisect.bisect_right(times, t + span)
-        ends = sorted({times[i] for i in range(lo_end, hi_end)})
-        for end in ends:
-            start = bisect.bisect_right(times, end - span)
-            stop = bisect.bisect_right(times, end)
-            window = entries[start:stop]
-            if self._fires(window):
-                self.stats.fired += 1
-                del self.groups[key]
-                return CorrelationAlert(corr, key, end, len(window))
+            group.rebuild(span)
+        if fired:
+            self.stats.fired += 1
+            del self.groups[key]
+            return CorrelationAlert(corr, key, end, window_size)
         return None
 
-    def _fires(self, window: list[tuple[float, int, int, Any]]) -> bool:
+    def _insert_late(self, group: _Group, entry: Entry, span: float) -> tuple[bool, float, int]:
+        """Insert an out-of-order entry; evaluate every window (e - span, e] holding it."""
+        i = bisect.bisect_right(group.entries, entry)
+        group.entries.insert(i, entry)
+        group.times.insert(i, entry[0])
+        group.rebuild(span)
+        times, t = group.times, entry[0]
+        ends = sorted({times[j] for j in range(i, bisect.bisect_right(times, t + span))})
+        for end in ends:
+            lo = bisect.bisect_right(times, end - span)
+            hi = bisect.bisect_right(times, end)
+            window = group.entries[lo:hi]
+            if self._fires(window):
+                return True, end, len(window)
+        return False, t, 0
+
+    def _fires_incremental(self, group: _Group, size: int) -> bool:
+        corr = self.corr
+        kind = corr.type
+        if kind == "event_count":
+            metric: float = size
+        elif kind == "value_count":
+            metric = len(group.counts)
+        elif kind == "value_sum":
+            metric = group.total
+        elif kind == "value_avg":
+            metric = group.total / size
+        elif kind in ("temporal", "temporal_extended") and corr.extended is None:
+            return len(group.positions) == len(corr.rule_keys)
+        else:
+            return self._fires(group.entries[group.start :])
+        op, threshold = corr.op, corr.threshold
+        return op is not None and threshold is not None and op(metric, threshold)
+
+    def _fires(self, window: list[Entry]) -> bool:
         corr = self.corr
         kind = corr.type
         if kind in ("temporal", "temporal_extended"):
             seen = {corr.rule_keys[e[2]] for e in window}
             if corr.extended is not None:
                 return _eval_extended(corr.extended, seen)
-            return len(seen) == len(corr.rule_keys)
+            return len(seen) == len(set(corr.rule_keys))
         if kind == "temporal_ordered":
             return _ordered(window, len(corr.rule_keys))
         op, threshold = corr.op, corr.threshold
-        if op is None or threshold is None:
+        if op is None or threshold is None or not window:
             return False
         if kind == "event_count":
             metric: float = len(window)
@@ -328,12 +410,13 @@ def compile_correlation(
         percentile = float(cond.percentile) if cond.percentile is not None else None
     if kind.startswith("value_") and value_field is None:
         raise RuleError(f"{kind} needs a condition field", location, rule_id)
-    if kind in ("temporal", "temporal_ordered") and op is not None and threshold is not None:
-        # Sigma allows a count on temporal rules: how many referenced rules must match.
-        # Only "all of them" (the default) is implemented; anything else is refused.
-        if not op(len(keys), threshold):
-            raise RuleError("temporal condition other than 'all rules' is not supported",
-                            location, rule_id)
+    # Sigma allows a count on temporal rules: how many referenced rules must match.
+    # Only "all of them" (the default) is implemented; anything else is refused.
+    temporal = kind in ("temporal", "temporal_ordered")
+    if temporal and op is not None and threshold is not None and not op(len(keys), threshold):
+        raise RuleError(
+            "temporal condition other than 'all rules' is not supported", location, rule_id
+        )
     return CompiledCorrelation(
         id=rule_id or str(location),
         title=rule.title,

@@ -118,7 +118,9 @@ class DetectionEngine:
         return frozenset(k for k, generate in referenced.items() if not generate)
 
     @classmethod
-    def from_paths(cls, paths: Iterable[Any], pipeline: Any = None, **kwargs: Any) -> DetectionEngine:
+    def from_paths(
+        cls, paths: Iterable[Any], pipeline: Any = None, **kwargs: Any
+    ) -> DetectionEngine:
         from rempart.detection.pipelines import Pipeline, get_pipeline
         from rempart.detection.ruleset import load_rules
 
@@ -133,8 +135,9 @@ class DetectionEngine:
         self.problem_count += 1
         self.problems.append(Problem(event_index, rule_id, message))
 
-    def match(self, event: Mapping[str, Any] | EventView, event_index: int | None = None
-              ) -> list[CompiledRule]:
+    def match(
+        self, event: Mapping[str, Any] | EventView, event_index: int | None = None
+    ) -> list[CompiledRule]:
         """The rules whose detection matches ``event`` (correlations aside)."""
         ev = event if isinstance(event, EventView) else self.view(event)
         self.events += 1
@@ -176,8 +179,9 @@ class DetectionEngine:
         self.untimed += 1
         return self.clock().timestamp()
 
-    def process(self, event: Mapping[str, Any] | EventView, event_index: int | None = None
-                ) -> list[Detection]:
+    def process(
+        self, event: Mapping[str, Any] | EventView, event_index: int | None = None
+    ) -> list[Detection]:
         """Rule matches and correlation alerts for one event, as the output should show."""
         ev = event if isinstance(event, EventView) else self.view(event)
         matched = self.match(ev, event_index)
@@ -207,7 +211,11 @@ class DetectionEngine:
     def stats(self) -> list[RuleStats]:
         return [
             RuleStats(
-                r.id, r.title, self.evaluations[i], self.matches[i], self.errors[i],
+                r.id,
+                r.title,
+                self.evaluations[i],
+                self.matches[i],
+                self.errors[i],
                 self.nanoseconds[i] / 1e9,
             )
             for i, r in enumerate(self.rules)

@@ -1,10 +1,10 @@
 """Errors of the detection engine, each with the place it comes from.
 
-    RempartError
-    └── DetectionError                any detection failure
-        ├── RuleError                 a rule that cannot be parsed or compiled (file:line)
-        ├── EventError                an event that cannot be evaluated (not an object, too deep)
-        └── RegexTimeout              a regular expression ran past its time budget
+RempartError
+└── DetectionError                any detection failure
+    ├── RuleError                 a rule that cannot be parsed or compiled (file:line)
+    ├── EventError                an event that cannot be evaluated (not an object, too deep)
+    └── RegexTimeout              a regular expression ran past its time budget
 """
 
 from __future__ import annotations

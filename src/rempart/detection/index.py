@@ -88,14 +88,14 @@ def best_anchor(node: Node, freq: Counter[Key]) -> tuple[float, frozenset[Key]] 
         options = [a for a in (best_anchor(i, freq) for i in node.items) if a is not None]
         return min(options, key=lambda a: a[0]) if options else None
     if isinstance(node, Or):
-        cost, keys = 0.0, set()
+        cost, union = 0.0, set[Key]()
         for item in node.items:
             a = best_anchor(item, freq)
             if a is None:
                 return None
             cost += a[0]
-            keys |= a[1]
-        return cost, frozenset(keys)
+            union |= a[1]
+        return cost, frozenset(union)
     if isinstance(node, Not):
         return None
     return None

@@ -78,7 +78,9 @@ def read_rule_file(path: Path) -> RuleFile:
     try:
         size = path.stat().st_size
         if size > MAX_RULE_FILE_BYTES:
-            raise RuleError(f"rule file is {size} bytes, over {MAX_RULE_FILE_BYTES}", Location(path))
+            raise RuleError(
+                f"rule file is {size} bytes, over {MAX_RULE_FILE_BYTES}", Location(path)
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError(f"not UTF-8 text: {exc.reason}", Location(path)) from exc
@@ -89,7 +91,7 @@ def read_rule_file(path: Path) -> RuleFile:
 
 def parse_rule_text(text: str, path: Path | None = None) -> RuleFile:
     try:
-        raw_docs = list(yaml.load_all(text, Loader=SigmaYAMLLoader))  # noqa: S506 - a safe loader
+        raw_docs = list(yaml.load_all(text, Loader=SigmaYAMLLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -135,7 +137,9 @@ def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location,
         batches = [([d], i) for i, d in enumerate(rule_file.docs)]
     for docs, first in batches:
         try:
-            collection = SigmaCollection.from_dicts(docs, collect_errors=True)
+            collection = SigmaCollection.from_dicts(
+                docs, collect_errors=True, resolve_references=False
+            )
         except (SigmaError, ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = _message(exc)
             loc = rule_file.locate(first, *error_needles(msg), "detection:")

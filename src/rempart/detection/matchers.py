@@ -24,23 +24,26 @@ REGEX_TIMEOUT_SECONDS: Final = 0.05
 
 Values = tuple[str, ...]
 
+# The helpers below spell out their loops: on this hot path a plain ``for`` is
+# measurably faster than ``any(<generator>)``.
+
 
 def eq_any(vals: Values, wanted: frozenset[str]) -> bool:
-    for v in vals:
+    for v in vals:  # noqa: SIM110
         if v in wanted:
             return True
     return False
 
 
 def prefix_any(vals: Values, prefixes: tuple[str, ...]) -> bool:
-    for v in vals:
+    for v in vals:  # noqa: SIM110
         if v.startswith(prefixes):
             return True
     return False
 
 
 def suffix_any(vals: Values, suffixes: tuple[str, ...]) -> bool:
-    for v in vals:
+    for v in vals:  # noqa: SIM110
         if v.endswith(suffixes):
             return True
     return False
@@ -120,7 +123,7 @@ class BoundedRegex:
 
 
 def re_any(vals: Values, rx: BoundedRegex) -> bool:
-    for v in vals:
+    for v in vals:  # noqa: SIM110
         if rx.search(v):
             return True
     return False

@@ -151,7 +151,10 @@ def _run_case(case: RegressionCase, engine_for: object) -> RegressionResult:
             expected_total += test.match_count
         if matched == 0:
             return RegressionResult(
-                case, False, 0, test.match_count,
+                case,
+                False,
+                0,
+                test.match_count,
                 f"{test.path.name}: none of {len(events)} events matched",
             )
         if test.match_count is not None and matched != test.match_count:

@@ -160,8 +160,11 @@ def load_rules(
         except (SigmaError, ValueError, TypeError, KeyError, AttributeError) as exc:
             text = str(exc.args[0]) if exc.args else type(exc).__name__
             result.failed.append(
-                RuleError(f"pipeline {pipeline.name}: {text}", _locate(rule_file, loc, text),
-                          _key(rule, loc))
+                RuleError(
+                    f"pipeline {pipeline.name}: {text}",
+                    _locate(rule_file, loc, text),
+                    _key(rule, loc),
+                )
             )
 
     correlations: list[tuple[SigmaCorrelationRule, Location]] = []
@@ -192,7 +195,9 @@ def _with_dependencies(
             continue
         keep.add(id(rule))
         if isinstance(rule, SigmaCorrelationRule):
-            todo.extend(by_ref[ref.reference] for ref in rule.rules or [] if ref.reference in by_ref)
+            todo.extend(
+                by_ref[ref.reference] for ref in rule.rules or [] if ref.reference in by_ref
+            )
     return [p for p in parsed if id(p[0]) in keep]
 
 
@@ -232,8 +237,11 @@ def _compile_correlations(
             try:
                 missing = [ref.reference for ref in refs if not hasattr(ref, "rule")]
                 if missing:
-                    raise RuleError(f"unknown rule reference(s): {', '.join(missing)}", loc,
-                                    str(rule.id) if rule.id else None)
+                    raise RuleError(
+                        f"unknown rule reference(s): {', '.join(missing)}",
+                        loc,
+                        str(rule.id) if rule.id else None,
+                    )
                 processing.apply(rule)
                 corr = compile_correlation(rule, loc, key_of)
             except RuleError as exc:
@@ -246,8 +254,13 @@ def _compile_correlations(
             compiled[id(rule)] = corr.id
         if not progress:
             for rule, loc in waiting:
-                result.failed.append(RuleError("correlation rules reference each other in a cycle",
-                                               loc, str(rule.id) if rule.id else None))
+                result.failed.append(
+                    RuleError(
+                        "correlation rules reference each other in a cycle",
+                        loc,
+                        str(rule.id) if rule.id else None,
+                    )
+                )
             break
         pending = waiting
 

@@ -146,7 +146,7 @@ def build() -> ProcessingPipeline:
         items.append(
             ProcessingItem(
                 AddConditionTransformation(
-                    {"EventID": list(ids) if len(ids) > 1 else ids[0], "Channel": channel},
+                    {"EventID": [str(i) for i in ids], "Channel": channel},
                     name=f"_logsource_{category}",
                 ),
                 identifier=f"windows_logsource_{category}",
