@@ -48,6 +48,7 @@ app.add_typer(config_app, name="config")
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("redact", "rempart.cli.redact"),
     ("detect", "rempart.cli.detect"),
+    ("audit", "rempart.cli.audit"),
 )
 
 
