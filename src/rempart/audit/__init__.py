@@ -29,14 +29,17 @@ from rempart.audit.proofs import (
     prove_inclusion,
 )
 from rempart.audit.schema import OcsfClass
+from rempart.audit.search import AuditEntry, AuditPage, search
 from rempart.audit.trail import AuditNote, Origin, audited
 from rempart.audit.verifier import Problem, VerificationReport, verify_export, verify_lines
 
 __all__ = [
     "Actor",
     "Anchor",
+    "AuditEntry",
     "AuditEvent",
     "AuditNote",
+    "AuditPage",
     "AuditRecord",
     "Checkpoint",
     "CheckpointRun",
@@ -66,6 +69,7 @@ __all__ = [
     "prove_consistency",
     "prove_inclusion",
     "query",
+    "search",
     "verifier_key",
     "verify_export",
     "verify_lines",
