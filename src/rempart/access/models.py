@@ -103,6 +103,7 @@ class AccessReviewItem(TenantScoped, Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     campaign_id: Mapped[str] = mapped_column(String(36), index=True)
+    campaign_created_at: Mapped[datetime]
     campaign_deadline: Mapped[datetime]
     reviewer_id: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(200))

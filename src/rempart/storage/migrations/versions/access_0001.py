@@ -101,6 +101,7 @@ def upgrade() -> None:
         "access_review_items",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("campaign_id", sa.String(length=36), nullable=False),
+        sa.Column("campaign_created_at", UTCDateTime(), nullable=False),
         sa.Column("campaign_deadline", UTCDateTime(), nullable=False),
         sa.Column("reviewer_id", sa.String(length=200), nullable=False),
         sa.Column("user_id", sa.String(length=200), nullable=False),
