@@ -17,8 +17,7 @@ class Clock:
 
 
 def vault_with(make_vault: VaultFactory, limits: CacheLimits, clock: Clock) -> Vault:
-    vault = make_vault(cache_limits=limits)
-    vault.keys.cache._now = clock  # the cache's monotonic clock, injected
+    vault = make_vault(cache_limits=limits, monotonic=clock)
     vault.create_tenant(TENANT)
     vault.keys.cache.clear()
     return vault

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,17 +36,25 @@ class CacheLimits:
 
 
 class _Entry:
-    __slots__ = ("bytes", "loaded_at", "material", "messages")
+    __slots__ = ("bytes", "last_used", "loaded_at", "material", "messages")
 
     def __init__(self, material: DekMaterial, loaded_at: float) -> None:
         self.material = material
         self.loaded_at = loaded_at
+        self.last_used = loaded_at
         self.messages = 0
         self.bytes = 0
 
 
 class DekCache:
-    """Thread-safe; never hands out an entry past its limits."""
+    """Never hands out an entry past its age; counts uses and bytes against the limits.
+
+    Lookups take no lock (a dictionary read is atomic in CPython); inserts and
+    evictions do. Under concurrent encryption the use and byte counters may
+    undercount by at most the number of threads racing on one entry, so the
+    message and byte limits are soft by that margin. The GCM nonce budget,
+    which is a hard limit, is counted elsewhere, atomically (``DekMaterial``).
+    """
 
     def __init__(
         self, limits: CacheLimits | None = None, *, monotonic: Callable[[], float] = time.monotonic
@@ -55,52 +62,51 @@ class DekCache:
         self.limits = limits if limits is not None else CacheLimits()
         self._now = monotonic
         self._lock = threading.Lock()
-        self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
+        self._entries: dict[CacheKey, _Entry] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def checkout(self, key: CacheKey, nbytes: int) -> DekMaterial | None:
         """The entry for an encryption of ``nbytes``, counted against its limits."""
-        limits = self.limits
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                if (
-                    self._now() - entry.loaded_at < limits.max_age_seconds
-                    and entry.messages < limits.max_messages
-                    and entry.bytes + nbytes <= limits.max_bytes
-                ):
-                    entry.messages += 1
-                    entry.bytes += nbytes
-                    self.hits += 1
-                    self._entries.move_to_end(key)
-                    return entry.material
-                del self._entries[key]
-            self.misses += 1
-            return None
+        entry = self._entries.get(key)
+        if entry is not None:
+            limits = self.limits
+            now = self._now()
+            if (
+                now - entry.loaded_at < limits.max_age_seconds
+                and entry.messages < limits.max_messages
+                and entry.bytes + nbytes <= limits.max_bytes
+            ):
+                entry.messages += 1
+                entry.bytes += nbytes
+                entry.last_used = now
+                return entry.material
+            self._drop(key, entry)
+        return None
 
     def get(self, key: CacheKey) -> DekMaterial | None:
         """The entry for a decryption (only its age limits it)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                if self._now() - entry.loaded_at < self.limits.max_age_seconds:
-                    self.hits += 1
-                    self._entries.move_to_end(key)
-                    return entry.material
-                del self._entries[key]
-            self.misses += 1
-            return None
+        entry = self._entries.get(key)
+        if entry is not None:
+            now = self._now()
+            if now - entry.loaded_at < self.limits.max_age_seconds:
+                entry.last_used = now
+                return entry.material
+            self._drop(key, entry)
+        return None
 
     def put(self, key: CacheKey, material: DekMaterial) -> None:
         with self._lock:
             self._entries[key] = _Entry(material, self._now())
-            self._entries.move_to_end(key)
             while len(self._entries) > self.limits.max_entries:
-                self._entries.popitem(last=False)
+                oldest = min(self._entries, key=lambda k: self._entries[k].last_used)
+                del self._entries[oldest]
+
+    def _drop(self, key: CacheKey, entry: _Entry) -> None:
+        with self._lock:
+            if self._entries.get(key) is entry:
+                del self._entries[key]
 
     def evict(self, tenant: TenantId, key_id: str | None = None) -> None:
         """Drop a tenant's entries (or one key id's), e.g. after rotation or shredding."""

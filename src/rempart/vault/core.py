@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -41,12 +42,13 @@ class Vault:
         clock: Clock = utc_now,
         on_event: VaultEventSink = discard_events,
         rotate_after_encryptions: int = 1 << 31,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.keys = Keyring(
             store,
             providers,
             default_provider=default_provider,
-            cache=DekCache(cache_limits),
+            cache=DekCache(cache_limits, monotonic=monotonic),
             clock=clock,
             on_event=on_event,
             rotate_after_encryptions=rotate_after_encryptions,

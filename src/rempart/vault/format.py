@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rempart.errors import CryptoError
 from rempart.types import TenantId
@@ -37,7 +38,7 @@ _U16 = struct.Struct(">H")
 MIN_LENGTH = 3 + 1 + 1 + 4 + NONCE_BYTES + TAG_BYTES
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FieldContext:
     """Where a value lives: bound to its ciphertext as associated data."""
 
@@ -47,8 +48,16 @@ class FieldContext:
     row_id: str
 
     def aad_prefix(self) -> bytes:
-        """The context part of the associated data (the header follows it)."""
-        return _location_aad(self.tenant, self.table, self.column) + lp(self.row_id.encode())
+        """The context part of the associated data (the header follows it).
+
+        Computed once per context object and kept on it (not a dataclass field, so
+        equality and hashing ignore it).
+        """
+        cached: bytes | None = self.__dict__.get("_aad")
+        if cached is None:
+            cached = _location_aad(self.tenant, self.table, self.column) + lp(self.row_id.encode())
+            object.__setattr__(self, "_aad", cached)
+        return cached
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,8 +65,7 @@ def _location_aad(tenant: str, table: str, column: str) -> bytes:
     return FIELD_AAD_DOMAIN + lp(tenant.encode()) + lp(table.encode()) + lp(column.encode())
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(NamedTuple):
     key_id: str
     key_version: int
     nonce: bytes

@@ -10,6 +10,7 @@ from rempart.vault.hazmat.aead import (
     NONCE_BYTES,
     TAG_BYTES,
     Aead,
+    AeadFailure,
     generate_key,
     random_bytes,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "NONCE_BYTES",
     "TAG_BYTES",
     "Aead",
+    "AeadFailure",
     "constant_time_equal",
     "generate_key",
     "hkdf_sha256",
