@@ -212,3 +212,14 @@ def test_a_store_missing_a_node_is_reported_not_papered_over() -> None:
     tree.levels[2].pop()  # the right half of the 8-leaf tree
     with pytest.raises(LogStateError):
         inclusion_proof(tree, 0, 8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=300))
+def test_push_builds_the_same_range_as_append(n: int) -> None:
+    leaves = [leaf_hash(d) for d in _data(n)]
+    fast = CompactRange()
+    for leaf in leaves:
+        fast.push(leaf)
+    slow = CompactRange.from_leaves(leaves)
+    assert (fast.size, fast.hashes, fast.root()) == (slow.size, slow.hashes, slow.root())

@@ -136,3 +136,33 @@ def test_masking_is_idempotent_and_keeps_json_shape(value: object) -> None:
     once = mask_value(value)
     assert mask_value(once) == once
     canonical({"v": once})
+
+
+json_any = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), json_any, max_size=6))
+def test_the_fast_canonical_path_agrees_with_the_reference_rfc8785(obj: dict[str, Any]) -> None:
+    import rfc8785
+
+    try:
+        expected = rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(ValueError, match="canonicalized"):
+            canonical(obj)
+        return
+    assert canonical(obj) == expected
+
+
+def test_keys_outside_the_bmp_sort_by_utf16_code_units() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, which sorts before U+FF5E although its code point is larger.
+    assert canonical({"\uff5e": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\uff5e":1}'.encode()

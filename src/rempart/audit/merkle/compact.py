@@ -9,11 +9,14 @@ node it creates so a store can keep them for proofs.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rempart.audit.errors import LogStateError
 from rempart.audit.merkle.hashing import EMPTY_ROOT, HASH_SIZE, node_hash
+
+_sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,17 @@ class CompactRange:
         self.hashes.append(h)
         self.size += 1
         return created
+
+    def push(self, leaf: bytes) -> None:
+        """``append`` without reporting nodes: the verifier's hot loop (caller checks length)."""
+        hashes = self.hashes
+        size = self.size
+        h = leaf
+        while size & 1:
+            h = _sha256(b"\x01" + hashes.pop() + h).digest()
+            size >>= 1
+        hashes.append(h)
+        self.size += 1
 
     def extend(self, leaves: Sequence[bytes]) -> list[Node]:
         created: list[Node] = []
