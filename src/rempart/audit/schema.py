@@ -231,7 +231,7 @@ def _plain(value: Any) -> bool:
     if kind is list:
         return all(_plain(item) for item in value)
     if kind is int:
-        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
+        return bool(-_MAX_SAFE_INT <= value <= _MAX_SAFE_INT)
     return value is None or kind is bool
 
 
