@@ -21,7 +21,10 @@ const provider = new Provider(cfg.issuer, {
   cookies: { keys: ['rempart-test-cookie-key-0123456789'] },
   acrValues: cfg.acrValues ?? [],
   claims: {
-    openid: ['sub'],
+    iss: null,
+    sid: null,
+    // Under the openid scope so every ID token carries the authentication context.
+    openid: ['sub', 'acr', 'amr', 'auth_time'],
     email: ['email', 'email_verified'],
     profile: ['name'],
     groups: ['groups'],
