@@ -165,7 +165,11 @@ def apply_masks(
     """Mask field values as the obligations say; a field with an obligation that is not a
     text mask (transcript, recording, hide) or without any mention comes out as ``"***"``
     unless an ``audit_unmask`` grant left it unmasked."""
-    by_field = {o.field: o for o in obligations if o.field is not None}
+    by_field = {
+        o.field: o
+        for o in obligations
+        if o.field is not None and o.kind is not ObligationKind.AUDIT_UNMASK
+    }
     out: dict[SensitiveField, str] = {}
     for field, value in values.items():
         obligation = by_field.get(field)
