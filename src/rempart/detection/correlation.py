@@ -380,7 +380,7 @@ def compile_correlation(
         kind = "temporal_extended"
     if kind is None:
         raise RuleError(f"correlation type {rule.type} is not supported", location, rule_id)
-    refs = rule.rules or []
+    refs = rule.referenced_rules or []
     try:
         keys = tuple(key_of(ref.rule) for ref in refs)
     except (AttributeError, KeyError) as exc:

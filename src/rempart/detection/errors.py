@@ -38,10 +38,18 @@ class RuleError(DetectionError):
     title = "Invalid detection rule"
     slug = "invalid-detection-rule"
 
-    def __init__(self, reason: str, location: Location | None = None, rule_id: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        location: Location | None = None,
+        rule_id: str | None = None,
+        *,
+        phase: str = "compile",
+    ) -> None:
         self.reason = reason
         self.location = location or Location()
         self.rule_id = rule_id
+        self.phase = phase  # "parse" (YAML, pySigma) or "compile" (pipeline, compiler)
         super().__init__(f"{self.location}: {reason}")
 
 

@@ -71,23 +71,22 @@ def _merge_args(kind: str, args: Iterable[Any]) -> Any:
         for a in args:
             out |= a
         return frozenset(out)
-    merged: list[Any] = []
-    for a in args:
-        for item in a:
-            if item not in merged:
-                merged.append(item)
+    merged: list[Any] = list(dict.fromkeys(item for a in args for item in a))
     if kind in ("prefix", "suffix", "contains"):
         # A shorter needle subsumes longer ones it is part of; test it alone.
         merged.sort(key=len)
         kept: list[str] = []
+        seen: set[str] = set()
         for item in merged:
-            if kind == "prefix" and any(item.startswith(k) for k in kept):
+            if kind == "prefix" and any(item[:i] in seen for i in range(1, len(item) + 1)):
                 continue
-            if kind == "suffix" and any(item.endswith(k) for k in kept):
+            if kind == "suffix" and any(item[-i:] in seen for i in range(1, len(item) + 1)):
                 continue
-            if kind == "contains" and any(k in item for k in kept):
+            # Substrings: quadratic, so only for lists of a reasonable size.
+            if kind == "contains" and len(merged) <= 64 and any(k in item for k in kept):
                 continue
             kept.append(item)
+            seen.add(item)
         return tuple(kept)
     return tuple(merged)
 

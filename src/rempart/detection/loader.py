@@ -17,6 +17,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 from sigma.rule.base import SigmaYAMLLoader
 
@@ -79,13 +80,17 @@ def read_rule_file(path: Path) -> RuleFile:
         size = path.stat().st_size
         if size > MAX_RULE_FILE_BYTES:
             raise RuleError(
-                f"rule file is {size} bytes, over {MAX_RULE_FILE_BYTES}", Location(path)
+                f"rule file is {size} bytes, over {MAX_RULE_FILE_BYTES}",
+                Location(path),
+                phase="parse",
             )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RuleError(f"not UTF-8 text: {exc.reason}", Location(path)) from exc
+        raise RuleError(f"not UTF-8 text: {exc.reason}", Location(path), phase="parse") from exc
     except OSError as exc:
-        raise RuleError(f"cannot read: {exc.strerror or exc}", Location(path)) from exc
+        raise RuleError(
+            f"cannot read: {exc.strerror or exc}", Location(path), phase="parse"
+        ) from exc
     return parse_rule_text(text, path)
 
 
@@ -96,9 +101,9 @@ def parse_rule_text(text: str, path: Path | None = None) -> RuleFile:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RuleError(f"invalid YAML: {problem}", Location(path, line)) from exc
+        raise RuleError(f"invalid YAML: {problem}", Location(path, line), phase="parse") from exc
     except RecursionError as exc:
-        raise RuleError("invalid YAML: nested too deeply", Location(path)) from exc
+        raise RuleError("invalid YAML: nested too deeply", Location(path), phase="parse") from exc
     lines = _doc_lines(text)
     docs: list[dict[str, Any]] = []
     doc_lines: list[int] = []
@@ -108,11 +113,23 @@ def parse_rule_text(text: str, path: Path | None = None) -> RuleFile:
         line = lines[i] if i < len(lines) else 1
         if not isinstance(doc, dict):
             raise RuleError(
-                f"a rule must be a YAML mapping, not {type(doc).__name__}", Location(path, line)
+                f"a rule must be a YAML mapping, not {type(doc).__name__}",
+                Location(path, line),
+                phase="parse",
             )
         docs.append(doc)
         doc_lines.append(line)
     return RuleFile(path or Path("<input>"), text, docs, doc_lines)
+
+
+def ensure_modifier_aliases() -> None:
+    """Teach pySigma the modifier names of the Sigma specification it lacks.
+
+    ``utf16le`` is the specification's other name for ``wide``. pySigma keeps its
+    modifiers in a module-level table; the alias is added there on first load (never
+    at import), and never replaces an existing entry.
+    """
+    modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 
 _QUOTED = re.compile(r"'([^']{1,200})'|\"([^\"]{1,200})\"")
@@ -129,6 +146,7 @@ def error_needles(message: str) -> list[str]:
 
 def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location, RuleError | None]]:
     """pySigma rules of one file with their locations; a broken rule yields its error."""
+    ensure_modifier_aliases()
     uses_actions = any("action" in d for d in rule_file.docs)
     batches: list[tuple[list[dict[str, Any]], int]]
     if uses_actions:
@@ -143,7 +161,7 @@ def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location,
         except (SigmaError, ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = _message(exc)
             loc = rule_file.locate(first, *error_needles(msg), "detection:")
-            yield None, loc, RuleError(msg, loc)
+            yield None, loc, RuleError(msg, loc, phase="parse")
             continue
         for offset, rule in enumerate(collection.rules):
             index = first if not uses_actions else _doc_index(rule_file, rule, offset)
@@ -151,7 +169,7 @@ def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location,
             if rule.errors:
                 msg = "; ".join(_message(e) for e in rule.errors)
                 loc = rule_file.locate(index, *error_needles(msg), "detection:")
-                yield rule, loc, RuleError(msg, loc, rule_id)
+                yield rule, loc, RuleError(msg, loc, rule_id, phase="parse")
             else:
                 yield rule, rule_file.locate(index, "title:"), None
 
@@ -170,6 +188,7 @@ def _message(exc: BaseException) -> str:
 
 __all__ = [
     "AnyRule",
+    "ensure_modifier_aliases",
     "RuleFile",
     "discover",
     "error_needles",

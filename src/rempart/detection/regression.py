@@ -9,7 +9,7 @@ next to the regression folder unless others are given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from rempart.detection.engine import DetectionEngine
 from rempart.detection.errors import DetectionError
 from rempart.detection.jsonstream import iter_json
 from rempart.detection.pipelines import GENERIC, WINDOWS, Pipeline
-from rempart.detection.ruleset import load_rules
+from rempart.detection.ruleset import RuleSet, load_rules
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,17 @@ def _events(test: RegressionTest) -> list[object]:
 
 
 def run_regression(
-    directory: Path, rule_paths: Sequence[Path] | None = None
+    directory: Path,
+    rule_paths: Sequence[Path] | None = None,
+    *,
+    rulesets: Mapping[str, RuleSet] | None = None,
 ) -> list[RegressionResult]:
     """Every case's result. A case passes when its rule matches its events. SigmaHQ's
     ``match_count`` is not a count of matching events (a file of three events that
-    all satisfy the rule says 1), so a different count is a note, not a failure."""
+    all satisfy the rule says 1), so a different count is a note, not a failure.
+
+    ``rulesets`` (by pipeline name: "windows", "none") reuses rule sets already loaded.
+    """
     cases = discover_cases(directory)
     paths = list(rule_paths) if rule_paths else default_rule_paths(directory)
     wanted = {c.rule_id for c in cases}
@@ -109,7 +115,10 @@ def run_regression(
 
     def engine(pipeline: Pipeline) -> DetectionEngine:
         if pipeline.name not in engines:
-            engines[pipeline.name] = DetectionEngine(load_rules(paths, pipeline, only_ids=wanted))
+            loaded = (rulesets or {}).get(pipeline.name)
+            if loaded is None:
+                loaded = load_rules(paths, pipeline, only_ids=wanted)
+            engines[pipeline.name] = DetectionEngine(loaded)
         return engines[pipeline.name]
 
     results: list[RegressionResult] = []

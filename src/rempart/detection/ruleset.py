@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
+from sigma.correlations import SigmaCorrelationRule, SigmaExtendedCorrelationCondition
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
@@ -122,7 +122,9 @@ def load_rules(
             key = _key(rule, loc)
             if key in seen:
                 result.failed.append(
-                    RuleError(f"duplicate rule id {key} (first at {seen[key]})", loc, key)
+                    RuleError(
+                        f"duplicate rule id {key} (first at {seen[key]})", loc, key, phase="parse"
+                    )
                 )
                 continue
             seen[key] = loc
@@ -138,6 +140,7 @@ def load_rules(
         if isinstance(rule, SigmaCorrelationRule):
             try:
                 rule.resolve_rule_references(collection)
+                rule.aliases.resolve_rule_references(collection)
             except SigmaError as exc:
                 unresolved[id(rule)] = str(exc.args[0]) if exc.args else repr(exc)
 
@@ -195,9 +198,11 @@ def _with_dependencies(
             continue
         keep.add(id(rule))
         if isinstance(rule, SigmaCorrelationRule):
-            todo.extend(
-                by_ref[ref.reference] for ref in rule.rules or [] if ref.reference in by_ref
-            )
+            names = [ref.reference for ref in rule.rules or []]
+            if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
+                names += rule.condition.get_referenced_rules()
+            todo.extend(by_ref[n] for n in names if n in by_ref)
+
     return [p for p in parsed if id(p[0]) in keep]
 
 
@@ -214,7 +219,7 @@ def _compile_correlations(
         progress = False
         waiting: list[tuple[SigmaCorrelationRule, Location]] = []
         for rule, loc in pending:
-            refs = rule.rules or []
+            refs = rule.referenced_rules or []
             if any(
                 isinstance(getattr(ref, "rule", None), SigmaCorrelationRule)
                 and id(ref.rule) not in compiled

@@ -1,0 +1,103 @@
+"""The engine on bad and hostile input: precise errors, nothing else lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rempart.detection import DetectionEngine, EventError, EventView, RuleSet
+from rempart.detection.compiler import compile_rule
+from rempart.detection.event import MAX_DEPTH, MAX_VALUES
+from rempart.detection.matchers import BoundedRegex
+from rempart.detection.pipelines import GENERIC
+from rempart.errors import RempartError
+from tests.detection.helpers import sigma_rule
+
+
+def _engine(*detections: dict[str, Any], timing: bool = False) -> DetectionEngine:
+    rules = []
+    for n, det in enumerate(detections):
+        rule = sigma_rule(det)
+        compiled = compile_rule(rule)
+        compiled.id = f"rule-{n}"
+        rules.append(compiled)
+    return DetectionEngine(RuleSet(GENERIC, rules=rules), timing=timing)
+
+
+def test_events_that_are_not_objects_are_refused_clearly() -> None:
+    engine = _engine({"sel": {"A": 1}, "condition": "sel"})
+    for bad in ([1, 2], "text", 42, None):
+        with pytest.raises(EventError, match="JSON object"):
+            engine.match(bad)  # type: ignore[arg-type]
+
+
+def test_deeply_nested_events_are_an_error_not_a_crash() -> None:
+    engine = _engine({"sel": {"A": 1}, "condition": "sel"})
+    event: dict[str, Any] = {"A": 1}
+    node = event
+    for _ in range(MAX_DEPTH + 10):
+        node["n"] = {}
+        node = node["n"]
+    with pytest.raises(EventError, match="nested deeper"):
+        engine.match(event)
+    assert engine.match({"A": 1})  # the engine goes on
+
+
+def test_enormous_events_are_bounded() -> None:
+    with pytest.raises(EventError, match="more than"):
+        EventView({"a": list(range(MAX_VALUES + 1))})
+
+
+def test_catastrophic_regex_is_bounded_and_reported() -> None:
+    engine = _engine(
+        {"sel": {"A|re": "^(a|aa)+$"}, "condition": "sel"},
+        {"sel": {"A|contains": "aaa"}, "condition": "sel"},
+    )
+    for rule in engine.rules:
+        for test in [rule.tree]:
+            if hasattr(test, "arg") and isinstance(test.arg, BoundedRegex):
+                test.arg.timeout = 0.01
+    hostile = {"A": "a" * 40 + "!"}
+    matched = engine.match(hostile, event_index=7)
+    assert [r.id for r in matched] == ["rule-1"]  # the other rule still ran
+    assert engine.errors[0] == 1
+    problem = engine.problems[-1]
+    assert problem.event_index == 7 and problem.rule_id == "rule-0"
+    assert "exceeded" in problem.message
+
+
+def test_regex_timeout_is_a_rempart_error() -> None:
+    rx = BoundedRegex("^(a|aa)+$", timeout=0.01)
+    with pytest.raises(RempartError, match="exceeded"):
+        rx.search("a" * 40 + "!")
+
+
+def test_counters_and_timing() -> None:
+    engine = _engine(
+        {"sel": {"A": "x"}, "condition": "sel"},
+        {"sel": {"B": "y"}, "condition": "sel"},
+        timing=True,
+    )
+    engine.match({"A": "x"})
+    engine.match({"A": "z"})
+    engine.match({"B": "y"})
+    stats = {s.rule_id: s for s in engine.stats()}
+    assert (stats["rule-0"].evaluations, stats["rule-0"].matches) == (1, 1)
+    assert (stats["rule-1"].evaluations, stats["rule-1"].matches) == (1, 1)
+    assert stats["rule-0"].seconds > 0
+    assert engine.events == 3
+
+
+def test_rules_without_an_indexable_test_run_on_every_event() -> None:
+    engine = _engine({"sel": {"A|re": "x+"}, "condition": "sel"})
+    assert engine.index.always == (0,)
+    assert engine.match({"A": "xx"})
+    assert not engine.match({"B": "xx"})
+
+
+def test_a_field_lookup_does_not_confuse_dotted_and_nested_keys() -> None:
+    view = EventView({"a.b": 1, "a": {"b": 2, "c": None}})
+    assert sorted(view.text("a.b")) == ["1", "2"]
+    assert not view.present("a.c")
+    assert view.present("a")
