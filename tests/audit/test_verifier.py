@@ -294,3 +294,23 @@ def test_a_non_canonical_entry_is_detected(
     obj["leaf_hash"] = base64.b64encode(b"\x00" * 32).decode()
     lines[3] = json.dumps(obj) + "\n"
     _check(verify_lines(lines, log, verifier), "modified")
+
+
+def test_the_platform_log_exports_and_verifies(
+    db: Database, signer: Ed25519Signer, verifier: NoteVerifier
+) -> None:
+    from rempart.audit import append_platform
+    from rempart.types import TenantId
+    from tests.audit.conftest import event
+
+    with db.platform_session() as session:
+        for i in range(4):
+            append_platform(session, event(TenantId(""), i, action="tenant.create"))
+        note = issue_checkpoint(session, signer).note
+    out = io.StringIO()
+    with db.platform_session() as session:
+        export_log(session, out)
+    report = verify_lines(out.getvalue().splitlines(keepends=True), note, verifier)
+    assert report.ok, report.problem
+    assert report.origin == "rempart/audit/platform"
+    assert report.verified_size >= 4
