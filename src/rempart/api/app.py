@@ -15,7 +15,7 @@ from rempart.api.problems import (
     unhandled_error_handler,
     validation_error_handler,
 )
-from rempart.api.routes import health, interactions
+from rempart.api.routes import auth, health, interactions
 from rempart.errors import RempartError
 
 API_PREFIX = "/api/v1"
@@ -36,9 +36,11 @@ def create_app(ctx: AppContext) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(interactions.router)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(api)
 
     app.add_exception_handler(RempartError, rempart_error_handler)
+    app.add_exception_handler(auth.StepUpRequired, auth.step_up_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

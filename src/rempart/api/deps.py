@@ -11,8 +11,18 @@ from fastapi import Depends, Request
 from rempart.api.context import AppContext
 from rempart.audit import Actor, Origin
 from rempart.errors import AuthenticationFailed, PermissionDenied, UnsupportedMediaType
+from rempart.identity.assurance import AssuranceMapping, Level, check_assurance
+from rempart.identity.context import IdentityContext
 from rempart.identity.scopes import Scope
+from rempart.identity.sessions import (
+    COOKIE_NAME,
+    SessionInvalid,
+    SessionPrincipal,
+    check_csrf,
+    resolve_session,
+)
 from rempart.identity.tokens import MachinePrincipal, authenticate
+from rempart.identity.vaultseam import LazyVaultSealer
 from rempart.storage import TenantContext
 
 SCOPE_ATTR = "__rempart_scope__"
@@ -95,6 +105,89 @@ def origin_of(request: Request, ctx: AppContext, principal: MachinePrincipal) ->
     )
 
 
+# --- Browser sessions (people signed in through their tenant's identity provider) ---
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+def get_identity(request: Request, ctx: Ctx) -> IdentityContext:
+    """The process's identity context (built on first use from the app context)."""
+    identity: IdentityContext | None = getattr(request.app.state, "identity", None)
+    if identity is None:
+        identity = IdentityContext(
+            db=ctx.db, sealer=LazyVaultSealer(ctx.settings, ctx.db), clock=ctx.clock
+        )
+        request.app.state.identity = identity
+    return identity
+
+
+Identity = Annotated[IdentityContext, Depends(get_identity)]
+
+
+async def get_session_user(request: Request, ctx: Ctx) -> SessionPrincipal:
+    """The signed-in person; state-changing methods must also carry the session's CSRF token."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    if not cookie:
+        raise SessionInvalid("sign in first")
+    principal = resolve_session(ctx.db, cookie, source_ip=client_ip(request, ctx), clock=ctx.clock)
+    request.state.tenant_id = principal.tenant_id
+    request.state.user_id = principal.user_id
+    if request.method not in SAFE_METHODS:
+        presented = request.headers.get(CSRF_HEADER)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if presented is None and media == "application/x-www-form-urlencoded":
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            presented = value if isinstance(value, str) else None
+        check_csrf(principal, presented)
+    return principal
+
+
+SessionUser = Annotated[SessionPrincipal, Depends(get_session_user)]
+
+
+def require_role(role: str) -> Callable[[SessionPrincipal], SessionPrincipal]:
+    """A dependency admitting only signed-in people holding ``role`` (a role name)."""
+
+    def check(principal: SessionUser) -> SessionPrincipal:
+        if role not in principal.roles:
+            raise PermissionDenied(f"this action needs the {role} role")
+        return principal
+
+    return check
+
+
+def require_assurance(
+    level: Level, max_age_s: int | None = None
+) -> Callable[[SessionPrincipal, AppContext], SessionPrincipal]:
+    """A dependency for sensitive actions: step up (RFC 9470) when level or auth age fall short."""
+    from datetime import timedelta
+
+    def check(principal: SessionUser, ctx: Ctx) -> SessionPrincipal:
+        check_assurance(
+            level=int(principal.assurance),
+            auth_time=principal.auth_time,
+            required=level,
+            max_age=None if max_age_s is None else timedelta(seconds=max_age_s),
+            now=ctx.clock(),
+            mapping=AssuranceMapping.from_config(None),
+        )
+        return principal
+
+    return check
+
+
+def user_origin(request: Request, ctx: AppContext, principal: SessionPrincipal) -> Origin:
+    return Origin(
+        actor=Actor(type="user", id=principal.actor_id),
+        source_ip=client_ip(request, ctx),
+        user_agent=request.headers.get("user-agent"),
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
 def require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
@@ -105,13 +198,20 @@ __all__ = [
     "SCOPE_ATTR",
     "SCOPE_EXTENSION",
     "Ctx",
+    "Identity",
     "Principal",
+    "SessionUser",
     "client_ip",
     "get_context",
+    "get_identity",
     "get_principal",
+    "get_session_user",
     "origin_of",
     "require",
+    "require_assurance",
     "require_json",
+    "require_role",
     "scoped",
     "tenant_of",
+    "user_origin",
 ]

@@ -122,6 +122,9 @@ def check_discovery(
     for name in ("id_token_signing_alg_values_supported", "acr_values_supported"):
         if isinstance(document.get(name), list):
             pinned[name] = [v for v in document[name] if isinstance(v, str)]
+    pinned["authorization_response_iss_parameter_supported"] = bool(
+        document.get("authorization_response_iss_parameter_supported")
+    )
     pinned["backchannel_logout_supported"] = bool(document.get("backchannel_logout_supported"))
     return pinned
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import OAuth2Client
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from rempart.errors import AuthenticationFailed, RempartError
 from rempart.identity.assurance import Level, assess
 from rempart.identity.bootstrap import consume_bootstrap_link
 from rempart.identity.context import IdentityContext
-from rempart.identity.discovery import TIMEOUT, IdpUnavailable
+from rempart.identity.discovery import IdpUnavailable
 from rempart.identity.idp import (
     assurance_of,
     claim_mapping_of,
@@ -53,6 +53,7 @@ from rempart.types import TenantId
 LOGIN_COOKIE = "__Host-rempart_login"
 ATTEMPT_TTL = timedelta(minutes=10)
 MAX_PARAM_LENGTH = 2048
+TOKEN_TIMEOUT_S = 5.0
 
 
 class LoginFailed(AuthenticationFailed):
@@ -132,9 +133,8 @@ def _oauth_client(ctx: IdentityContext, idp: IdentityProvider, secret: str | Non
         scope=" ".join(idp.scopes),
         redirect_uri=idp.redirect_uri,
         code_challenge_method="S256",
-        timeout=TIMEOUT,
+        timeout=TOKEN_TIMEOUT_S,
         follow_redirects=False,
-        transport=ctx.http_transport,
     )
 
 
@@ -240,7 +240,7 @@ def _exchange_code(
         raise LoginFailed(
             "code-exchange-refused", "the identity provider refused the code"
         ) from exc
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         raise IdpUnavailable("the identity provider could not be reached") from exc
     except ValueError as exc:
         raise LoginFailed("code-exchange-refused", "the token response was not valid") from exc
@@ -248,6 +248,18 @@ def _exchange_code(
     if not isinstance(id_token, str):
         raise LoginFailed("no-id-token", "the identity provider returned no ID token")
     return idp, id_token
+
+
+def _check_response_issuer(ctx: IdentityContext, tenant: TenantContext, iss: str | None) -> None:
+    """RFC 9207: the ``iss`` of the authorization response must be our provider (mix-up defence)."""
+    with ctx.db.tenant_session(tenant) as session:
+        idp = get_idp(session)
+        expected = idp.issuer
+        required = bool(idp.discovery.get("authorization_response_iss_parameter_supported"))
+    if iss is None and not required:
+        return
+    if iss is None or not hmac.compare_digest(iss.encode(), expected.encode()):
+        raise LoginFailed("issuer-mismatch", "the authorization response comes from another issuer")
 
 
 def _find_or_provision(
@@ -290,6 +302,7 @@ def finish_login(
     error: str | None,
     browser_cookie: str | None,
     origin: Origin,
+    iss: str | None = None,
     current_session_id: str | None = None,
 ) -> LoginResult:
     """Complete the callback; every failure is audited and opens no session."""
@@ -306,6 +319,7 @@ def finish_login(
             raise LoginFailed("idp-error", "the identity provider reported an error")
         if not code or len(code) > MAX_PARAM_LENGTH:
             raise LoginFailed("no-code", "the callback carries no authorization code")
+        _check_response_issuer(ctx, tenant, iss)
         idp, id_token = _exchange_code(ctx, tenant, code, attempt)
     except RempartError as exc:
         _audit_failure(ctx, tenant, origin, exc)
