@@ -198,11 +198,12 @@ class Keyring:
             if material.take_encryption():
                 return material
             tenant, key_id = material.tenant, material.key_id
-            total = self.store.reserve_encryptions(
-                tenant, key_id, material.version, self.reservation_block
-            )
-            if total <= self.rotate_after_encryptions:
-                material.add_budget(self.reservation_block)
+            block = self.reservation_block
+            total = self.store.reserve_encryptions(tenant, key_id, material.version, block)
+            # Grant only what stays within the limit; nothing left means rotate first.
+            granted = min(block, self.rotate_after_encryptions - (total - block))
+            if granted > 0:
+                material.add_budget(granted)
             else:
                 active = self.store.active_dek(tenant, key_id)
                 if active is not None and active.version == material.version:
