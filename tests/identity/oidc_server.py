@@ -79,6 +79,9 @@ class OidcServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
