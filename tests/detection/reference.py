@@ -100,8 +100,10 @@ def _wildcard_regex(value: SigmaString, keyword: bool) -> tuple[re.Pattern[str],
             out.append(".*")
         elif part is SpecialChars.WILDCARD_SINGLE:
             out.append(".")
+        elif isinstance(part, str):
+            out.append(re.escape(part if cased else part.casefold()))
         else:
-            out.append(re.escape(part if cased else str(part).casefold()))
+            raise NotImplementedError(f"unresolved placeholder {part}")
     pattern = "".join(out)
     if keyword:
         pattern = ".*" + pattern + ".*"

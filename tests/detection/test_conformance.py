@@ -29,7 +29,8 @@ def test_at_least_99_percent_compile_and_each_failure_says_where_and_why(
     total = sigmahq_generic.total
     assert sigmahq_generic.loaded / total >= 0.99, sigmahq_generic.summary()
     for err in sigmahq_generic.failed:
-        assert err.location.path is not None and err.location.line is not None
+        assert err.location.path is not None
+        assert err.location.line is not None
         assert err.reason
         print(f"not compiled: {err}")  # the list the issue asks for, shown with -s/-rA
     assert sigmahq_generic.skipped == []  # no pipeline: every log source is accepted

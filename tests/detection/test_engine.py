@@ -63,7 +63,8 @@ def test_catastrophic_regex_is_bounded_and_reported() -> None:
     assert [r.id for r in matched] == ["rule-1"]  # the other rule still ran
     assert engine.errors[0] == 1
     problem = engine.problems[-1]
-    assert problem.event_index == 7 and problem.rule_id == "rule-0"
+    assert problem.event_index == 7
+    assert problem.rule_id == "rule-0"
     assert "exceeded" in problem.message
 
 

@@ -26,7 +26,8 @@ def test_malformed_yaml_reports_its_line_and_the_rest_loads(tmp_path: Path) -> N
     assert loaded == 1
     (err,) = failed
     assert err.location.path == tmp_path / "bad.yml"
-    assert err.location.line is not None and err.location.line >= 4
+    assert err.location.line is not None
+    assert err.location.line >= 4
     assert "invalid YAML" in err.reason
     assert str(err).startswith(f"{tmp_path / 'bad.yml'}:")
 
@@ -80,7 +81,8 @@ def test_placeholders_from_the_pipeline_resolve(tmp_path: Path) -> None:
 def test_invalid_regex_is_an_error(tmp_path: Path) -> None:
     text = rule_yaml("    sel:\n        A|re: 'a(b'\n    condition: sel\n")
     failed, loaded = _load(tmp_path, bad=text)
-    assert loaded == 0 and failed
+    assert loaded == 0
+    assert failed
 
 
 def test_unknown_pipeline_is_refused() -> None:

@@ -65,10 +65,11 @@ def iter_json(
             if len(buf) - pos > max_bytes:
                 reason = f"value larger than {max_bytes} bytes or malformed ({exc.msg})"
             err_line = line + buf.count("\n", pos, exc.pos)
-            yield JsonItem(index, line, error=f"line {err_line}: invalid JSON: {reason}")
+            where = f"line {line}" + (f" (error at line {err_line})" if err_line != line else "")
+            yield JsonItem(index, line, error=f"{where}: invalid JSON: {reason}")
             index += 1
-            # Resynchronise at the next line that opens an object.
-            nxt = buf.find("\n{", exc.pos if exc.pos > pos else pos)
+            # Resynchronise at the next line, after this record's start, that opens an object.
+            nxt = buf.find("\n{", pos)
             while nxt < 0 and not eof:
                 more = stream.read(chunk)
                 if not more:
@@ -91,6 +92,13 @@ def iter_json(
             line += buf.count("\n", pos, nxt + 1)
             pos = nxt + 1
             continue
+        if end == len(buf) and not eof:
+            # A number at the end of the buffer may go on in the next chunk.
+            more = stream.read(chunk)
+            if more:
+                buf, pos = buf[pos:] + more, 0
+                continue
+            eof = True
         yield JsonItem(index, line, value=value)
         index += 1
         line += buf.count("\n", pos, end)

@@ -188,9 +188,9 @@ def _message(exc: BaseException) -> str:
 
 __all__ = [
     "AnyRule",
-    "ensure_modifier_aliases",
     "RuleFile",
     "discover",
+    "ensure_modifier_aliases",
     "error_needles",
     "parse_rule_text",
     "read_rule_file",
