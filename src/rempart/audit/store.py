@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy import insert as sa_insert
+from sqlalchemy import select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -228,8 +228,15 @@ class StoreNodes:
                 out[(0, int(seq))] = bytes(h)
         if by_level:
             node = self.log.node
-            cond = or_(*(and_(node.level == lv, node.idx.in_(ix)) for lv, ix in by_level.items()))
-            stmt = select(node.level, node.idx, node.hash).where(*self.log.key_filter(node), cond)
+            # One indexed lookup per level: an OR across levels makes SQLite scan
+            # every node of the log instead of using the primary key.
+            parts = [
+                select(node.level, node.idx, node.hash).where(
+                    *self.log.key_filter(node), node.level == lv, node.idx.in_(ix)
+                )
+                for lv, ix in by_level.items()
+            ]
+            stmt = parts[0] if len(parts) == 1 else union_all(*parts)
             for level, index, h in self.session.execute(stmt):
                 out[(int(level), int(index))] = bytes(h)
         return out

@@ -220,7 +220,9 @@ def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteV
         )
     if cp.size < state.rng.size:
         raise _fail(
-            "malformed", f"checkpoint of size {cp.size} is placed after entry {state.rng.size - 1}"
+            "malformed",
+            f"checkpoint of size {cp.size} is placed after entry {state.rng.size - 1}",
+            lineno,
         )
     if state.rng.root() != cp.root:
         start = last.size if last is not None else 0
