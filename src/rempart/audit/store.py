@@ -236,8 +236,8 @@ class StoreNodes:
                 )
                 for lv, ix in by_level.items()
             ]
-            stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-            for level, index, h in self.session.execute(stmt):
+            query = parts[0] if len(parts) == 1 else union_all(*parts)
+            for level, index, h in self.session.execute(query):
                 out[(int(level), int(index))] = bytes(h)
         return out
 
