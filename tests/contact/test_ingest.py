@@ -91,3 +91,67 @@ def test_queues_and_customers_are_reused_within_a_tenant_only(
         "customers": 1,
     }
     assert counts(db, tenant_b) == counts(db, tenant_a)
+
+
+@pytest.mark.postgres
+def test_concurrent_pushes_of_one_interaction_store_it_once(
+    db: Database, tenant_a: TenantContext
+) -> None:
+    import threading
+
+    from rempart.errors import Conflict
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def push() -> None:
+        try:
+            with db.tenant_session(tenant_a) as s:
+                barrier.wait(timeout=10)
+                service.ingest(s, payload("race-1"), created_by="test")
+            outcomes.append("stored")
+        except Conflict:
+            outcomes.append("conflict")
+
+    if not db.is_postgres:
+        pytest.skip("SQLite serialises writers on its file lock")
+    threads = [threading.Thread(target=push) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "stored"]
+    assert counts(db, tenant_a)["interactions"] == 1
+
+
+@pytest.mark.postgres
+def test_concurrent_interactions_sharing_a_new_queue_both_succeed(
+    db: Database, tenant_a: TenantContext
+) -> None:
+    import threading
+
+    if not db.is_postgres:
+        pytest.skip("SQLite serialises writers on its file lock")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def push(external_id: str) -> None:
+        try:
+            with db.tenant_session(tenant_a) as s:
+                barrier.wait(timeout=10)
+                service.ingest(s, payload(external_id), created_by="test")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(f"q-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert counts(db, tenant_a) == {
+        "interactions": 2,
+        "transcript_segments": 2,
+        "queues": 1,
+        "customers": 1,
+    }

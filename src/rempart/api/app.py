@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rempart
 from rempart.api.context import AppContext
 from rempart.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from rempart.api.problems import (
+    database_unavailable_handler,
     http_error_handler,
     rempart_error_handler,
     unhandled_error_handler,
@@ -43,6 +45,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(auth.StepUpRequired, auth.step_up_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(OperationalError, database_unavailable_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)
 
     # Added last = outermost: the request id exists before anything else runs.

@@ -121,6 +121,20 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The database is down, busy or locked: a retryable 503, not a 500."""
+    log.warning(
+        "database unavailable",
+        request_id=getattr(request.state, "request_id", None),
+        error_type=type(exc).__name__,
+    )
+    return problem_response(
+        request, 503, "database-unavailable", "Service unavailable",
+        "the database is unavailable or busy; retry later",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
     log.error(
         "unhandled error",
@@ -153,6 +167,7 @@ __all__ = [
     "ERROR_RESPONSES",
     "PROBLEM_MEDIA_TYPE",
     "Problem",
+    "database_unavailable_handler",
     "http_error_handler",
     "problem_response",
     "rempart_error_handler",

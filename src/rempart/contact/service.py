@@ -11,8 +11,12 @@ import binascii
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.contact.models import Customer, Interaction, Queue, Recording, TranscriptSegment
@@ -115,28 +119,45 @@ def ingest(
         for rec in payload.recordings
     ]
     session.add(interaction)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Another request stored the same external_id between our check and
+        # our insert; the client's retry will get the stored one.
+        raise Conflict("the same interaction is being stored concurrently; retry") from exc
     return interaction, True
 
 
+def _get_or_create(
+    session: Session,
+    model: type[Queue] | type[Customer],
+    key: dict[str, str],
+    extra: dict[str, Any],
+) -> str:
+    """Id of the tenant's row with ``key``, inserting it if absent, safe under concurrency.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` then ``SELECT``: two requests that
+    both see the row missing do not fail, the second simply finds the first's.
+    """
+    tenant = session_tenant(session)
+    where = [getattr(model, k) == v for k, v in key.items()]
+    found = session.scalar(select(model.id).where(*where))
+    if found is not None:
+        return found
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(model).values(id=new_id(), tenant_id=tenant, **key, **extra).on_conflict_do_nothing()
+    )
+    return session.scalars(select(model.id).where(*where)).one()
+
+
 def _queue_id(session: Session, name: str) -> str:
-    queue_id = session.scalar(select(Queue.id).where(Queue.name == name))
-    if queue_id is None:
-        queue = Queue(id=new_id(), name=name)
-        session.add(queue)
-        session.flush()
-        queue_id = queue.id
-    return queue_id
+    return _get_or_create(session, Queue, {"name": name}, {})
 
 
 def _customer_id(session: Session, external_id: str, now: datetime) -> str:
-    customer_id = session.scalar(select(Customer.id).where(Customer.external_id == external_id))
-    if customer_id is None:
-        customer = Customer(id=new_id(), external_id=external_id, created_at=now)
-        session.add(customer)
-        session.flush()
-        customer_id = customer.id
-    return customer_id
+    return _get_or_create(session, Customer, {"external_id": external_id}, {"created_at": now})
 
 
 def get(session: Session, interaction_id: str) -> InteractionOut:
