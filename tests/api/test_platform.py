@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -84,3 +85,23 @@ def test_logs_never_carry_tokens_or_message_text(client: TestClient, alice: Call
     assert secret_text not in out
     assert alice.token not in out
     assert alice.token.split("_", 3)[3] not in out
+
+
+def test_an_unreachable_database_is_a_retryable_503(tmp_path: Path) -> None:
+    from rempart.api import AppContext, create_app
+    from rempart.config import load_settings
+    from tests.pg import free_port
+
+    dead = Database.from_url(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    app = create_app(AppContext(settings=load_settings(data_dir=tmp_path), db=dead))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            token = "rmp_" + "1" * 32 + "_" + "2" * 32 + "_secret"
+            r = c.get(API, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 503
+            assert r.headers["retry-after"] == "1"
+            assert r.json()["type"] == "urn:rempart:problem:database-unavailable"
+            assert c.get("/readyz").status_code == 503
+            assert c.get("/healthz").status_code == 200
+    finally:
+        dead.dispose()
