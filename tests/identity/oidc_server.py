@@ -6,6 +6,7 @@ real key (expired, wrong audience, logout tokens...) to attack the validator.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -71,6 +72,20 @@ class OidcServer:
         return jws.serialize_compact(
             hdr, json.dumps(claims).encode(), key or self.key, algorithms=[hdr["alg"]]
         )
+
+    def mint_raw(self, header: dict[str, Any], claims: dict[str, Any]) -> str:
+        """RS256 over any header at all (joserfc would refuse to sign some attacks)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+        private = self.key.private_key
+        assert private is not None
+        signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{b64(signature)}"
 
     def stop(self) -> None:
         self.process.terminate()
