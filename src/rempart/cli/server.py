@@ -23,12 +23,16 @@ def prepare_database(settings: Settings) -> Database:
         upgrade(db.engine)
         return db
     db = open_database(settings)
-    if not is_up_to_date(db.engine):
-        raise ConfigurationError("database schema is not current: run `rempart db upgrade`")
-    with db.engine.connect() as conn:
-        problems = posture_problems(conn)
-    if problems:
-        raise ConfigurationError("unsafe database role: " + "; ".join(problems))
+    try:
+        if not is_up_to_date(db.engine):
+            raise ConfigurationError("database schema is not current: run `rempart db upgrade`")
+        with db.engine.connect() as conn:
+            problems = posture_problems(conn)
+        if problems:
+            raise ConfigurationError("unsafe database role: " + "; ".join(problems))
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 
