@@ -24,14 +24,14 @@ def test_binary_garbage_decoded_with_replacement() -> None:
 
 def test_a_long_single_line_is_processed_in_linear_time() -> None:
     line = ("bonjour je m'appelle Zorvan et ma carte est 4111 1111 1111 1111, "
-            "commande 123456789, 12 rue des Lilas 75011 Paris. ") * 20_000  # ~2.4 MB
+            "commande 123456789, 12 rue des Lilas 75011 Paris. ") * 5_000  # ~600 kB
     spans = detect(line, "fr")
-    assert len([s for s in spans if s.label == "CARD_NUMBER"]) == 20_000
+    assert len([s for s in spans if s.label == "CARD_NUMBER"]) == 5_000
 
 
 def test_a_long_run_of_digits_and_number_words() -> None:
-    assert isinstance(detect("1 " * 200_000, "fr"), list)
-    assert isinstance(detect("un deux " * 50_000, "fr"), list)
+    assert isinstance(detect("1 " * 20_000, "fr"), list)
+    assert isinstance(detect("un deux " * 10_000, "fr"), list)
 
 
 ATHERIS_HARNESS = textwrap.dedent(

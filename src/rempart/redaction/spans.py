@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,46 +59,34 @@ def priority(label: str) -> int:
 def resolve(spans: Iterable[Span]) -> list[Span]:
     """Keep a set of non-overlapping spans, sorted by start.
 
-    Greedy by (priority, length, score); a span that overlaps a kept one is
-    dropped, except that a lower-priority span sticking out of a kept one is
-    trimmed to what lies outside when that remainder is still most of it
-    (a name that runs into an e-mail keeps its own part).
+    Greedy by (confidence, priority, length, score): a span that overlaps a kept
+    span of another label is dropped; overlapping spans of the same label are
+    merged so that nothing is left out. O(n log n) plus list insertions.
     """
     # Guesses (score < 0.6: a bare digit run answering a question) yield to
     # anything recognised for what it is.
     ranked = sorted(spans, key=lambda s: (s.score < 0.6, -priority(s.label), -s.length,
                                           -s.score, s.start))
+    starts: list[int] = []
     kept: list[Span] = []
     for span in ranked:
-        if not any(span.overlaps(k) for k in kept):
-            kept.append(span)
+        i = bisect_left(starts, span.start)
+        lo = i - 1 if i > 0 and kept[i - 1].end > span.start else i
+        hi = i
+        while hi < len(kept) and kept[hi].start < span.end:
+            hi += 1
+        if lo == hi:
+            starts.insert(i, span.start)
+            kept.insert(i, span)
             continue
-        # Containment of a bigger lower-priority span (ADDRESS around a postcode
-        # mistaken for something else) is settled by priority above; partial
-        # overlaps of same-label spans are merged so that nothing is left out.
-        for i, k in enumerate(kept):
-            if k.label == span.label and span.overlaps(k):
-                kept[i] = Span(
-                    min(k.start, span.start),
-                    max(k.end, span.end),
-                    k.label,
-                    max(k.score, span.score),
-                    k.recognizer,
-                )
-                break
-    kept.sort()
-    # Merging may have made two kept spans of the same label overlap.
-    out: list[Span] = []
-    for s in kept:
-        if out and s.start < out[-1].end:
-            last = out[-1]
-            if priority(s.label) > priority(last.label):
-                out[-1] = s
-            elif s.end > last.end and s.label == last.label:
-                out[-1] = Span(last.start, s.end, last.label, last.score, last.recognizer)
-            continue
-        out.append(s)
-    return out
+        clashing = kept[lo:hi]
+        if all(k.label == span.label for k in clashing):
+            merged = Span(min(span.start, clashing[0].start), max(span.end, clashing[-1].end),
+                          span.label, max(k.score for k in [*clashing, span]),
+                          clashing[0].recognizer)
+            kept[lo:hi] = [merged]
+            starts[lo:hi] = [merged.start]
+    return kept
 
 
 __all__ = ["Span", "priority", "resolve"]

@@ -170,9 +170,18 @@ def has_number_words(text: str, lang: str) -> bool:
     return gate is not None and gate.search(text) is not None
 
 
-def number_view(text: str, lang: str) -> TextView:
-    """Rewrite number words into digits; an identity view when there are none."""
-    if lang not in NUMBER_WORDS or not has_number_words(text, lang):
+def number_view(text: str, lang: str, words: frozenset[str] | None = None) -> TextView:
+    """Rewrite number words into digits; an identity view when there are none.
+
+    ``words``, the text's lower-case words if the caller has them, makes the
+    check for number words a set intersection instead of a regex scan.
+    """
+    if lang not in NUMBER_WORDS:
+        return TextView(text)
+    if words is not None:
+        if NUMBER_WORDS[lang].isdisjoint(words):
+            return TextView(text)
+    elif not has_number_words(text, lang):
         return TextView(text)
     pieces: list[tuple[int, int, str | None]] = []
     pos = 0

@@ -42,8 +42,12 @@ class AddressRecognizer(Recognizer):
     entities = frozenset({Entity.ADDRESS})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        if not doc.has_digits:
+            return
         text = doc.view.text
         types = street_types()
+        if types["fr"].isdisjoint(doc.words) and types["en"].isdisjoint(doc.words):
+            return
         for m in _NUMBER.finditer(text):
             yield from self._from_number(doc, text, m, types)
 

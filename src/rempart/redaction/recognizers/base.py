@@ -21,10 +21,15 @@ PROTECTED: Final = re.compile(
 )
 
 
+_WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_DIGIT: Final = re.compile(r"\d")
+
+
 class Document:
     """One text being analysed, with the views recognizers share (built once, lazily)."""
 
-    __slots__ = ("_protected", "_view", "context", "lang", "text")
+    __slots__ = ("_has_digits", "_lower", "_protected", "_view", "_words", "context", "lang",
+                 "text")
 
     def __init__(self, text: str, lang: str, context: Context = EMPTY_CONTEXT) -> None:
         self.text = text
@@ -32,12 +37,44 @@ class Document:
         self.context = context
         self._view: TextView | None = None
         self._protected: list[tuple[int, int]] | None = None
+        self._lower: str | None = None
+        self._words: frozenset[str] | None = None
+        self._has_digits: bool | None = None
+
+    @property
+    def lower(self) -> str:
+        """The text case-folded (same length for the cheap keyword checks it serves)."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every lower-case word of the text; hyphenated and elided words also in parts."""
+        if self._words is None:
+            found = set(_WORDS.findall(self.lower))
+            for w in [w for w in found if "-" in w or "'" in w or "’" in w]:
+                found.update(re.split(r"[-'’]", w))
+            self._words = frozenset(found)
+        return self._words
+
+    @property
+    def has_digits(self) -> bool:
+        """Whether the number view has any digit (spoken numbers count)."""
+        if self._has_digits is None:
+            self._has_digits = _DIGIT.search(self.view.text) is not None
+        return self._has_digits
+
+    def mentions(self, *needles: str) -> bool:
+        """Cheap pre-check: does the lower-cased text contain any of these substrings?"""
+        low = self.lower
+        return any(n in low for n in needles)
 
     @property
     def view(self) -> TextView:
         """The text with spoken numbers rewritten as digits."""
         if self._view is None:
-            self._view = number_view(self.text, self.lang)
+            self._view = number_view(self.text, self.lang, self.words)
         return self._view
 
     @property

@@ -27,7 +27,7 @@ def luhn_ok(digits: str) -> bool:
 def card_issuer(digits: str) -> str | None:
     """The card scheme whose issuer range and length fit ``digits``, if any."""
     n = len(digits)
-    if n < 12 or n > 19 or not digits.isdigit():
+    if n < 12 or n > 19 or digits[0] not in "23456" or not digits.isdigit():
         return None
     p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
     if digits[0] == "4" and n in (13, 16, 19):
@@ -75,8 +75,11 @@ class CardExpiryRecognizer(Recognizer):
     entities = frozenset({Entity.CARD_EXPIRY})
 
     def find(self, doc: Document) -> Iterable[Span]:
-        text = doc.view.text
         expects = doc.expects(Entity.CARD_EXPIRY)
+        if not doc.has_digits or not (expects or doc.mentions(
+                "exp", "valid", "valable", "carte", "card", "visa", "master", "amex", "cb")):
+            return
+        text = doc.view.text
         for m in _EXPIRY.finditer(text):
             cue = cue_before(text, m.start(), Entity.CARD_EXPIRY, 40)
             near_card = CUES[Entity.CARD_NUMBER].search(text, max(0, m.start() - 80),
@@ -101,8 +104,11 @@ class CardCvvRecognizer(Recognizer):
     entities = frozenset({Entity.CARD_CVV})
 
     def find(self, doc: Document) -> Iterable[Span]:
-        text = doc.view.text
         expects = doc.expects(Entity.CARD_CVV)
+        if not doc.has_digits or not (expects or doc.mentions(
+                "cvv", "cvc", "crypto", "curit", "digits", "chiffres", "verification")):
+            return
+        text = doc.view.text
         for m in _CVV.finditer(text):
             cue = cue_before(text, m.start(), Entity.CARD_CVV, 50)
             if not cue and not (expects and m.start() < 80):

@@ -39,9 +39,13 @@ class DateOfBirthRecognizer(Recognizer):
     entities = frozenset({Entity.DATE_OF_BIRTH})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        expects = doc.expects(Entity.DATE_OF_BIRTH)
+        if not doc.has_digits or not (expects or doc.mentions(
+                "n\u00e9", "ne le", "ne en", "naissance", "birth", "born", "dob", "d.o.b",
+                "anniversaire")):
+            return
         text = doc.view.text
         cue_rx = CUES[Entity.DATE_OF_BIRTH]
-        expects = doc.expects(Entity.DATE_OF_BIRTH)
         if not expects and cue_rx.search(text) is None:
             return
         prev_end = 0

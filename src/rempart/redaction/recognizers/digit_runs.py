@@ -83,6 +83,8 @@ class DigitRunRecognizer(Recognizer):
     entities = frozenset({Entity.CARD_NUMBER, Entity.PHONE, Entity.NATIONAL_ID})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        if not doc.has_digits:
+            return
         text = doc.view.text
         for run in RUN.finditer(text):
             yield from self._scan_run(doc, text, run)

@@ -48,6 +48,8 @@ class IbanRecognizer(Recognizer):
     entities = frozenset({Entity.IBAN})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        if not doc.has_digits:
+            return
         text = doc.view.text
         for m in _IBAN.finditer(text):
             country = (m.group(1) + m.group(2)).upper()

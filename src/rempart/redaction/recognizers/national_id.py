@@ -50,6 +50,8 @@ class NirRecognizer(Recognizer):
     entities = frozenset({Entity.NATIONAL_ID})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        if not doc.has_digits:
+            return
         text = doc.view.text
         for m in _NIR.finditer(text):
             compact = re.sub(r"[ .\-]", "", m.group()).upper()
@@ -83,6 +85,8 @@ class NinoRecognizer(Recognizer):
     entities = frozenset({Entity.NATIONAL_ID})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        if not doc.has_digits:
+            return
         text = doc.view.text
         for m in _NINO.finditer(text):
             prefix = (m.group(1) + m.group(2)).upper()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Final
 
 from rempart.redaction.entities import Entity
@@ -18,23 +19,56 @@ from rempart.redaction.spans import Span
 
 _I = re.IGNORECASE
 _NAME_TOKEN: Final = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W\d_])?\.?")
-# Strong introductions: whatever name-like words follow are a name.
-_STRONG: Final = re.compile(
-    r"\b(?:je\s+m['’ ]?\s?appelle|mon\s+nom\s+(?:de\s+famille\s+)?(?:est|c['’]est)|"
-    r"mon\s+pr[ée]nom\s+(?:est|c['’]est)|moi\s+c['’]est|au\s+nom\s+de|de\s+la\s+part\s+de|"
-    r"nom\s*:|pr[ée]nom\s*:|titulaire\s*:|"
-    r"my\s+name\s+is|my\s+name['’]s|name\s+is|name['’]s|names\s+are|call\s+me|"
-    r"under\s+the\s+name(?:\s+of)?|first\s+name\s+is|last\s+name\s+is|surname\s+is|"
-    r"name\s*:|full\s+name\s*:|cardholder\s*:|"
-    r"monsieur|madame|mademoiselle|mme|mlle|mr|mrs|ms|miss|dr|docteur|doctor|"
-    r"ma[iî]tre|professeur|prof)\b\.?\s*[:,]?\s*",
-    _I,
-)
-_WEAK: Final = re.compile(
-    r"\b(?:c['’]est|ici|je\s+suis|this\s+is|i['’]m|i\s+am|it['’]s|speaking\s+with|"
-    r"bonjour|bonsoir|salut|cher|ch[èe]re|hello|hi|hey|dear|merci|thanks|thank\s+you)\b\s*,?\s*",
-    _I,
-)
+# Introductions, keyed by a word they contain so that only the ones present in a
+# text are compiled into its scan (a large alternation is slow in ``re``).
+_STRONG_PARTS: Final[dict[str, tuple[str, ...]]] = {
+    "appelle": (r"je\s+m['’ ]?\s?appelle",),
+    "nom": (r"mon\s+nom\s+(?:de\s+famille\s+)?(?:est|c['’]est)", r"au\s+nom\s+de", r"nom\s*:"),
+    "prénom": (r"mon\s+pr[ée]nom\s+(?:est|c['’]est)", r"pr[ée]nom\s*:"),
+    "prenom": (r"pr[ée]nom\s*:",),
+    "moi": (r"moi\s+c['’]est",),
+    "part": (r"de\s+la\s+part\s+de",),
+    "titulaire": (r"titulaire\s*:",),
+    "name": (r"my\s+name\s+is", r"my\s+name['’]s", r"name\s+is", r"name['’]s",
+             r"under\s+the\s+name(?:\s+of)?", r"first\s+name\s+is", r"last\s+name\s+is",
+             r"name\s*:", r"full\s+name\s*:"),
+    "names": (r"names\s+are",),
+    "surname": (r"surname\s+is",),
+    "call": (r"call\s+me",),
+    "cardholder": (r"cardholder\s*:",),
+}
+_TITLES: Final = frozenset(
+    "monsieur madame mademoiselle mme mlle mr mrs ms miss dr docteur doctor maître maitre "
+    "professeur prof".split())
+_WEAK_PARTS: Final[dict[str, tuple[str, ...]]] = {
+    "c'est": (r"c['’]est",), "c’est": (r"c['’]est",), "ici": (r"ici",),
+    "suis": (r"je\s+suis",), "this": (r"this\s+is",), "i'm": (r"i['’]m",), "i’m": (r"i['’]m",),
+    "am": (r"i\s+am",), "it's": (r"it['’]s",), "it’s": (r"it['’]s",),
+    "speaking": (r"speaking\s+with",), "bonjour": (r"bonjour",), "bonsoir": (r"bonsoir",),
+    "salut": (r"salut",), "cher": (r"cher",), "chère": (r"ch[èe]re",), "chere": (r"ch[èe]re",),
+    "hello": (r"hello",), "hi": (r"hi",), "hey": (r"hey",), "dear": (r"dear",),
+    "merci": (r"merci",), "thanks": (r"thanks",), "thank": (r"thank\s+you",),
+}
+
+
+@lru_cache(maxsize=1024)
+def _trigger_rx(parts: tuple[str, ...], strong: bool) -> re.Pattern[str]:
+    tail = r"\b\.?\s*[:,]?\s*" if strong else r"\b\s*,?\s*"
+    return re.compile(r"\b(?:" + "|".join(parts) + ")" + tail, _I)
+
+
+def _triggers(words: frozenset[str], strong: bool) -> re.Pattern[str] | None:
+    table = _STRONG_PARTS if strong else _WEAK_PARTS
+    parts: set[str] = set()
+    for key in table.keys() & words:
+        parts.update(table[key])
+    if strong:
+        parts.update(t for t in _TITLES & words)
+    if not parts:
+        return None
+    return _trigger_rx(tuple(sorted(parts)), strong)
+
+
 _TITLE_ONLY: Final = re.compile(r"^(?:m|mme|mlle|mr|mrs|ms|dr)\.?$", _I)
 _CLOSING: Final = re.compile(
     r"^[ \t]*(?:cordialement|bien\s+cordialement|bien\s+à\s+vous|sinc[èe]rement|"
@@ -43,6 +77,9 @@ _CLOSING: Final = re.compile(
     r"thank\s+you|cheers|many\s+thanks|yours\s+sincerely|yours\s+truly)[ \t]*[,.!]?[ \t]*$",
     _I | re.MULTILINE,
 )
+_CLOSING_WORDS: Final = frozenset(
+    "cordialement vous sincèrement sincerement salutations journée journee merci regards best "
+    "sincerely thanks thank cheers yours".split())
 _PARTICLES: Final = frozenset({"de", "du", "des", "van", "von", "le", "la", "d'", "di", "da",
                                "mac", "o'"})
 _STOP_EXTRA: Final = frozenset(
@@ -72,12 +109,16 @@ class PersonRecognizer(Recognizer):
     def find(self, doc: Document) -> Iterable[Span]:
         text = doc.text
         cased = _cased(text)
-        for m in _STRONG.finditer(text):
-            yield from self._names_after(doc, m.end(), cased, strong=True,
-                                         title=_TITLE_ONLY.match(m.group().strip(" .:,"))
-                                         is not None)
-        for m in _WEAK.finditer(text):
-            yield from self._names_after(doc, m.end(), cased, strong=False, title=False)
+        strong_rx = _triggers(doc.words, strong=True)
+        if strong_rx is not None:
+            for m in strong_rx.finditer(text):
+                yield from self._names_after(doc, m.end(), cased, strong=True,
+                                             title=_TITLE_ONLY.match(m.group().strip(" .:,"))
+                                             is not None)
+        weak_rx = _triggers(doc.words, strong=False)
+        if weak_rx is not None:
+            for m in weak_rx.finditer(text):
+                yield from self._names_after(doc, m.end(), cased, strong=False, title=False)
         yield from self._signatures(doc, cased)
         yield from self._listed(doc, cased)
         if doc.expects(Entity.PERSON):
@@ -132,7 +173,7 @@ class PersonRecognizer(Recognizer):
 
     def _signatures(self, doc: Document, cased: bool) -> Iterator[Span]:
         text = doc.text
-        if "\n" not in text:
+        if "\n" not in text or _CLOSING_WORDS.isdisjoint(doc.words):
             return
         for m in _CLOSING.finditer(text):
             nl = text.find("\n", m.end())
@@ -160,7 +201,13 @@ class PersonRecognizer(Recognizer):
         """A given name from the list, with the capitalised or plain word after it."""
         text = doc.text
         fn, amb = first_names(), ambiguous_first_names()
-        for m in _NAME_TOKEN.finditer(text):
+        present = fn & doc.words
+        if not present:
+            return
+        rx = re.compile(r"(?<![\w'’\-])(?:" + "|".join(
+            re.escape(n) for n in sorted(present, key=len, reverse=True)) + r")(?![\w'’\-])",
+            re.IGNORECASE)
+        for m in rx.finditer(text):
             word = m.group().rstrip(".")
             low = word.casefold()
             if low not in fn:

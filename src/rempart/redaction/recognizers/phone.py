@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 import phonenumbers
@@ -12,6 +13,7 @@ _REGIONS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+@lru_cache(maxsize=8192)
 def is_phone(digits: str, international: bool, lang: str) -> bool:
     """True when ``digits`` (no separators) is a valid number in one of our regions.
 

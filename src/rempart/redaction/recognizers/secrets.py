@@ -31,6 +31,9 @@ class SecretRecognizer(Recognizer):
     entities = frozenset({Entity.PIN_OR_SECRET})
 
     def find(self, doc: Document) -> Iterable[Span]:
+        if not doc.expects(Entity.PIN_OR_SECRET) and not doc.mentions(
+                "pin", "code", "otp", "pass", "mdp", "pwd"):
+            return
         text = doc.view.text
         cue_rx = CUES[Entity.PIN_OR_SECRET]
         for cue in cue_rx.finditer(text):
