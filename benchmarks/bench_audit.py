@@ -266,6 +266,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--samples", type=int, default=50, help="proofs timed per kind")
     parser.add_argument("--postgres-url", default=None, help="also run the append bench here")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throw-away PostgreSQL (the test suite's) and run the append bench there",
+    )
     args = parser.parse_args(argv)
     print(
         f"bench_audit on {sys.platform}, Python {sys.version.split()[0]}, "
@@ -281,11 +286,33 @@ def main(argv: list[str]) -> None:
         bench_db_proofs(db, ctx, signer, args.samples)
         db.dispose()
     if args.postgres_url:
-        db = Database.from_url(args.postgres_url)
+        bench_postgres(args.postgres_url, args)
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.pg import PostgresServer  # the suite's throw-away server
+
+        server = PostgresServer.start()
+        try:
+            # As in production and the tests: a table owner migrates, the app role
+            # (no BYPASSRLS) appends, so row-level security is in the measurement.
+            server.execute("CREATE ROLE bench_owner LOGIN CREATEROLE")
+            server.execute("CREATE DATABASE bench OWNER bench_owner")
+            owner = Database.from_url(server.url("bench_owner", "bench"))
+            upgrade(owner.engine)
+            owner.dispose()
+            server.execute("CREATE ROLE bench_app LOGIN IN ROLE rempart_app")
+            bench_postgres(server.url("bench_app", "bench"), args)
+        finally:
+            server.stop()
+
+
+def bench_postgres(url: str, args: argparse.Namespace) -> None:
+    db = Database.from_url(url)
+    if not args.postgres:
         upgrade(db.engine)
-        ctx, signer = bench_append(db, args.events, args.batch, args.repeat)
-        bench_db_proofs(db, ctx, signer, args.samples)
-        db.dispose()
+    ctx, signer = bench_append(db, args.events, args.batch, args.repeat)
+    bench_db_proofs(db, ctx, signer, args.samples)
+    db.dispose()
 
 
 if __name__ == "__main__":
