@@ -50,7 +50,8 @@ def test_wav_is_silenced_over_ranges_only(tmp_path: Path) -> None:
     s = _samples(dst)
     assert len(s) == 16000
     assert all(v == 0 for v in s[4000:8000])
-    assert all(v == 1000 for v in s[:4000]) and all(v == 1000 for v in s[8000:])
+    assert all(v == 1000 for v in s[:4000])
+    assert all(v == 1000 for v in s[8000:])
 
 
 def test_wav_beep_replaces_the_voice(tmp_path: Path) -> None:
@@ -58,7 +59,8 @@ def test_wav_beep_replaces_the_voice(tmp_path: Path) -> None:
     _tone(src, 1.0)
     write_redacted_wav(src, dst, [TimeRange(0.25, 0.5, "PIN_OR_SECRET")], mode="beep")
     s = _samples(dst)
-    assert 1000 not in s[2000:4000] and len(set(s[2000:4000])) > 3
+    assert 1000 not in s[2000:4000]
+    assert len(set(s[2000:4000])) > 3
     assert all(v == 1000 for v in s[:2000])
 
 

@@ -67,7 +67,8 @@ def test_surrogates_are_consistent_per_conversation() -> None:
     first = redact("je m'appelle Zorvan Quelibrand", "fr", policy, state=state).text
     again = redact("mon nom est Zorvan Quelibrand", "fr", policy, state=state).text
     other = redact("je m'appelle Talvorn Brixendale", "fr", policy, state=state).text
-    assert first.endswith("<PERSON_1>") and again.endswith("<PERSON_1>")
+    assert first.endswith("<PERSON_1>")
+    assert again.endswith("<PERSON_1>")
     assert other.endswith("<PERSON_2>")
 
 
@@ -101,21 +102,38 @@ def test_tokenize_operator_uses_the_vault_interface() -> None:
 
 
 def test_policy_from_configuration_with_custom_entity() -> None:
-    policy = Policy.from_mapping({
-        "entities": ["CARD_NUMBER", "CUSTOMER_ACCOUNT"],
-        "operators": {"CARD_NUMBER": {"kind": "mask", "keep_last": 4},
-                      "default": {"kind": "tag"}},
-        "custom": [{"label": "CUSTOMER_ACCOUNT", "pattern": r"CL-?\d{8}",
-                    "context": ["numéro client"]}],
-    })
+    policy = Policy.from_mapping(
+        {
+            "entities": ["CARD_NUMBER", "CUSTOMER_ACCOUNT"],
+            "operators": {
+                "CARD_NUMBER": {"kind": "mask", "keep_last": 4},
+                "default": {"kind": "tag"},
+            },
+            "custom": [
+                {"label": "CUSTOMER_ACCOUNT", "pattern": r"CL-?\d{8}", "context": ["numéro client"]}
+            ],
+        }
+    )
     out = redact(f"numéro client CL-12345678, carte {CARD}, tél 06 12 34 56 78", "fr", policy)
-    assert out.text == "numéro client [CUSTOMER_ACCOUNT], carte ************1111, tél 06 12 34 56 78"
+    assert (
+        out.text == "numéro client [CUSTOMER_ACCOUNT], carte ************1111, tél 06 12 34 56 78"
+    )
 
 
 def test_custom_entity_with_required_context_and_checksum() -> None:
-    policy = Policy.from_mapping({"custom": [{
-        "label": "LOYALTY", "pattern": r"\b\d{8}\b", "context": ["fidélité"],
-        "context_required": True, "checksum": "luhn"}]})
+    policy = Policy.from_mapping(
+        {
+            "custom": [
+                {
+                    "label": "LOYALTY",
+                    "pattern": r"\b\d{8}\b",
+                    "context": ["fidélité"],
+                    "context_required": True,
+                    "checksum": "luhn",
+                }
+            ]
+        }
+    )
     assert redact("carte fidélité 12345674", "fr", policy).text == "carte fidélité [LOYALTY]"
     assert redact("carte fidélité 12345675", "fr", policy).text == "carte fidélité 12345675"
     assert redact("colis 12345674", "fr", policy).text == "colis 12345674"
@@ -155,7 +173,9 @@ class Exploding:
 def test_fail_closed_blocks_instead_of_delivering_in_clear() -> None:
     engine = Engine(recognizers=[Exploding()])  # type: ignore[list-item]
     out = engine.redact(f"carte {CARD}", "fr", DEFAULT_POLICY)
-    assert out.blocked and out.text == BLOCKED_TEXT and CARD not in out.text
+    assert out.blocked
+    assert out.text == BLOCKED_TEXT
+    assert CARD not in out.text
 
 
 def test_fail_open_policy_raises_instead() -> None:

@@ -141,8 +141,9 @@ def test_phone_numbers_fr_gb_us(text: str, lang: str, phone: str) -> None:
 
 def test_spoken_french_phone_in_pairs() -> None:
     text = "c'est zéro six douze trente-quatre cinquante-six soixante-dix-huit"
-    assert found(text) == [("zéro six douze trente-quatre cinquante-six soixante-dix-huit",
-                            "PHONE")]
+    assert found(text) == [
+        ("zéro six douze trente-quatre cinquante-six soixante-dix-huit", "PHONE")
+    ]
 
 
 def test_amounts_and_tracking_numbers_are_not_phones() -> None:
@@ -154,8 +155,10 @@ def test_amounts_and_tracking_numbers_are_not_phones() -> None:
     ("text", "email"),
     [
         ("écrivez à jean.dupont@example.fr svp", "jean.dupont@example.fr"),
-        ("c'est jean point dupont arobase gmail point com", "jean point dupont arobase gmail "
-         "point com"),
+        (
+            "c'est jean point dupont arobase gmail point com",
+            "jean point dupont arobase gmail point com",
+        ),
         ("it's john dot smith at outlook dot co dot uk", "john dot smith at outlook dot co dot uk"),
     ],
 )
@@ -169,7 +172,9 @@ def test_at_in_ordinary_english_is_not_an_email() -> None:
 
 def test_ip_addresses_but_not_versions() -> None:
     assert found("from 192.168.10.20 and 2001:db8::8a2e:370:7334", "en") == [
-        ("192.168.10.20", "IP_ADDRESS"), ("2001:db8::8a2e:370:7334", "IP_ADDRESS")]
+        ("192.168.10.20", "IP_ADDRESS"),
+        ("2001:db8::8a2e:370:7334", "IP_ADDRESS"),
+    ]
     assert found("upgrade to version 10.0.19041.1 or v1.2.3.4", "en") == []
 
 
@@ -187,9 +192,11 @@ def test_date_of_birth_needs_a_birth_cue() -> None:
 
 def test_spoken_dates_of_birth() -> None:
     assert found("born on march third nineteen eighty-five", "en") == [
-        ("march third nineteen eighty-five", "DATE_OF_BIRTH")]
+        ("march third nineteen eighty-five", "DATE_OF_BIRTH")
+    ]
     assert found("je suis née le douze mars mille neuf cent quatre-vingt-cinq") == [
-        ("douze mars mille neuf cent quatre-vingt-cinq", "DATE_OF_BIRTH")]
+        ("douze mars mille neuf cent quatre-vingt-cinq", "DATE_OF_BIRTH")
+    ]
 
 
 def test_previous_turn_question_makes_a_bare_date_a_birth_date() -> None:
@@ -201,9 +208,11 @@ def test_previous_turn_question_makes_a_bare_date_a_birth_date() -> None:
 
 def test_names_after_introductions_even_if_unknown_and_lowercase() -> None:
     assert found("bonjour je m'appelle zorvan quelibrand et j'ai un souci") == [
-        ("zorvan quelibrand", "PERSON")]
+        ("zorvan quelibrand", "PERSON")
+    ]
     assert found("hi my name is Talvorn Brixendale, thanks", "en") == [
-        ("Talvorn Brixendale", "PERSON")]
+        ("Talvorn Brixendale", "PERSON")
+    ]
 
 
 def test_names_after_titles_salutations_and_in_signatures() -> None:
@@ -221,9 +230,11 @@ def test_ambiguous_first_names_need_a_cue() -> None:
 
 def test_addresses_french_and_english() -> None:
     assert found("j'habite au 12 bis rue des Lilas, 75011 Paris.") == [
-        ("12 bis rue des Lilas, 75011 Paris", "ADDRESS")]
+        ("12 bis rue des Lilas, 75011 Paris", "ADDRESS")
+    ]
     assert found("I live at 221B Baker Street, London NW1 6XE.", "en") == [
-        ("221B Baker Street, London NW1 6XE", "ADDRESS")]
+        ("221B Baker Street, London NW1 6XE", "ADDRESS")
+    ]
 
 
 def test_spoken_address_in_lowercase() -> None:

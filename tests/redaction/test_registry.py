@@ -28,8 +28,20 @@ def test_every_exported_name_exists() -> None:
 
 def test_registry_has_one_recognizer_per_family() -> None:
     ids = set(registered())
-    assert {"digit_runs", "iban", "fr_nir", "gb_nino", "email", "ip_address", "secrets",
-            "date_of_birth", "person", "address", "card_expiry", "card_cvv"} <= ids
+    assert {
+        "digit_runs",
+        "iban",
+        "fr_nir",
+        "gb_nino",
+        "email",
+        "ip_address",
+        "secrets",
+        "date_of_birth",
+        "person",
+        "address",
+        "card_expiry",
+        "card_cvv",
+    } <= ids
 
 
 def test_registering_a_duplicate_id_is_an_error() -> None:

@@ -10,7 +10,8 @@ def test_agent_question_gives_context_to_the_answer() -> None:
     conv = ConversationRedactor(lang="fr")
     conv.push("quelle est votre date de naissance ?", role="agent")
     assert conv.push("le quatre juillet mille neuf cent soixante-dix-neuf").redacted.text == (
-        "le [DATE_OF_BIRTH]")
+        "le [DATE_OF_BIRTH]"
+    )
     # Without the question, a date is just a date.
     fresh = ConversationRedactor(lang="fr")
     assert fresh.push("le quatre juillet mille neuf cent soixante-dix-neuf").redacted.spans == []
@@ -34,14 +35,16 @@ def test_split_digits_without_question_are_amended_once_validated() -> None:
     second = conv.push("1111 thanks", message_id="b")
     assert second.redacted.text == "[CARD_NUMBER] thanks"
     assert [(a.message_id, a.span.label) for a in second.amendments] == [("a", "CARD_NUMBER")]
-    assert second.amendments[0].span.start == 0 and second.amendments[0].span.end == 14
+    assert second.amendments[0].span.start == 0
+    assert second.amendments[0].span.end == 14
 
 
 def test_unrelated_numbers_are_not_joined() -> None:
     conv = ConversationRedactor(lang="en")
     conv.push("I ordered 3", message_id="a")
     result = conv.push("4 of them arrived", message_id="b")
-    assert result.amendments == [] and result.redacted.spans == []
+    assert result.amendments == []
+    assert result.redacted.spans == []
 
 
 def test_state_stays_bounded_over_a_long_conversation() -> None:
@@ -56,4 +59,5 @@ def test_surrogates_stay_consistent_across_messages() -> None:
     conv = ConversationRedactor(lang="fr", policy=Policy(default_operator=Surrogate()))
     a = conv.push("je m'appelle Zorvan Quelibrand").redacted.text
     b = conv.push("oui c'est bien moi, mon nom est Zorvan Quelibrand").redacted.text
-    assert a.endswith("<PERSON_1>") and b.endswith("<PERSON_1>")
+    assert a.endswith("<PERSON_1>")
+    assert b.endswith("<PERSON_1>")

@@ -50,9 +50,13 @@ def transcript_text(words: Sequence[Word]) -> tuple[str, list[tuple[int, int]]]:
     return " ".join(parts), offsets
 
 
-def ranges_to_silence(words: Sequence[Word], lang: str | None = None,
-                      policy: Policy = DEFAULT_POLICY, padding: float = 0.1,
-                      context: Context = EMPTY_CONTEXT) -> list[TimeRange]:
+def ranges_to_silence(
+    words: Sequence[Word],
+    lang: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    padding: float = 0.1,
+    context: Context = EMPTY_CONTEXT,
+) -> list[TimeRange]:
     """Time ranges covering every word that falls in a sensitive span, padded, merged."""
     if padding < 0:
         raise ValueError("padding must be >= 0")
@@ -61,8 +65,9 @@ def ranges_to_silence(words: Sequence[Word], lang: str | None = None,
     return _ranges(words, offsets, spans, padding)
 
 
-def _ranges(words: Sequence[Word], offsets: list[tuple[int, int]], spans: list[Span],
-            padding: float) -> list[TimeRange]:
+def _ranges(
+    words: Sequence[Word], offsets: list[tuple[int, int]], spans: list[Span], padding: float
+) -> list[TimeRange]:
     raw: list[TimeRange] = []
     i = 0
     for span in spans:
@@ -93,8 +98,9 @@ def _silence(sampwidth: int, nframes: int, nchannels: int) -> bytes:
     return unit * (nframes * nchannels)
 
 
-def _beep(sampwidth: int, nchannels: int, rate: int, first_frame: int, nframes: int,
-          freq: float) -> bytes:
+def _beep(
+    sampwidth: int, nchannels: int, rate: int, first_frame: int, nframes: int, freq: float
+) -> bytes:
     amp = 0.3 * ((1 << (8 * sampwidth - 1)) - 1)
     out = bytearray()
     for f in range(first_frame, first_frame + nframes):
@@ -109,9 +115,14 @@ def _beep(sampwidth: int, nchannels: int, rate: int, first_frame: int, nframes: 
     return bytes(out)
 
 
-def write_redacted_wav(src: str | Path, dst: str | Path, ranges: Sequence[TimeRange],
-                       mode: Literal["silence", "beep"] = "silence", beep_hz: float = 1000.0,
-                       chunk_frames: int = 65_536) -> None:
+def write_redacted_wav(
+    src: str | Path,
+    dst: str | Path,
+    ranges: Sequence[TimeRange],
+    mode: Literal["silence", "beep"] = "silence",
+    beep_hz: float = 1000.0,
+    chunk_frames: int = 65_536,
+) -> None:
     """Copy ``src`` to ``dst`` with each range silenced or beeped, chunk by chunk.
 
     Writes to a temporary file beside ``dst`` and renames it, so a failure leaves
@@ -126,7 +137,7 @@ def write_redacted_wav(src: str | Path, dst: str | Path, ranges: Sequence[TimeRa
             w.setnchannels(nch)
             w.setsampwidth(sw)
             w.setframerate(rate)
-            frames = [(int(t.start * rate), int(math.ceil(t.end * rate))) for t in ranges]
+            frames = [(int(t.start * rate), math.ceil(t.end * rate)) for t in ranges]
             pos = 0
             while True:
                 data = r.readframes(chunk_frames)
@@ -139,8 +150,11 @@ def write_redacted_wav(src: str | Path, dst: str | Path, ranges: Sequence[TimeRa
                     if lo >= hi:
                         continue
                     count = hi - lo
-                    fill = (_silence(sw, count, nch) if mode == "silence"
-                            else _beep(sw, nch, rate, lo, count, beep_hz))
+                    fill = (
+                        _silence(sw, count, nch)
+                        if mode == "silence"
+                        else _beep(sw, nch, rate, lo, count, beep_hz)
+                    )
                     off = (lo - pos) * sw * nch
                     buf[off : off + len(fill)] = fill
                 w.writeframes(bytes(buf))

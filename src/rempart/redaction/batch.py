@@ -63,7 +63,9 @@ def read_lines(stream: IO[bytes], invalid: InvalidUtf8 = "error") -> Iterator[Li
             if invalid == "error":
                 raise InputError(
                     f"invalid UTF-8 at line {number}, byte offset {offset + exc.start}",
-                    line=number, byte_offset=offset + exc.start) from None
+                    line=number,
+                    byte_offset=offset + exc.start,
+                ) from None
             text = raw.decode("utf-8", errors="replace")
         yield Line(number, offset, text.rstrip("\r\n"))
         offset += len(raw)
@@ -76,11 +78,14 @@ def atomic_output(path: str | Path | None, binary: bool = False) -> Iterator[IO[
         yield sys.stdout.buffer if binary else sys.stdout
         return
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                               dir=target.parent if str(target.parent) else ".")
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent if str(target.parent) else "."
+    )
     try:
-        mode = "wb" if binary else "w"
-        with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
+        f: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        )
+        with f:
             yield f
         os.replace(tmp, target)
     except BaseException:
@@ -99,8 +104,9 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def bounded_map(func: Callable[[list[T]], list[R]], items: Iterable[T], workers: int,
-                chunk: int = CHUNK) -> Iterator[R]:
+def bounded_map(
+    func: Callable[[list[T]], list[R]], items: Iterable[T], workers: int, chunk: int = CHUNK
+) -> Iterator[R]:
     """``func`` over chunks of ``items``, in order, at most ``2 * workers`` chunks in flight."""
     if workers <= 1:
         for c in _chunks(items, chunk):
@@ -118,6 +124,7 @@ def bounded_map(func: Callable[[list[T]], list[R]], items: Iterable[T], workers:
 
 # --- workers (top-level so that processes can pickle them) -------------------
 
+
 @dataclass(frozen=True)
 class _DetectTask:
     lang: str | None
@@ -127,8 +134,9 @@ class _DetectTask:
         out = []
         for _, rid, lang, text in records:
             spans = engine.detect(text, lang or self.lang)
-            out.append(json.dumps({"id": rid, "spans": [s.as_list() for s in spans]},
-                                  ensure_ascii=False))
+            out.append(
+                json.dumps({"id": rid, "spans": [s.as_list() for s in spans]}, ensure_ascii=False)
+            )
         return out
 
 
@@ -168,16 +176,21 @@ class _RedactTask:
 
 # --- public entry points ------------------------------------------------------
 
-def _json_records(lines: Iterable[Line], need_text: bool) -> Iterator[tuple[int, Any, str | None,
-                                                                             Any]]:
+
+def _json_records(
+    lines: Iterable[Line], need_text: bool
+) -> Iterator[tuple[int, Any, str | None, Any]]:
     for line in lines:
         if not line.text.strip():
             continue
         try:
             obj = json.loads(line.text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON at line {line.number}: {exc.msg}",
-                             line=line.number, byte_offset=line.offset) from None
+            raise InputError(
+                f"invalid JSON at line {line.number}: {exc.msg}",
+                line=line.number,
+                byte_offset=line.offset,
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"line {line.number} is not a JSON object", line=line.number)
         text = obj.get("text")
@@ -187,9 +200,14 @@ def _json_records(lines: Iterable[Line], need_text: bool) -> Iterator[tuple[int,
         yield line.number, obj.get("id"), lang, text if need_text else obj
 
 
-def detect_jsonl(src: IO[bytes], dst: IO[str], lang: str | None = None, workers: int = 1,
-                 invalid: InvalidUtf8 = "error",
-                 progress: Callable[[int], None] | None = None) -> int:
+def detect_jsonl(
+    src: IO[bytes],
+    dst: IO[str],
+    lang: str | None = None,
+    workers: int = 1,
+    invalid: InvalidUtf8 = "error",
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Lines ``{"id","lang","text"}`` in, lines ``{"id","spans":[[s,e,label],...]}`` out."""
     count = 0
     records = _json_records(read_lines(src, invalid), need_text=True)
@@ -201,17 +219,25 @@ def detect_jsonl(src: IO[bytes], dst: IO[str], lang: str | None = None, workers:
     return count
 
 
-def redact_file(src: IO[bytes], dst: IO[str], fmt: Format, policy: Policy = DEFAULT_POLICY,
-                lang: str | None = None, fields: tuple[str, ...] = ("text",),
-                workers: int = 1, invalid: InvalidUtf8 = "error",
-                progress: Callable[[int], None] | None = None) -> int:
+def redact_file(
+    src: IO[bytes],
+    dst: IO[str],
+    fmt: Format,
+    policy: Policy = DEFAULT_POLICY,
+    lang: str | None = None,
+    fields: tuple[str, ...] = ("text",),
+    workers: int = 1,
+    invalid: InvalidUtf8 = "error",
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Redact a text, JSONL or CSV stream; returns the number of records written."""
     lines = read_lines(src, invalid)
     count = 0
     if fmt == "text":
         task = _RedactTask(policy, lang, (), "text")
         recs: Iterator[tuple[int, Any, str | None, Any]] = (
-            (ln.number, None, None, ln.text) for ln in lines)
+            (ln.number, None, None, ln.text) for ln in lines
+        )
         for out in bounded_map(task, recs, workers):
             dst.write(out + "\n")
             count += 1
@@ -239,7 +265,9 @@ def redact_file(src: IO[bytes], dst: IO[str], fmt: Format, policy: Policy = DEFA
         raise InputError(f"CSV has no column {', '.join(missing)}", line=1)
     idx = tuple(str(header.index(f)) for f in fields)
     task = _RedactTask(policy, lang, idx, "csv")
-    rows = ((i, None, None, row) for i, row in enumerate(reader, 2))
+    rows: Iterator[tuple[int, Any, str | None, Any]] = (
+        (i, None, None, row) for i, row in enumerate(reader, 2)
+    )
     for out in bounded_map(task, rows, workers):
         writer.writerow(out)
         count += 1

@@ -21,39 +21,60 @@ CUES: Final[dict[str, re.Pattern[str]]] = {
         r"\b(?:carte(?!\s+(?:de\s+)?(?:fid[ée]lit[ée]|vitale|d'identit[ée]|grise|membre|"
         r"adh[ée]rent))(?:\s+(?:bancaire|bleue|de\s+crédit|de\s+credit|visa))?|cb|"
         r"num[ée]ro\s+de\s+carte|card(?:\s+number)?|credit\s+card|debit\s+card|visa|"
-        r"mastercard|amex|long\s+number)\b", _I),
+        r"mastercard|amex|long\s+number)\b",
+        _I,
+    ),
     Entity.CARD_EXPIRY: re.compile(
         r"\b(?:expir\w*|date\s+de\s+validit[ée]|fin\s+de\s+validit[ée]|valable\s+jusqu|"
-        r"valid\s+(?:until|thru|through)|exp\.?|good\s+thru)\b", _I),
+        r"valid\s+(?:until|thru|through)|exp\.?|good\s+thru)\b",
+        _I,
+    ),
     Entity.CARD_CVV: re.compile(
         r"\b(?:cvv2?|cvc2?|cryptogramme(?:\s+visuel)?|crypto|code\s+de\s+s[ée]curit[ée]|"
         r"security\s+code|(?:three|3|trois|quatre|four|4)\s+(?:derniers\s+)?(?:chiffres|digits)"
-        r"\s+(?:au|on\s+the)\s+(?:dos|back)|verification\s+value)\b", _I),
-    Entity.IBAN: re.compile(r"\b(?:iban|rib|relev[ée]\s+d'identit[ée]\s+bancaire|"
-                            r"bank\s+account|compte\s+bancaire|coordonn[ée]es\s+bancaires)\b", _I),
+        r"\s+(?:au|on\s+the)\s+(?:dos|back)|verification\s+value)\b",
+        _I,
+    ),
+    Entity.IBAN: re.compile(
+        r"\b(?:iban|rib|relev[ée]\s+d'identit[ée]\s+bancaire|"
+        r"bank\s+account|compte\s+bancaire|coordonn[ée]es\s+bancaires)\b",
+        _I,
+    ),
     Entity.NATIONAL_ID: re.compile(
         r"\b(?:s[ée]curit[ée]\s+sociale|s[ée]cu|nir|insee|carte\s+vitale|social\s+security|"
-        r"ssn|national\s+insurance|nino|ni\s+number)\b", _I),
+        r"ssn|national\s+insurance|nino|ni\s+number)\b",
+        _I,
+    ),
     Entity.PHONE: re.compile(
         r"\b(?:t[ée]l[ée]phone|t[ée]l|portable|mobile|fixe|num[ée]ro\s+de\s+t[ée]l\w*|"
-        r"joindre|rappeler|phone|cell|telephone|call\s+(?:you|me)\s+back|reach\s+(?:you|me))\b", _I),
+        r"joindre|rappeler|phone|cell|telephone|call\s+(?:you|me)\s+back|reach\s+(?:you|me))\b",
+        _I,
+    ),
     Entity.EMAIL: re.compile(r"\b(?:e-?mail|courriel|mail|adresse\s+mail)\b", _I),
     Entity.DATE_OF_BIRTH: re.compile(
         r"\b(?:date\s+de\s+naissance|n[ée]e?\s+le|n[ée]e?\s+en|naissance|date\s+of\s+birth|"
-        r"dob|d\.o\.b|born(?:\s+on|\s+in)?|birthday|birth\s+date|birthdate|anniversaire)\b", _I),
+        r"dob|d\.o\.b|born(?:\s+on|\s+in)?|birthday|birth\s+date|birthdate|anniversaire)\b",
+        _I,
+    ),
     Entity.PIN_OR_SECRET: re.compile(
         r"\b(?:code\s+pin|pin(?:\s+code)?|code\s+secret|code\s+confidentiel|"
         r"code\s+(?:de\s+)?(?:v[ée]rification|validation|confirmation|s[ée]curit[ée]|"
         r"d'acc[èe]s|à\s+usage\s+unique|re[çc]u\s+par\s+sms)|code\s+(?:sms|otp)|otp|"
         r"one[-\s]time\s+(?:code|password|passcode)|verification\s+code|passcode|"
         r"security\s+code|access\s+code|mot\s+de\s+passe|password|mdp|pwd|passphrase|"
-        r"code\s+(?:que\s+)?(?:vous\s+avez\s+)?re[çc]u|code\s+(?:we|i)\s+(?:just\s+)?sent)\b", _I),
+        r"code\s+(?:que\s+)?(?:vous\s+avez\s+)?re[çc]u|code\s+(?:we|i)\s+(?:just\s+)?sent)\b",
+        _I,
+    ),
     Entity.ADDRESS: re.compile(
         r"\b(?:adresse(?:\s+postale)?|domicile|j'habite|habite|address|i\s+live|live\s+at|"
-        r"postcode|zip\s+code|code\s+postal)\b", _I),
+        r"postcode|zip\s+code|code\s+postal)\b",
+        _I,
+    ),
     Entity.PERSON: re.compile(
         r"\b(?:nom|pr[ée]nom|nom\s+de\s+famille|name|surname|last\s+name|first\s+name|"
-        r"full\s+name|titulaire|cardholder|holder)\b", _I),
+        r"full\s+name|titulaire|cardholder|holder)\b",
+        _I,
+    ),
 }
 
 # Words before a number that say it is not personal data.
@@ -69,7 +90,9 @@ NEGATIVE: Final = re.compile(
 CURRENCY_AFTER: Final = re.compile(
     r"\s?(?:€|eur\b|euros?\b|\$|usd\b|dollars?\b|£|gbp\b|pounds?\b|livres?\b|%|pour\s?cent|"
     r"percent|cents?\b|centimes?\b|k€|m€|km\b|kg\b|h\b|heures?\b|hours?\b|minutes?\b|min\b|"
-    r"jours?\b|days?\b|mois\b|months?\b|ans\b|years?\b|fois\b|times\b)", _I)
+    r"jours?\b|days?\b|mois\b|months?\b|ans\b|years?\b|fois\b|times\b)",
+    _I,
+)
 CURRENCY_BEFORE: Final = re.compile(r"(?:[€$£]|eur|usd|gbp)\s?$", _I)
 
 

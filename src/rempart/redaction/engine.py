@@ -62,14 +62,21 @@ class Redacted:
 class Engine:
     """A fixed set of recognizers (built-in plus a tenant's custom entities)."""
 
-    def __init__(self, recognizers: Iterable[Recognizer] | None = None,
-                 custom: Sequence[CustomPattern] = ()) -> None:
+    def __init__(
+        self, recognizers: Iterable[Recognizer] | None = None, custom: Sequence[CustomPattern] = ()
+    ) -> None:
         recs = list(default_recognizers() if recognizers is None else recognizers)
         recs.extend(PatternRecognizer(c) for c in custom)
         self.recognizers = check_unique(recs)
 
-    def detect(self, text: str, lang: str | None = None, context: Context = EMPTY_CONTEXT,
-               entities: frozenset[str] | None = None, min_score: float = 0.5) -> list[Span]:
+    def detect(
+        self,
+        text: str,
+        lang: str | None = None,
+        context: Context = EMPTY_CONTEXT,
+        entities: frozenset[str] | None = None,
+        min_score: float = 0.5,
+    ) -> list[Span]:
         """Non-overlapping spans of sensitive data, sorted by start."""
         if not text or text.isspace():
             return []
@@ -89,8 +96,14 @@ class Engine:
             found = [s for s in found if not any(s.start < e and b < s.end for b, e in protected)]
         return resolve(found)
 
-    def redact(self, text: str, lang: str | None = None, policy: Policy = DEFAULT_POLICY,
-               context: Context = EMPTY_CONTEXT, state: OperatorState | None = None) -> Redacted:
+    def redact(
+        self,
+        text: str,
+        lang: str | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        context: Context = EMPTY_CONTEXT,
+        state: OperatorState | None = None,
+    ) -> Redacted:
         """Detect, then replace each span with its operator's output.
 
         With ``policy.fail_closed`` any failure gives a blocked result instead of
@@ -102,7 +115,7 @@ class Engine:
                 raise RedactionError(f"text longer than {policy.max_chars} characters")
             spans = self.detect(text, language, context, policy.entities, policy.min_score)
             return apply_policy(text, language, spans, policy, state or OperatorState())
-        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+        except Exception as exc:
             if policy.fail_closed:
                 return Redacted(BLOCKED_TEXT, language, [], None, blocked=True)
             if isinstance(exc, RempartError):
@@ -110,8 +123,9 @@ class Engine:
             raise RedactionError("redaction failed") from exc
 
 
-def apply_policy(text: str, lang: str, spans: Sequence[Span], policy: Policy,
-                 state: OperatorState) -> Redacted:
+def apply_policy(
+    text: str, lang: str, spans: Sequence[Span], policy: Policy, state: OperatorState
+) -> Redacted:
     out: list[str] = []
     reps: list[Replacement] = []
     pos = 0
@@ -152,8 +166,13 @@ def detect(text: str, lang: str | None = None, context: Context = EMPTY_CONTEXT)
     return default_engine().detect(text, lang, context)
 
 
-def redact(text: str, lang: str | None = None, policy: Policy = DEFAULT_POLICY,
-           context: Context = EMPTY_CONTEXT, state: OperatorState | None = None) -> Redacted:
+def redact(
+    text: str,
+    lang: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    context: Context = EMPTY_CONTEXT,
+    state: OperatorState | None = None,
+) -> Redacted:
     """Redact ``text`` under ``policy``; see :meth:`Engine.redact`."""
     return engine_for(policy).redact(text, lang, policy, context, state)
 

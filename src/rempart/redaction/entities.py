@@ -37,7 +37,7 @@ class Entity(StrEnum):
     CARD_CVV = "CARD_CVV"
     IBAN = "IBAN"
     NATIONAL_ID = "NATIONAL_ID"
-    PIN_OR_SECRET = "PIN_OR_SECRET"
+    PIN_OR_SECRET = "PIN_OR_SECRET"  # noqa: S105 - a label, not a password
     IP_ADDRESS = "IP_ADDRESS"
 
 

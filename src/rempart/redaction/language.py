@@ -6,11 +6,69 @@ import re
 from typing import Final
 
 _FR: Final = frozenset(
-    "le la les je vous est et de des une un pour mon ma mes c'est votre oui non merci "
-    "bonjour numéro avec dans sur pas que qui au aux du".split())
+    [
+        "le",
+        "la",
+        "les",
+        "je",
+        "vous",
+        "est",
+        "et",
+        "de",
+        "des",
+        "une",
+        "un",
+        "pour",
+        "mon",
+        "ma",
+        "mes",
+        "c'est",
+        "votre",
+        "oui",
+        "non",
+        "merci",
+        "bonjour",
+        "numéro",
+        "avec",
+        "dans",
+        "sur",
+        "pas",
+        "que",
+        "qui",
+        "au",
+        "aux",
+        "du",
+    ]
+)
 _EN: Final = frozenset(
-    "the and is you my your to of it i a yes no thanks hello number with in on not that "
-    "what this please can".split())
+    [
+        "the",
+        "and",
+        "is",
+        "you",
+        "my",
+        "your",
+        "to",
+        "of",
+        "it",
+        "i",
+        "a",
+        "yes",
+        "no",
+        "thanks",
+        "hello",
+        "number",
+        "with",
+        "in",
+        "on",
+        "not",
+        "that",
+        "what",
+        "this",
+        "please",
+        "can",
+    ]
+)
 _WORDS: Final = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 SUPPORTED: Final = frozenset({"fr", "en"})
 

@@ -32,8 +32,7 @@ def stopwords() -> frozenset[str]:
 
 @cache
 def street_types() -> dict[str, frozenset[str]]:
-    text = resources.files("rempart.redaction.data").joinpath("street_types.txt").read_text(
-        "utf-8")
+    text = resources.files("rempart.redaction.data").joinpath("street_types.txt").read_text("utf-8")
     section = ""
     out: dict[str, set[str]] = {"fr": set(), "en": set()}
     for line in text.splitlines():

@@ -170,10 +170,16 @@ class Keep:
 
 @dataclass
 class _Registry:
-    kinds: dict[str, type] = field(default_factory=lambda: {
-        "tag": TypeTag, "mask": Mask, "pseudonym": Pseudonym, "surrogate": Surrogate,
-        "tokenize": Tokenize, "keep": Keep,
-    })
+    kinds: dict[str, type] = field(
+        default_factory=lambda: {
+            "tag": TypeTag,
+            "mask": Mask,
+            "pseudonym": Pseudonym,
+            "surrogate": Surrogate,
+            "tokenize": Tokenize,
+            "keep": Keep,
+        }
+    )
 
 
 OPERATOR_KINDS: dict[str, type] = _Registry().kinds
@@ -201,8 +207,8 @@ __all__ = [
     "PseudonymKey",
     "Surrogate",
     "SurrogateMap",
-    "Tokenize",
     "TokenVault",
+    "Tokenize",
     "TypeTag",
     "make_operator",
     "normalize_value",

@@ -51,8 +51,15 @@ class Policy:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Policy:
         """Build a policy from configuration, refusing anything unknown."""
-        known = {"entities", "operators", "keep_original", "fail_closed", "min_score",
-                 "custom", "max_chars"}
+        known = {
+            "entities",
+            "operators",
+            "keep_original",
+            "fail_closed",
+            "min_score",
+            "custom",
+            "max_chars",
+        }
         unknown = set(data) - known
         if unknown:
             raise ConfigurationError(f"unknown policy settings: {', '.join(sorted(unknown))}")
@@ -95,8 +102,17 @@ class Policy:
 def _custom(spec: Any) -> CustomPattern:
     if not isinstance(spec, Mapping):
         raise ConfigurationError("each custom entity is a table")
-    allowed = {"label", "pattern", "context", "context_required", "checksum", "ignore_case",
-               "spoken", "score", "window"}
+    allowed = {
+        "label",
+        "pattern",
+        "context",
+        "context_required",
+        "checksum",
+        "ignore_case",
+        "spoken",
+        "score",
+        "window",
+    }
     unknown = set(spec) - allowed
     if unknown:
         raise ConfigurationError(f"unknown custom entity settings: {', '.join(sorted(unknown))}")

@@ -65,8 +65,9 @@ def resolve(spans: Iterable[Span]) -> list[Span]:
     """
     # Guesses (score < 0.6: a bare digit run answering a question) yield to
     # anything recognised for what it is.
-    ranked = sorted(spans, key=lambda s: (s.score < 0.6, -priority(s.label), -s.length,
-                                          -s.score, s.start))
+    ranked = sorted(
+        spans, key=lambda s: (s.score < 0.6, -priority(s.label), -s.length, -s.score, s.start)
+    )
     starts: list[int] = []
     kept: list[Span] = []
     for span in ranked:
@@ -81,9 +82,13 @@ def resolve(spans: Iterable[Span]) -> list[Span]:
             continue
         clashing = kept[lo:hi]
         if all(k.label == span.label for k in clashing):
-            merged = Span(min(span.start, clashing[0].start), max(span.end, clashing[-1].end),
-                          span.label, max(k.score for k in [*clashing, span]),
-                          clashing[0].recognizer)
+            merged = Span(
+                min(span.start, clashing[0].start),
+                max(span.end, clashing[-1].end),
+                span.label,
+                max(k.score for k in [*clashing, span]),
+                clashing[0].recognizer,
+            )
             kept[lo:hi] = [merged]
             starts[lo:hi] = [merged.start]
     return kept

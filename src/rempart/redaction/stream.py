@@ -25,8 +25,7 @@ from rempart.redaction.spans import Span, resolve
 Role = Literal["agent", "customer", "unknown"]
 _LEADING_RUN: Final = re.compile(r"^\s*(\d(?:[ .\-]?\d)*)")
 _TRAILING_RUN: Final = re.compile(r"(\d(?:[ .\-]?\d)*)\s*$")
-_JOINABLE: Final = frozenset({Entity.CARD_NUMBER, Entity.IBAN, Entity.PHONE,
-                              Entity.NATIONAL_ID})
+_JOINABLE: Final = frozenset({Entity.CARD_NUMBER, Entity.IBAN, Entity.PHONE, Entity.NATIONAL_ID})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +54,15 @@ class _Pending:
 class ConversationRedactor:
     """Redacts the messages of one conversation in order; bounded state."""
 
-    def __init__(self, policy: Policy = DEFAULT_POLICY, lang: str | None = None,
-                 engine: Engine | None = None, state: OperatorState | None = None,
-                 max_pending: int = 4, max_pending_digits: int = 40) -> None:
+    def __init__(
+        self,
+        policy: Policy = DEFAULT_POLICY,
+        lang: str | None = None,
+        engine: Engine | None = None,
+        state: OperatorState | None = None,
+        max_pending: int = 4,
+        max_pending_digits: int = 40,
+    ) -> None:
         self.policy = policy
         self.lang = lang if lang in SUPPORTED else None
         self.engine = engine or engine_for(policy)
@@ -69,15 +74,16 @@ class ConversationRedactor:
         self._context: Context = EMPTY_CONTEXT
         self._count = 0
 
-    def push(self, text: str, role: Role = "customer",
-             message_id: str | None = None) -> StreamResult:
+    def push(
+        self, text: str, role: Role = "customer", message_id: str | None = None
+    ) -> StreamResult:
         """Redact one message; never raises when the policy is fail-closed."""
         self._count += 1
         mid = message_id if message_id is not None else str(self._count)
         lang = self.lang or guess_language(text)
         try:
             return self._push(text, role, mid, lang)
-        except Exception:  # noqa: BLE001 - fail closed on anything
+        except Exception:
             self._pending.clear()
             if self.policy.fail_closed:
                 return StreamResult(mid, Redacted(BLOCKED_TEXT, lang, blocked=True))
@@ -87,8 +93,7 @@ class ConversationRedactor:
         if len(text) > self.policy.max_chars:
             raise ValueError("message too long")
         context = self._context if role != "agent" else EMPTY_CONTEXT
-        spans = self.engine.detect(text, lang, context, self.policy.entities,
-                                   self.policy.min_score)
+        spans = self.engine.detect(text, lang, context, self.policy.entities, self.policy.min_score)
         amendments: list[Amendment] = []
         if role != "agent":
             extra, amendments = self._join(text, lang, context, spans)
@@ -122,8 +127,9 @@ class ConversationRedactor:
             self._pending.popleft()
         return True
 
-    def _join(self, text: str, lang: str, context: Context,
-              spans: list[Span]) -> tuple[list[Span], list[Amendment]]:
+    def _join(
+        self, text: str, lang: str, context: Context, spans: list[Span]
+    ) -> tuple[list[Span], list[Amendment]]:
         if not self._pending:
             return [], []
         m = _LEADING_RUN.match(text)
@@ -140,8 +146,7 @@ class ConversationRedactor:
         lead_digits = re.sub(r"\D", "", m.group(1))
         pieces.append((None, lead_start, lead_end, len(joined), len(joined) + len(lead_digits)))
         joined += lead_digits
-        entities = _JOINABLE if self.policy.entities is None else (
-            _JOINABLE & self.policy.entities)
+        entities = _JOINABLE if self.policy.entities is None else (_JOINABLE & self.policy.entities)
         found = self.engine.detect(joined, lang, context, frozenset(entities), 0.8)
         extra: list[Span] = []
         amendments: list[Amendment] = []

@@ -7,8 +7,11 @@ from typing import Final
 
 _AT: Final = r"(?:arobase|arrobase|arobas|at|@)"
 _DOT: Final = r"(?:point|dot|\.)"
-_JOIN: Final = r"(?:point|dot|tiret(?:\s+(?:du\s+bas|bas|six|huit))?|dash|hyphen|underscore|under\s+score|\.|-|_)"
-_PART: Final = r"[^\W_][\w'’]*"
+_JOIN: Final = (
+    r"(?:point|dot|tiret(?:\s+(?:du\s+bas|bas|six|huit))?|dash|hyphen|underscore|"
+    r"under\s+score|\.|-|_)"
+)
+_PART: Final = r"[^\W_][\w'\u2019]*"
 _TLD: Final = (
     r"(?:com|fr|net|org|eu|io|be|ch|ca|de|es|it|uk|us|info|biz|co|gouv|gov|edu|me|ai|app|dev|"
     r"orange|free|sfr|tv|lu|mc|re)"
@@ -22,12 +25,48 @@ DICTATED_EMAIL: Final = re.compile(
 )
 # A local part should not swallow the words that introduce the address.
 _LEADING_NOISE: Final = re.compile(
-    r"^(?:(?:c'est|c’est|mon|ma|mail|e-mail|email|adresse|address|is|my|it's|its|est|e|the|"
+    r"^(?:(?:c'est|c\u2019est|mon|ma|mail|e-mail|email|adresse|address|is|my|it's|its|est|e|the|"
     r"à|a|to|send|envoyez|envoyer|at|:)\s+)+",
     re.IGNORECASE,
 )
 _NOISE_WORDS: Final = frozenset(
-    ["c'est", "c’est", "mon", "ma", "mail", "e-mail", "email", "courriel", "adresse", "address", "is", "my", "it's", "its", "est", "e", "the", "à", "a", "to", "send", "envoyez", "envoyer", "et", "and", "mais", "but", "oui", "yes", "alors", "so", "donc", "voilà", "it", "sure"]
+    [
+        "c'est",
+        "c\u2019est",
+        "mon",
+        "ma",
+        "mail",
+        "e-mail",
+        "email",
+        "courriel",
+        "adresse",
+        "address",
+        "is",
+        "my",
+        "it's",
+        "its",
+        "est",
+        "e",
+        "the",
+        "à",
+        "a",
+        "to",
+        "send",
+        "envoyez",
+        "envoyer",
+        "et",
+        "and",
+        "mais",
+        "but",
+        "oui",
+        "yes",
+        "alors",
+        "so",
+        "donc",
+        "voilà",
+        "it",
+        "sure",
+    ]
 )
 
 
@@ -41,8 +80,9 @@ def find_dictated_emails(text: str) -> list[tuple[int, int]]:
         # Drop leading words that are not part of the local part ("c'est jean point...").
         words = list(re.finditer(r"\S+", text[start:end]))
         at_index = next(
-            i for i, w in enumerate(words) if w.group().casefold() in {"arobase", "arrobase",
-                                                                      "arobas", "at", "@"}
+            i
+            for i, w in enumerate(words)
+            if w.group().casefold() in {"arobase", "arrobase", "arobas", "at", "@"}
         )
         k = 0
         while k < at_index - 1 and words[k].group().casefold() in _NOISE_WORDS:

@@ -40,14 +40,15 @@ _CONNECTORS: Final[dict[str, frozenset[str]]] = {"fr": frozenset({"et"}), "en": 
 _REPEATERS: Final = {"double": 2, "triple": 3}
 _ZERO_ALIASES: Final = frozenset({"oh", "o"})  # "four oh seven" (English only)
 
-_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
 _BREAK = re.compile(r"[.;:!?\n]")
 
 
 def _gate(lang: str) -> re.Pattern[str]:
     words = sorted(NUMBER_WORDS[lang], key=len, reverse=True)
-    return re.compile(r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W\d_])",
-                      re.IGNORECASE)
+    return re.compile(
+        r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W\d_])", re.IGNORECASE
+    )
 
 
 _GATES: Final[dict[str, re.Pattern[str]]] = {lang: _gate(lang) for lang in NUMBER_WORDS}
@@ -86,7 +87,7 @@ class _Tok:
 
 
 def _fold(word: str) -> str:
-    return unicodedata.normalize("NFC", word.casefold()).replace("’", "'")
+    return unicodedata.normalize("NFC", word.casefold()).replace("\u2019", "'")
 
 
 def _runs(text: str, lang: str) -> list[list[tuple[int, int, str]]]:

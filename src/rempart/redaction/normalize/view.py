@@ -62,10 +62,7 @@ class TextView:
         else:
             ostart = self._ostarts[i]
         j = self._locate(max(vstart, vend - 1))
-        if self._copied[j]:
-            oend = self._ostarts[j] + (vend - self._vstarts[j])
-        else:
-            oend = self._oends[j]
+        oend = self._ostarts[j] + (vend - self._vstarts[j]) if self._copied[j] else self._oends[j]
         return ostart, max(oend, ostart + 1) if ostart < len(self.original) else oend
 
     def is_rewritten(self, vstart: int, vend: int) -> bool:

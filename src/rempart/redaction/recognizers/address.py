@@ -16,17 +16,66 @@ from rempart.redaction.lexicon import stopwords, street_types
 from rempart.redaction.recognizers.base import Document, Recognizer, register
 from rempart.redaction.spans import Span
 
-_WORD: Final = re.compile(r"[^\W\d_][\w'’\-]*\.?")
-_NUMBER: Final = re.compile(r"(?<![\w/.,:])(\d{1,4})(?:\s?(?:bis|ter|quater|[a-hA-H])\b)?,?\s+",
-                            re.IGNORECASE)
+_WORD: Final = re.compile(r"[^\W\d_][\w'\u2019\-]*\.?")
+_NUMBER: Final = re.compile(
+    r"(?<![\w/.,:])(\d{1,4})(?:\s?(?:bis|ter|quater|[a-hA-H])\b)?,?\s+", re.IGNORECASE
+)
 _FR_POSTCODE: Final = re.compile(r",?\s*((?:\d\s?){4}\d)(?!\d)")
 _UK_POSTCODE: Final = re.compile(r",?\s*([A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2})\b")
 _US_STATE_ZIP: Final = re.compile(r",?\s*[A-Z]{2}\s+(\d{5}(?:-\d{4})?)\b")
 _STOP_EXTRA: Final = frozenset(
-    "et and je i mon my ma votre your merci thanks téléphone phone numéro number email mail "
-    "c'est is était was code postal postcode zip à in at on sur".split()
+    [
+        "et",
+        "and",
+        "je",
+        "i",
+        "mon",
+        "my",
+        "ma",
+        "votre",
+        "your",
+        "merci",
+        "thanks",
+        "téléphone",
+        "phone",
+        "numéro",
+        "number",
+        "email",
+        "mail",
+        "c'est",
+        "is",
+        "était",
+        "was",
+        "code",
+        "postal",
+        "postcode",
+        "zip",
+        "à",
+        "in",
+        "at",
+        "on",
+        "sur",
+    ]
 )
-_PARTICLES: Final = frozenset("de du des la le l' d' les of the aux au st saint sainte".split())
+_PARTICLES: Final = frozenset(
+    [
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "l'",
+        "d'",
+        "les",
+        "of",
+        "the",
+        "aux",
+        "au",
+        "st",
+        "saint",
+        "sainte",
+    ]
+)
 
 
 def _stop(word: str) -> bool:
@@ -54,7 +103,7 @@ class AddressRecognizer(Recognizer):
     def _words(self, text: str, pos: int, limit: int) -> list[re.Match[str]]:
         out: list[re.Match[str]] = []
         while len(out) < limit:
-            gap = re.match(r"[ \t]*,?[ \t]*", text[pos:pos + 8])
+            gap = re.match(r"[ \t]*,?[ \t]*", text[pos : pos + 8])
             p = pos + (gap.end() if gap else 0)
             m = _WORD.match(text, p)
             if m is None:
@@ -63,8 +112,9 @@ class AddressRecognizer(Recognizer):
             pos = m.end()
         return out
 
-    def _from_number(self, doc: Document, text: str, num: re.Match[str],
-                     types: dict[str, frozenset[str]]) -> Iterator[Span]:
+    def _from_number(
+        self, doc: Document, text: str, num: re.Match[str], types: dict[str, frozenset[str]]
+    ) -> Iterator[Span]:
         words = self._words(text, num.end(), 7)
         if not words:
             return
@@ -109,7 +159,7 @@ class AddressRecognizer(Recognizer):
         words = self._words(text, end, 3)
         pos = end
         for w in words:
-            if _stop(w.group()) or w.group()[:1].islower() and not text.islower():
+            if _stop(w.group()) or (w.group()[:1].islower() and not text.islower()):
                 break
             pos = w.end()
             for rx in (_UK_POSTCODE, _US_STATE_ZIP, _FR_POSTCODE):

@@ -21,15 +21,23 @@ PROTECTED: Final = re.compile(
 )
 
 
-_WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
 _DIGIT: Final = re.compile(r"\d")
 
 
 class Document:
     """One text being analysed, with the views recognizers share (built once, lazily)."""
 
-    __slots__ = ("_has_digits", "_lower", "_protected", "_view", "_words", "context", "lang",
-                 "text")
+    __slots__ = (
+        "_has_digits",
+        "_lower",
+        "_protected",
+        "_view",
+        "_words",
+        "context",
+        "lang",
+        "text",
+    )
 
     def __init__(self, text: str, lang: str, context: Context = EMPTY_CONTEXT) -> None:
         self.text = text
@@ -53,8 +61,8 @@ class Document:
         """Every lower-case word of the text; hyphenated and elided words also in parts."""
         if self._words is None:
             found = set(_WORDS.findall(self.lower))
-            for w in [w for w in found if "-" in w or "'" in w or "’" in w]:
-                found.update(re.split(r"[-'’]", w))
+            for w in [w for w in found if "-" in w or "'" in w or "\u2019" in w]:
+                found.update(re.split(r"[-'\u2019]", w))
             self._words = frozenset(found)
         return self._words
 
@@ -97,8 +105,9 @@ class Document:
             return None
         return Span(start, end, label, score, recognizer)
 
-    def span_from_view(self, vstart: int, vend: int, label: str, score: float,
-                       recognizer: str) -> Span | None:
+    def span_from_view(
+        self, vstart: int, vend: int, label: str, score: float, recognizer: str
+    ) -> Span | None:
         start, end = self.view.to_original(vstart, vend)
         return self.span(start, end, label, score, recognizer)
 

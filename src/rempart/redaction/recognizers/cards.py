@@ -76,19 +76,25 @@ class CardExpiryRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         expects = doc.expects(Entity.CARD_EXPIRY)
-        if not doc.has_digits or not (expects or doc.mentions(
-                "exp", "valid", "valable", "carte", "card", "visa", "master", "amex", "cb")):
+        if not doc.has_digits or not (
+            expects
+            or doc.mentions(
+                "exp", "valid", "valable", "carte", "card", "visa", "master", "amex", "cb"
+            )
+        ):
             return
         text = doc.view.text
         for m in _EXPIRY.finditer(text):
             cue = cue_before(text, m.start(), Entity.CARD_EXPIRY, 40)
-            near_card = CUES[Entity.CARD_NUMBER].search(text, max(0, m.start() - 80),
-                                                        m.start()) is not None
+            near_card = (
+                CUES[Entity.CARD_NUMBER].search(text, max(0, m.start() - 80), m.start()) is not None
+            )
             slash = m.group(2) == "/"
             if not (cue or expects or (slash and near_card)):
                 continue
-            span = doc.span_from_view(m.start(), m.end(), Entity.CARD_EXPIRY,
-                                      0.9 if cue else 0.7, self.id)
+            span = doc.span_from_view(
+                m.start(), m.end(), Entity.CARD_EXPIRY, 0.9 if cue else 0.7, self.id
+            )
             if span:
                 yield span
 
@@ -105,8 +111,10 @@ class CardCvvRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         expects = doc.expects(Entity.CARD_CVV)
-        if not doc.has_digits or not (expects or doc.mentions(
-                "cvv", "cvc", "crypto", "curit", "digits", "chiffres", "verification")):
+        if not doc.has_digits or not (
+            expects
+            or doc.mentions("cvv", "cvc", "crypto", "curit", "digits", "chiffres", "verification")
+        ):
             return
         text = doc.view.text
         for m in _CVV.finditer(text):
@@ -120,5 +128,4 @@ class CardCvvRecognizer(Recognizer):
                 break  # answering the question: only the first number
 
 
-__all__ = ["CardCvvRecognizer", "CardExpiryRecognizer", "card_issuer", "is_card_number",
-           "luhn_ok"]
+__all__ = ["CardCvvRecognizer", "CardExpiryRecognizer", "card_issuer", "is_card_number", "luhn_ok"]

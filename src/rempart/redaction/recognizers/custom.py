@@ -56,15 +56,20 @@ class PatternRecognizer(Recognizer):
         self.rec_id = f"custom.{spec.label.lower()}"
         flags = re.IGNORECASE if spec.ignore_case else 0
         self._rx = re.compile(spec.pattern, flags)
-        self._ctx = (re.compile(r"\b(?:" + "|".join(re.escape(c) for c in spec.context) + r")\b",
-                                re.IGNORECASE) if spec.context else None)
+        self._ctx = (
+            re.compile(
+                r"\b(?:" + "|".join(re.escape(c) for c in spec.context) + r")\b", re.IGNORECASE
+            )
+            if spec.context
+            else None
+        )
 
-    @property  # type: ignore[override]
-    def id(self) -> str:  # noqa: D401 - instance id, unlike registered classes
+    @property
+    def id(self) -> str:  # type: ignore[override]
         return self.rec_id
 
-    @property  # type: ignore[override]
-    def entities(self) -> frozenset[str]:
+    @property
+    def entities(self) -> frozenset[str]:  # type: ignore[override]
         return frozenset({self.spec.label})
 
     def find(self, doc: Document) -> Iterable[Span]:
@@ -87,8 +92,11 @@ class PatternRecognizer(Recognizer):
                     continue
                 if near is not None:
                     score = min(1.0, score + 0.15)
-            span = (doc.span_from_view(m.start(), m.end(), spec.label, score, self.id)
-                    if spec.spoken else doc.span(m.start(), m.end(), spec.label, score, self.id))
+            span = (
+                doc.span_from_view(m.start(), m.end(), spec.label, score, self.id)
+                if spec.spoken
+                else doc.span(m.start(), m.end(), spec.label, score, self.id)
+            )
             if span:
                 yield span
 

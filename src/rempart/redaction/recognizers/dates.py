@@ -40,9 +40,20 @@ class DateOfBirthRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         expects = doc.expects(Entity.DATE_OF_BIRTH)
-        if not doc.has_digits or not (expects or doc.mentions(
-                "n\u00e9", "ne le", "ne en", "naissance", "birth", "born", "dob", "d.o.b",
-                "anniversaire")):
+        if not doc.has_digits or not (
+            expects
+            or doc.mentions(
+                "n\u00e9",
+                "ne le",
+                "ne en",
+                "naissance",
+                "birth",
+                "born",
+                "dob",
+                "d.o.b",
+                "anniversaire",
+            )
+        ):
             return
         text = doc.view.text
         cue_rx = CUES[Entity.DATE_OF_BIRTH]

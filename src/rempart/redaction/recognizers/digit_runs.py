@@ -36,8 +36,9 @@ MAX_DIGITS: Final = 19
 _PARTIAL_LABELS: Final = (Entity.CARD_NUMBER, Entity.IBAN, Entity.NATIONAL_ID, Entity.PHONE)
 
 
-def _validate(digits: str, plus: bool, seps: str, doc: Document, text: str,
-              pos: int) -> tuple[str, float] | None:
+def _validate(
+    digits: str, plus: bool, seps: str, doc: Document, text: str, pos: int
+) -> tuple[str, float] | None:
     n = len(digits)
     if plus or digits.startswith("00"):
         body = digits if plus else digits[2:]
@@ -45,16 +46,20 @@ def _validate(digits: str, plus: bool, seps: str, doc: Document, text: str,
     if 12 <= n <= 19:
         if is_card_number(digits):
             return Entity.CARD_NUMBER, 0.95
-        if card_issuer(digits) and (doc.expects(Entity.CARD_NUMBER)
-                                    or nearest_cue_distance(text, pos, CUES[Entity.CARD_NUMBER],
-                                                            60) is not None):
+        if card_issuer(digits) and (
+            doc.expects(Entity.CARD_NUMBER)
+            or nearest_cue_distance(text, pos, CUES[Entity.CARD_NUMBER], 60) is not None
+        ):
             return Entity.CARD_NUMBER, 0.6  # mistyped, but announced as a card
     if 9 <= n <= 11 and is_phone(digits, False, doc.lang):
         return Entity.PHONE, 0.85
     if n == 9 and is_ssn(digits):
         dashed = seps.count("-") == 2 or seps.count(" ") == 2
-        if dashed or doc.expects(Entity.NATIONAL_ID) or nearest_cue_distance(
-                text, pos, CUES[Entity.NATIONAL_ID], 60) is not None:
+        if (
+            dashed
+            or doc.expects(Entity.NATIONAL_ID)
+            or nearest_cue_distance(text, pos, CUES[Entity.NATIONAL_ID], 60) is not None
+        ):
             return Entity.NATIONAL_ID, 0.8
     return None
 
@@ -110,7 +115,7 @@ class DigitRunRecognizer(Recognizer):
                     break
                 if len(digits) < 9:
                     continue
-                seps = text[groups[i][1]:groups[j][0]]
+                seps = text[groups[i][1] : groups[j][0]]
                 res = _validate(digits, plus and i == 0, seps, doc, text, groups[i][0])
                 if res is not None:
                     best = (j, res[0], res[1])
@@ -131,8 +136,9 @@ class DigitRunRecognizer(Recognizer):
         if not found_any and (total >= 6 or (whole and total >= 4)):
             yield from self._partial(doc, text, run.start(), run.end(), total)
 
-    def _partial(self, doc: Document, text: str, start: int, end: int,
-                 total: int) -> Iterator[Span]:
+    def _partial(
+        self, doc: Document, text: str, start: int, end: int, total: int
+    ) -> Iterator[Span]:
         """A run that validates as nothing, answering a question about a number."""
         for label in _PARTIAL_LABELS:
             rx = CUES[label]

@@ -14,8 +14,9 @@ from rempart.redaction.spans import Span
 _OCTET: Final = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _V4: Final = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
 _V6: Final = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
-_VERSION: Final = re.compile(r"\b(?:version|v|build|release|firmware|ios|android)\s*$",
-                             re.IGNORECASE)
+_VERSION: Final = re.compile(
+    r"\b(?:version|v|build|release|firmware|ios|android)\s*$", re.IGNORECASE
+)
 
 
 @register

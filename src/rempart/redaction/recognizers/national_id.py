@@ -20,8 +20,9 @@ def is_nir(compact: str) -> bool:
     if len(compact) != 15 or compact[0] not in "1234578":
         return False
     month = compact[3:5]
-    if not month.isdigit() or not (1 <= int(month) <= 12 or 20 <= int(month) <= 42
-                                   or 50 <= int(month) <= 99):
+    if not month.isdigit() or not (
+        1 <= int(month) <= 12 or 20 <= int(month) <= 42 or 50 <= int(month) <= 99
+    ):
         return False
     return bool(stdnum_nir.is_valid(compact))
 
@@ -31,8 +32,13 @@ def is_nir_without_key(compact: str) -> bool:
         return False
     dep = compact[5:7]
     month = compact[3:5]
-    return (compact[:5].isdigit() and compact[7:].isdigit() and (dep.isdigit() or dep in
-            ("2A", "2B")) and month.isdigit() and 1 <= int(month) <= 12)
+    return (
+        compact[:5].isdigit()
+        and compact[7:].isdigit()
+        and (dep.isdigit() or dep in ("2A", "2B"))
+        and month.isdigit()
+        and 1 <= int(month) <= 12
+    )
 
 
 def is_ssn(digits: str) -> bool:
@@ -59,8 +65,9 @@ class NirRecognizer(Recognizer):
             if is_nir(compact):
                 score = 0.95
             elif is_nir_without_key(compact) and (
-                doc.expects(Entity.NATIONAL_ID) or cue_before(text, m.start(),
-                                                              Entity.NATIONAL_ID, 60)):
+                doc.expects(Entity.NATIONAL_ID)
+                or cue_before(text, m.start(), Entity.NATIONAL_ID, 60)
+            ):
                 score = 0.6
             if score:
                 span = doc.span_from_view(m.start(), m.end(), Entity.NATIONAL_ID, score, self.id)
@@ -93,8 +100,10 @@ class NinoRecognizer(Recognizer):
             if prefix in _NINO_BAD_PREFIX:
                 continue
             upper = m.group().upper() == m.group()
-            if not upper and not (doc.expects(Entity.NATIONAL_ID)
-                                  or cue_before(text, m.start(), Entity.NATIONAL_ID, 60)):
+            if not upper and not (
+                doc.expects(Entity.NATIONAL_ID)
+                or cue_before(text, m.start(), Entity.NATIONAL_ID, 60)
+            ):
                 continue
             span = doc.span_from_view(m.start(), m.end(), Entity.NATIONAL_ID, 0.85, self.id)
             if span:

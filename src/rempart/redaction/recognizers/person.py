@@ -18,36 +18,78 @@ from rempart.redaction.recognizers.base import Document, Recognizer, register
 from rempart.redaction.spans import Span
 
 _I = re.IGNORECASE
-_NAME_TOKEN: Final = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W\d_])?\.?")
+_NAME_TOKEN: Final = re.compile(r"[^\W\d_](?:[\w'\u2019\-]*[^\W\d_])?\.?")
 # Introductions, keyed by a word they contain so that only the ones present in a
 # text are compiled into its scan (a large alternation is slow in ``re``).
 _STRONG_PARTS: Final[dict[str, tuple[str, ...]]] = {
-    "appelle": (r"je\s+m['’ ]?\s?appelle",),
-    "nom": (r"mon\s+nom\s+(?:de\s+famille\s+)?(?:est|c['’]est)", r"au\s+nom\s+de", r"nom\s*:"),
-    "prénom": (r"mon\s+pr[ée]nom\s+(?:est|c['’]est)", r"pr[ée]nom\s*:"),
+    "appelle": (r"je\s+m['\u2019 ]?\s?appelle",),
+    "nom": (r"mon\s+nom\s+(?:de\s+famille\s+)?(?:est|c['\u2019]est)", r"au\s+nom\s+de", r"nom\s*:"),
+    "prénom": (r"mon\s+pr[ée]nom\s+(?:est|c['\u2019]est)", r"pr[ée]nom\s*:"),
     "prenom": (r"pr[ée]nom\s*:",),
-    "moi": (r"moi\s+c['’]est",),
+    "moi": (r"moi\s+c['\u2019]est",),
     "part": (r"de\s+la\s+part\s+de",),
     "titulaire": (r"titulaire\s*:",),
-    "name": (r"my\s+name\s+is", r"my\s+name['’]s", r"name\s+is", r"name['’]s",
-             r"under\s+the\s+name(?:\s+of)?", r"first\s+name\s+is", r"last\s+name\s+is",
-             r"name\s*:", r"full\s+name\s*:"),
+    "name": (
+        r"my\s+name\s+is",
+        r"my\s+name['\u2019]s",
+        r"name\s+is",
+        r"name['\u2019]s",
+        r"under\s+the\s+name(?:\s+of)?",
+        r"first\s+name\s+is",
+        r"last\s+name\s+is",
+        r"name\s*:",
+        r"full\s+name\s*:",
+    ),
     "names": (r"names\s+are",),
     "surname": (r"surname\s+is",),
     "call": (r"call\s+me",),
     "cardholder": (r"cardholder\s*:",),
 }
 _TITLES: Final = frozenset(
-    "monsieur madame mademoiselle mme mlle mr mrs ms miss dr docteur doctor maître maitre "
-    "professeur prof".split())
+    [
+        "monsieur",
+        "madame",
+        "mademoiselle",
+        "mme",
+        "mlle",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "docteur",
+        "doctor",
+        "maître",
+        "maitre",
+        "professeur",
+        "prof",
+    ]
+)
 _WEAK_PARTS: Final[dict[str, tuple[str, ...]]] = {
-    "c'est": (r"c['’]est",), "c’est": (r"c['’]est",), "ici": (r"ici",),
-    "suis": (r"je\s+suis",), "this": (r"this\s+is",), "i'm": (r"i['’]m",), "i’m": (r"i['’]m",),
-    "am": (r"i\s+am",), "it's": (r"it['’]s",), "it’s": (r"it['’]s",),
-    "speaking": (r"speaking\s+with",), "bonjour": (r"bonjour",), "bonsoir": (r"bonsoir",),
-    "salut": (r"salut",), "cher": (r"cher",), "chère": (r"ch[èe]re",), "chere": (r"ch[èe]re",),
-    "hello": (r"hello",), "hi": (r"hi",), "hey": (r"hey",), "dear": (r"dear",),
-    "merci": (r"merci",), "thanks": (r"thanks",), "thank": (r"thank\s+you",),
+    "c'est": (r"c['\u2019]est",),
+    "c\u2019est": (r"c['\u2019]est",),
+    "ici": (r"ici",),
+    "suis": (r"je\s+suis",),
+    "this": (r"this\s+is",),
+    "i'm": (r"i['\u2019]m",),
+    "i\u2019m": (r"i['\u2019]m",),
+    "am": (r"i\s+am",),
+    "it's": (r"it['\u2019]s",),
+    "it\u2019s": (r"it['\u2019]s",),
+    "speaking": (r"speaking\s+with",),
+    "bonjour": (r"bonjour",),
+    "bonsoir": (r"bonsoir",),
+    "salut": (r"salut",),
+    "cher": (r"cher",),
+    "chère": (r"ch[èe]re",),
+    "chere": (r"ch[èe]re",),
+    "hello": (r"hello",),
+    "hi": (r"hi",),
+    "hey": (r"hey",),
+    "dear": (r"dear",),
+    "merci": (r"merci",),
+    "thanks": (r"thanks",),
+    "thank": (r"thank\s+you",),
 }
 
 
@@ -78,14 +120,70 @@ _CLOSING: Final = re.compile(
     _I | re.MULTILINE,
 )
 _CLOSING_WORDS: Final = frozenset(
-    "cordialement vous sincèrement sincerement salutations journée journee merci regards best "
-    "sincerely thanks thank cheers yours".split())
-_PARTICLES: Final = frozenset({"de", "du", "des", "van", "von", "le", "la", "d'", "di", "da",
-                               "mac", "o'"})
+    [
+        "cordialement",
+        "vous",
+        "sincèrement",
+        "sincerement",
+        "salutations",
+        "journée",
+        "journee",
+        "merci",
+        "regards",
+        "best",
+        "sincerely",
+        "thanks",
+        "thank",
+        "cheers",
+        "yours",
+    ]
+)
+_PARTICLES: Final = frozenset(
+    {"de", "du", "des", "van", "von", "le", "la", "d'", "di", "da", "mac", "o'"}
+)
 _STOP_EXTRA: Final = frozenset(
-    "numéro numero number carte card adresse address téléphone telephone phone email mail "
-    "e-mail date code compte account et and votre your mon my ma mes merci thanks née né born "
-    "rue avenue street road client customer service agent conseiller conseillère".split()
+    [
+        "numéro",
+        "numero",
+        "number",
+        "carte",
+        "card",
+        "adresse",
+        "address",
+        "téléphone",
+        "telephone",
+        "phone",
+        "email",
+        "mail",
+        "e-mail",
+        "date",
+        "code",
+        "compte",
+        "account",
+        "et",
+        "and",
+        "votre",
+        "your",
+        "mon",
+        "my",
+        "ma",
+        "mes",
+        "merci",
+        "thanks",
+        "née",
+        "né",
+        "born",
+        "rue",
+        "avenue",
+        "street",
+        "road",
+        "client",
+        "customer",
+        "service",
+        "agent",
+        "conseiller",
+        "conseillère",
+    ]
 )
 
 
@@ -97,8 +195,7 @@ def _is_stop(word: str) -> bool:
 def _cased(text: str) -> bool:
     """True when the text uses capital letters (so capitalisation means something)."""
     letters = [c for c in text[:2000] if c.isalpha()]
-    return bool(letters) and any(c.isupper() for c in letters) and any(
-        c.islower() for c in letters)
+    return bool(letters) and any(c.isupper() for c in letters) and any(c.islower() for c in letters)
 
 
 @register
@@ -112,9 +209,13 @@ class PersonRecognizer(Recognizer):
         strong_rx = _triggers(doc.words, strong=True)
         if strong_rx is not None:
             for m in strong_rx.finditer(text):
-                yield from self._names_after(doc, m.end(), cased, strong=True,
-                                             title=_TITLE_ONLY.match(m.group().strip(" .:,"))
-                                             is not None)
+                yield from self._names_after(
+                    doc,
+                    m.end(),
+                    cased,
+                    strong=True,
+                    title=_TITLE_ONLY.match(m.group().strip(" .:,")) is not None,
+                )
         weak_rx = _triggers(doc.words, strong=False)
         if weak_rx is not None:
             for m in weak_rx.finditer(text):
@@ -142,8 +243,9 @@ class PersonRecognizer(Recognizer):
                 return
             pos = nxt
 
-    def _names_after(self, doc: Document, pos: int, cased: bool, strong: bool,
-                     title: bool) -> Iterator[Span]:
+    def _names_after(
+        self, doc: Document, pos: int, cased: bool, strong: bool, title: bool
+    ) -> Iterator[Span]:
         text = doc.text
         fn, amb = first_names(), ambiguous_first_names()
         start = end = -1
@@ -156,10 +258,13 @@ class PersonRecognizer(Recognizer):
             capital = word[:1].isupper()
             if cased and not capital and not strong and low not in _PARTICLES:
                 break
-            if not strong and taken == 0:
-                # "c'est", "this is", "hello": only a known given name opens a name.
-                if low not in fn or (low in amb and not (cased and capital)):
-                    break
+            # After "c'est", "this is", "hello" only a known given name opens a name.
+            if (
+                not strong
+                and taken == 0
+                and (low not in fn or (low in amb and not (cased and capital)))
+            ):
+                break
             if start < 0:
                 start = m.start()
             end = m.start() + len(word)
@@ -185,15 +290,15 @@ class PersonRecognizer(Recognizer):
             words = line.split()
             if not 1 <= len(words) <= 4:
                 continue
-            if cased and not all(w[:1].isupper() for w in words if w.casefold() not in
-                                 _PARTICLES):
+            if cased and not all(w[:1].isupper() for w in words if w.casefold() not in _PARTICLES):
                 continue
             if any(any(c.isdigit() or c in "@:/" for c in w) for w in words):
                 continue
             if any(_is_stop(w) for w in words) or _CLOSING.fullmatch(line):
                 continue
-            span = doc.span(line_start, line_start + len(line.rstrip()), Entity.PERSON, 0.8,
-                            self.id)
+            span = doc.span(
+                line_start, line_start + len(line.rstrip()), Entity.PERSON, 0.8, self.id
+            )
             if span:
                 yield span
 
@@ -204,9 +309,12 @@ class PersonRecognizer(Recognizer):
         present = fn & doc.words
         if not present:
             return
-        rx = re.compile(r"(?<![\w'’\-])(?:" + "|".join(
-            re.escape(n) for n in sorted(present, key=len, reverse=True)) + r")(?![\w'’\-])",
-            re.IGNORECASE)
+        rx = re.compile(
+            r"(?<![\w'\u2019\-])(?:"
+            + "|".join(re.escape(n) for n in sorted(present, key=len, reverse=True))
+            + r")(?![\w'\u2019\-])",
+            re.IGNORECASE,
+        )
         for m in rx.finditer(text):
             word = m.group().rstrip(".")
             low = word.casefold()

@@ -36,8 +36,9 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
             continue
         if region == "FR" and n != 10:
             continue
-        if region == "US" and not ((n == 10 and digits[0] in "23456789")
-                                   or (n == 11 and digits[0] == "1")):
+        if region == "US" and not (
+            (n == 10 and digits[0] in "23456789") or (n == 11 and digits[0] == "1")
+        ):
             continue
         try:
             num = phonenumbers.parse(digits, region)

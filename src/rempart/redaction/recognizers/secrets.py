@@ -12,15 +12,16 @@ from rempart.redaction.recognizers.base import PROTECTED, Document, Recognizer, 
 from rempart.redaction.spans import Span
 
 _FILLER: Final = (
-    r"(?:\s|:|=|-|,|est|c'est|c’est|is|it's|it’s|mon|ma|my|the|le|la|de|du|à|a|usage|unique|"
+    r"(?:\s|:|=|-|,|est|c'est|c\u2019est|is|it's|it\u2019s|mon|ma|my|the|le|la|de|du|à|a|usage|unique|"
     r"que|vous|avez|j'ai|i|got|received|reçu|re[çc]u|par|by|sms|text|was|were|will|be|be:|"
-    r"alors|so|euh|uh|um|ok|okay|donc|voilà|here|voici|it|'s|’s|sent|sur|on|your|votre|phone|"
+    r"alors|so|euh|uh|um|ok|okay|donc|voilà|here|voici|it|'s|\u2019s|sent|sur|on|your|votre|phone|"
     r"t[ée]l[ée]phone)*"
 )
 _DIGITS: Final = re.compile(rf"{_FILLER}?(\d(?:[ \t]?\d){{3,7}})(?![\d])", re.IGNORECASE)
 _SECRET_WORD: Final = re.compile(rf"{_FILLER}?([^\s\"'“”«»]{{4,64}})", re.IGNORECASE)
-_PASSWORD_CUE: Final = re.compile(r"\b(?:mot\s+de\s+passe|password|mdp|pwd|passphrase)\b",
-                                  re.IGNORECASE)
+_PASSWORD_CUE: Final = re.compile(
+    r"\b(?:mot\s+de\s+passe|password|mdp|pwd|passphrase)\b", re.IGNORECASE
+)
 
 
 @register
@@ -32,7 +33,8 @@ class SecretRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         if not doc.expects(Entity.PIN_OR_SECRET) and not doc.mentions(
-                "pin", "code", "otp", "pass", "mdp", "pwd"):
+            "pin", "code", "otp", "pass", "mdp", "pwd"
+        ):
             return
         text = doc.view.text
         cue_rx = CUES[Entity.PIN_OR_SECRET]
@@ -45,8 +47,7 @@ class SecretRecognizer(Recognizer):
                 if m is not None and PROTECTED.fullmatch(m.group(1)):
                     m = None
             if m is not None:
-                span = doc.span_from_view(m.start(1), m.end(1), Entity.PIN_OR_SECRET, 0.85,
-                                          self.id)
+                span = doc.span_from_view(m.start(1), m.end(1), Entity.PIN_OR_SECRET, 0.85, self.id)
                 if span:
                     yield span
         if doc.expects(Entity.PIN_OR_SECRET) and not cue_rx.search(text):
