@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from rempart.audit.events import Actor, AuditEvent
 from rempart.audit.models import AuditRecord
@@ -30,10 +31,11 @@ def append(session: Session, event: AuditEvent, *, clock: Clock = utc_now) -> Au
     tenant = session_tenant(session)
     if tenant is None or tenant != event.tenant_id:
         raise ValidationFailed("audit event does not belong to the session's tenant")
-    (appended,) = append_events(session, [event], clock=clock)
-    record = session.get(AuditRecord, appended.uid)
-    if record is None:  # pragma: no cover - the row was inserted just above
-        raise ValidationFailed("audit record vanished after insert")
+    rows: list[dict[str, Any]] = []
+    append_events(session, [event], clock=clock, rows_out=rows)
+    # Built from the inserted row rather than read back: one round trip less per act.
+    record = AuditRecord(**rows[0])
+    make_transient_to_detached(record)
     return record
 
 

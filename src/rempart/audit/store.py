@@ -11,12 +11,13 @@ commit or roll back together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, bindparam, select, union_all, update
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -100,29 +101,83 @@ def _upsert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> Any:
-    """Create the log's head row if absent, then lock it for the rest of the transaction."""
-    values: dict[str, Any] = {
-        "id": new_id() if log.tenant_id is not None else PLATFORM_LOG_ID,
-        "origin": log.default_origin(),
-        "size": 0,
-        "compact": [],
-        "root": EMPTY_ROOT,
-        "updated_at": clock(),
-        **log.key_values(),
-    }
-    conflict = ["tenant_id"] if log.tenant_id is not None else ["id"]
-    stmt = (
-        _upsert(session)(log.head).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    )
-    session.execute(stmt)
-    head = session.scalars(
-        select(log.head)
-        .where(*log.key_filter(log.head))
+@dataclass(slots=True)
+class HeadState:
+    """The locked head of a log, read with Core statements (cheaper than the ORM per append)."""
+
+    id: str
+    origin: str
+    size: int
+    compact: list[str]
+    root: bytes
+
+
+@functools.cache
+def _head_statements(table: Table, by_tenant: bool) -> tuple[Any, Any, Any]:
+    """(touch, read, save) statements for a head table, built once and cached."""
+    key = table.c.tenant_id if by_tenant else table.c.id
+    where = key == bindparam("log_key")
+    # A no-op update takes the row lock, and on SQLite the database write lock,
+    # before the state is read: the state read is then the one this transaction extends.
+    touch = update(table).where(where).values(size=table.c.size)
+    read = (
+        select(table.c.id, table.c.origin, table.c.size, table.c.compact, table.c.root)
+        .where(where)
         .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return head
+    )
+    save = (
+        update(table)
+        .where(table.c.id == bindparam("head_id"))
+        .values(
+            size=bindparam("new_size"),
+            compact=bindparam("new_compact"),
+            root=bindparam("new_root"),
+            updated_at=bindparam("new_updated_at"),
+        )
+    )
+    return touch, read, save
+
+
+def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> HeadState:
+    """Lock the log's head row for the rest of the transaction (creating it on first use)."""
+    table: Table = log.head.__table__
+    touch, read, _save = _head_statements(table, log.tenant_id is not None)
+    log_key = log.tenant_id if log.tenant_id is not None else PLATFORM_LOG_ID
+    connection = session.connection()
+    if connection.execute(touch, {"log_key": log_key}).rowcount == 0:
+        values: dict[str, Any] = {
+            "id": new_id() if log.tenant_id is not None else PLATFORM_LOG_ID,
+            "origin": log.default_origin(),
+            "size": 0,
+            "compact": [],
+            "root": EMPTY_ROOT,
+            "updated_at": clock(),
+            **log.key_values(),
+        }
+        conflict = ["tenant_id"] if log.tenant_id is not None else ["id"]
+        connection.execute(
+            _upsert(session)(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        )
+    row = connection.execute(read, {"log_key": log_key}).one()
+    return HeadState(row.id, row.origin, int(row.size), list(row.compact), bytes(row.root))
+
+
+def save_head(
+    session: Session, log: LogRef, head: HeadState, rng: CompactRange, *, clock: Clock = utc_now
+) -> None:
+    """Write the extended tree state back to the locked head row."""
+    _touch, _read, save = _head_statements(log.head.__table__, log.tenant_id is not None)
+    head.size, head.compact, head.root = rng.size, [h.hex() for h in rng.hashes], rng.root()
+    session.connection().execute(
+        save,
+        {
+            "head_id": head.id,
+            "new_size": head.size,
+            "new_compact": head.compact,
+            "new_root": head.root,
+            "new_updated_at": clock(),
+        },
+    )
 
 
 def read_head(session: Session, log: LogRef) -> Any | None:
@@ -165,9 +220,17 @@ def _row(event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes) -> dic
 
 
 def append_events(
-    session: Session, events: Sequence[AuditEvent], *, clock: Clock = utc_now
+    session: Session,
+    events: Sequence[AuditEvent],
+    *,
+    clock: Clock = utc_now,
+    rows_out: list[dict[str, Any]] | None = None,
 ) -> list[Appended]:
-    """Append a batch of events to the session's log, in the session's transaction."""
+    """Append a batch of events to the session's log, in the session's transaction.
+
+    ``rows_out``, when given, receives the inserted rows (to build records
+    without reading them back).
+    """
     log = log_of(session)
     for event in events:
         if log.tenant_id is not None and str(event.tenant_id) != log.tenant_id:
@@ -198,11 +261,9 @@ def append_events(
     connection.execute(sa_insert(log.record.__table__), rows)
     if nodes:
         connection.execute(sa_insert(log.node.__table__), nodes)
-    head.size = rng.size
-    head.compact = [h.hex() for h in rng.hashes]
-    head.root = rng.root()
-    head.updated_at = clock()
-    session.flush()
+    save_head(session, log, head, rng, clock=clock)
+    if rows_out is not None:
+        rows_out.extend(rows)
     return out
 
 
@@ -245,6 +306,7 @@ class StoreNodes:
 __all__ = [
     "ORIGIN_PREFIX",
     "Appended",
+    "HeadState",
     "LogRef",
     "StoreNodes",
     "append_events",
@@ -252,4 +314,5 @@ __all__ = [
     "lock_head",
     "log_of",
     "read_head",
+    "save_head",
 ]
