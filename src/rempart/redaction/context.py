@@ -83,8 +83,9 @@ NEGATIVE: Final = re.compile(
     r"r[ée]f[ée]rence|ref|dossier|ticket|case|montant|amount|total|prix|price|solde|balance|"
     r"version|build|release|transaction|lot|batch|s[ée]rie|serial|article|sku|produit|"
     r"product|réservation|reservation|booking|confirmation\s+number|vol|flight|"
-    r"rendez-vous|appointment|livraison|delivery|adh[ée]rent|client|customer|member|"
-    r"membership|account|compte|police|policy|sinistre|claim|devis|quote)\b",
+    r"rendez-vous|appointment|livraison|delivery|adh[ée]rent|num[ée]ro\s+client|"
+    r"(?:customer|client|member|membership|account)\s+(?:number|no|id)|n°\s+client|"
+    r"police|policy|sinistre|claim|devis|quote)\b",
     _I,
 )
 CURRENCY_AFTER: Final = re.compile(

@@ -168,6 +168,12 @@ class AddressRecognizer(Recognizer):
                     return m.end()
         if pos > end and (pos >= len(text) or text[pos] in ",.\n;!?"):
             return pos
+        if text.islower():
+            # Speech-to-text: no capitals, no commas; the next words are the city.
+            for w in words[:2]:
+                if _stop(w.group()) or any(c.isdigit() for c in w.group()):
+                    break
+                end = w.end()
         return end
 
     def _city(self, text: str, pos: int, after_postcode: bool) -> int:

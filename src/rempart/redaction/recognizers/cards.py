@@ -117,15 +117,17 @@ class CardCvvRecognizer(Recognizer):
         ):
             return
         text = doc.view.text
-        for m in _CVV.finditer(text):
-            cue = cue_before(text, m.start(), Entity.CARD_CVV, 50)
-            if not cue and not (expects and m.start() < 80):
+        starts: list[int] = [c.end() for c in CUES[Entity.CARD_CVV].finditer(text)]
+        if expects:
+            starts.insert(0, 0)
+        for pos in starts:
+            # Only the first number after the cue is the code.
+            m = _CVV.search(text, pos, min(len(text), pos + 50))
+            if m is None:
                 continue
             span = doc.span_from_view(m.start(), m.end(), Entity.CARD_CVV, 0.85, self.id)
             if span:
                 yield span
-            if not cue:
-                break  # answering the question: only the first number
 
 
 __all__ = ["CardCvvRecognizer", "CardExpiryRecognizer", "card_issuer", "is_card_number", "luhn_ok"]

@@ -143,30 +143,38 @@ class IbanRecognizer(Recognizer):
         if not doc.has_digits:
             return
         text = doc.view.text
-        for m in _IBAN.finditer(text):
-            country = (m.group(1) + m.group(2)).upper()
-            if country not in _COUNTRIES:
+        pos = 0
+        while True:
+            m = _IBAN.search(text, pos)
+            if m is None:
+                return
+            end = self._valid_end(text, m)
+            if end is None:
+                pos = m.start() + 1  # candidates may overlap ("is 7 4 ... IBAN is GB...")
                 continue
-            head = country + m.group(3) + m.group(4)
-            # Walk the body character by character; try each possible length.
-            body = m.group(5)
-            chars: list[tuple[int, str]] = [
-                (m.start(5) + k, c.upper()) for k, c in enumerate(body) if c.isalnum()
-            ]
-            best_end: int | None = None
-            compact = head
-            for pos, c in chars:
-                compact += c
-                if len(compact) > 34:
-                    break
-                if len(compact) >= 15 and is_iban(compact):
-                    nxt = text[pos + 1 : pos + 2]
-                    if not nxt.isalnum():
-                        best_end = pos + 1
-            if best_end is not None:
-                span = doc.span_from_view(m.start(), best_end, Entity.IBAN, 0.95, self.id)
-                if span:
-                    yield span
+            pos = end
+            span = doc.span_from_view(m.start(), end, Entity.IBAN, 0.95, self.id)
+            if span:
+                yield span
+
+    @staticmethod
+    def _valid_end(text: str, m: re.Match[str]) -> int | None:
+        """End of the longest valid IBAN starting at ``m``, if any."""
+        country = (m.group(1) + m.group(2)).upper()
+        if country not in _COUNTRIES:
+            return None
+        compact = country + m.group(3) + m.group(4)
+        best_end: int | None = None
+        for k, c in enumerate(m.group(5)):
+            if not c.isalnum():
+                continue
+            compact += c.upper()
+            if len(compact) > 34:
+                break
+            pos = m.start(5) + k
+            if len(compact) >= 15 and is_iban(compact) and not text[pos + 1 : pos + 2].isalnum():
+                best_end = pos + 1
+        return best_end
 
 
 __all__ = ["IbanRecognizer", "is_iban"]

@@ -95,7 +95,8 @@ _WEAK_PARTS: Final[dict[str, tuple[str, ...]]] = {
 
 @lru_cache(maxsize=1024)
 def _trigger_rx(parts: tuple[str, ...], strong: bool) -> re.Pattern[str]:
-    tail = r"\b\.?\s*[:,]?\s*" if strong else r"\b\s*,?\s*"
+    # Stay on the line: "Bonjour Madame,\n" names nobody.
+    tail = r"\b\.?[ \t]*:?[ \t]*" if strong else r"\b[ \t]*,?[ \t]*"
     return re.compile(r"\b(?:" + "|".join(parts) + ")" + tail, _I)
 
 
