@@ -29,7 +29,7 @@ from rempart.detection.correlation import (
 from rempart.detection.errors import DetectionError, EventError
 from rempart.detection.event import EventView
 from rempart.detection.index import CandidateIndex
-from rempart.detection.matchers import parse_time
+from rempart.detection.matchers import parse_time_cached
 from rempart.detection.ruleset import RuleSet
 from rempart.types import Clock, utc_now
 
@@ -173,7 +173,7 @@ class DetectionEngine:
         for fld in self._ts_fields:
             vals = ev.scalars(fld)
             if vals:
-                moment = parse_time(vals[0])
+                moment = parse_time_cached(vals[0])
                 if moment is not None:
                     return moment.timestamp()
         self.untimed += 1

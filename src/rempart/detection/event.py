@@ -91,37 +91,142 @@ def _apply_fallbacks(
                         containers.add(target)
 
 
-class EventView:
-    """Cached field access over one event (a JSON object)."""
+_MISSING: Final = object()
+_PARTS: dict[str, tuple[str, ...]] = {}
 
-    __slots__ = ("_containers", "_flat", "_fold", "_text", "_words", "data")
+
+def _parts(field: str) -> tuple[str, ...]:
+    parts = _PARTS.get(field)
+    if parts is None:
+        parts = tuple(field.split("."))
+        if len(_PARTS) < 100_000:
+            _PARTS[field] = parts
+    return parts
+
+
+class EventView:
+    """Cached field access over one event (a JSON object).
+
+    Fields are resolved on demand: a plain walk down nested objects first, the whole
+    flattened event (dotted keys, lists of objects, fallbacks) only when that walk
+    cannot answer. Each field is resolved at most once per event.
+    """
+
+    __slots__ = (
+        "_dotted",
+        "_fallbacks",
+        "_flat",
+        "_fold",
+        "_slow",
+        "_text",
+        "_times",
+        "_values",
+        "_words",
+        "data",
+    )
 
     def __init__(self, data: Mapping[str, Any], fallbacks: Fallbacks | None = None) -> None:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise EventError(f"an event must be a JSON object, not {type(data).__name__}")
         self.data = data
-        self._flat, self._containers = flatten(data)
-        if fallbacks:
-            _apply_fallbacks(self._flat, self._containers, fallbacks)
+        self._fallbacks = fallbacks
+        self._flat: tuple[dict[str, list[Any]], set[str]] | None = None
+        # Events with dotted keys or fallbacks are always read through the flat form.
+        self._slow = bool(fallbacks)
+        self._dotted: bool | None = None
+        self._values: dict[str, list[Any] | None] = {}
         self._fold: dict[str, tuple[str, ...]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
+        self._times: dict[str, Any] = {}
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+    def _flattened(self) -> tuple[dict[str, list[Any]], set[str]]:
+        if self._flat is None:
+            flat, containers = flatten(self.data)
+            if self._fallbacks:
+                _apply_fallbacks(flat, containers, self._fallbacks)
+            self._flat = (flat, containers)
+        return self._flat
 
     @property
     def paths(self) -> Mapping[str, list[Any]]:
         """Every dotted path of the event and its scalar values."""
-        return self._flat
+        return self._flattened()[0]
+
+    def _lookup(self, field: str) -> list[Any] | None:
+        """Scalars at ``field`` ([] for null or an object), None when absent."""
+        try:
+            return self._values[field]
+        except KeyError:
+            pass
+        result: list[Any] | None = None
+        if self._dotted is None and not self._slow:
+            self._has_dotted_keys()  # sets _slow when a key holds a dot
+        if not self._slow:
+            obj: Any = self.data
+            for key in _PARTS.get(field) or _parts(field):
+                if type(obj) is dict:
+                    obj = obj.get(key, _MISSING)
+                    if obj is _MISSING:
+                        self._values[field] = None
+                        return None
+                elif obj is None:  # a null on the way: the field is absent
+                    self._values[field] = None
+                    return None
+                else:  # a list (or a scalar) on the way: the general path decides
+                    obj = _MISSING
+                    break
+            if obj is not _MISSING and type(obj) is not list:
+                result = [] if obj is None or type(obj) is dict else [obj]
+                self._values[field] = result
+                return result
+        flat = self._flattened()[0]
+        result = flat.get(field)
+        self._values[field] = result
+        return result
+
+    def _has_dotted_keys(self) -> bool:
+        """Whether any key of the event contains a dot (then nested walks are not enough)."""
+        if self._dotted is None:
+            self._dotted = self._scan_dotted()
+        return self._dotted
+
+    def _scan_dotted(self) -> bool:
+        stack: list[Any] = [self.data]
+        while stack:
+            obj = stack.pop()
+            if type(obj) is dict:
+                for key, value in obj.items():
+                    if "." in key:
+                        self._slow = True
+                        return True
+                    if type(value) is dict or type(value) is list:
+                        stack.append(value)
+            elif type(obj) is list:
+                stack.extend(v for v in obj if type(v) is dict or type(v) is list)
+            elif isinstance(obj, Mapping):
+                self._slow = True  # not a plain dict: let the general path handle it
+                return True
+        return False
 
     def present(self, field: str) -> bool:
         """True when the field exists with a non-null value (an object counts)."""
-        values = self._flat.get(field)
+        values = self._lookup(field)
         if values is None:
             return False
-        return bool(values) or field in self._containers
+        if values:
+            return True
+        if not self._slow:
+            obj: Any = self.data
+            for key in _parts(field):
+                obj = obj.get(key) if type(obj) is dict else None
+            if type(obj) is dict:
+                return True
+        return field in self._flattened()[1]
 
     def scalars(self, field: str) -> tuple[Any, ...]:
         """Scalar values of the field, empty when absent or null."""
-        values = self._flat.get(field)
+        values = self._lookup(field)
         return tuple(values) if values else ()
 
     def text(self, field: str) -> tuple[str, ...]:
@@ -129,7 +234,7 @@ class EventView:
         try:
             return self._text[field]
         except KeyError:
-            values = self._flat.get(field)
+            values = self._lookup(field)
             result = tuple(map(to_text, values)) if values else ()
             self._text[field] = result
             return result
@@ -143,11 +248,19 @@ class EventView:
             self._fold[field] = result
             return result
 
+    def cached(self, key: str, compute: Any) -> Any:
+        """Memoise a derived value of this event (parsed timestamps...)."""
+        try:
+            return self._times[key]
+        except KeyError:
+            value = self._times[key] = compute()
+            return value
+
     def _all_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if self._words is None:
             seen: set[int] = set()
             text: list[str] = []
-            for values in self._flat.values():
+            for values in self._flattened()[0].values():
                 if id(values) in seen:  # a fallback alias shares its list
                     continue
                 seen.add(id(values))

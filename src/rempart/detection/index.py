@@ -13,10 +13,12 @@ ever narrows by a necessary condition, so it never changes what matches.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rempart.detection.errors import EventError
 from rempart.detection.event import EventView
 from rempart.detection.ir import And, Node, Not, Or, Test
 
@@ -162,7 +164,13 @@ class CandidateIndex:
         """Sorted positions of the rules that may match ``ev``."""
         found: set[int] = set(self.always)
         fields = self.fields
-        for fld in self._field_names.intersection(ev.paths):
+        names: Iterable[str] = self._field_names
+        if len(fields) > 32:
+            # Many indexed fields: walk the event's own paths instead of asking each.
+            # Too big or deep to flatten: ask field by field (errors then stay per rule).
+            with contextlib.suppress(EventError):
+                names = self._field_names.intersection(ev.paths)
+        for fld in names:
             fi = fields[fld]
             for v in ev.fold(fld):
                 if fi.eq:

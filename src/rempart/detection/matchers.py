@@ -205,10 +205,28 @@ def timepart_any(
     vals: tuple[Any, ...], part: str, op: Callable[[Any, Any], bool], number: float
 ) -> bool:
     for v in vals:
-        moment = parse_time(v)
+        moment = parse_time_cached(v)
         if moment is not None and op(time_part(moment, part), number):
             return True
     return False
+
+
+_TIME_CACHE: dict[Any, datetime | None] = {}
+
+
+def parse_time_cached(value: Any) -> datetime | None:
+    """:func:`parse_time` memoised over the last few thousand distinct values (rules
+    often read the same timestamp several times: hour ranges, minute, correlation)."""
+    try:
+        return _TIME_CACHE[value]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable
+        return parse_time(value)
+    if len(_TIME_CACHE) > 4096:
+        _TIME_CACHE.clear()
+    moment = _TIME_CACHE[value] = parse_time(value)
+    return moment
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -255,6 +273,7 @@ __all__ = [
     "glob_any",
     "nonempty",
     "parse_time",
+    "parse_time_cached",
     "prefix_any",
     "re_any",
     "seq_any",

@@ -1,0 +1,329 @@
+"""Rempart's Sigma engine against the Zircolite approach, same rules, same events, one run.
+
+The anchor is what Zircolite does: pySigma's SQLite backend turns each rule into SQL,
+events are flattened into an in-memory SQLite table (text columns, NOCASE collation,
+a Python REGEXP function), and every rule's query runs over the table.
+
+(a) SigmaHQ Windows rules (Windows pipeline, on both sides) over SigmaHQ's regression
+    events replicated to --events (default 3,000; --million for 1,000,000).
+(b) the contact-center pack (Rempart pipeline) over synthetic audit events
+    (--pack-events, default 100,000; --million for 1,000,000), correlation included
+    for Rempart; the SQLite side runs the pack's plain rules only.
+
+SQLite's cost is a full scan per rule, linear in the number of events, so its rate is
+measured on at most --sqlite-events events (default 3,000) and quoted as events/s.
+Needs: pip install -r benchmarks/detection/requirements.txt
+
+    .venv/bin/python benchmarks/bench_detection.py [--events N] [--pack-events N]
+        [--sqlite-events N] [--repeat R] [--million]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rempart.detection import DetectionEngine, RuleSet, contact_center_rules, get_pipeline
+from rempart.detection.event import flatten, to_text
+from rempart.detection.jsonstream import iter_json
+from rempart.detection.loader import discover, read_rule_file
+from rempart.detection.ruleset import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+SIGMA = ROOT.parent / "shared" / "data" / "sigma"
+RULE_DIRS = [SIGMA / d for d in ("rules", "rules-emerging-threats", "rules-threat-hunting")]
+
+
+def median_rate(n: int, seconds: list[float]) -> tuple[float, float]:
+    med = statistics.median(seconds)
+    return n / med, med
+
+
+# ---------------------------------------------------------------- the SQLite anchor
+def sqlite_queries(paths: list[Path], ruleset: RuleSet) -> tuple[dict[str, str], float, int]:
+    """SQL for each rule Rempart loaded (same rules), converted by pySigma's backend."""
+    from sigma.backends.sqlite import sqliteBackend
+    from sigma.collection import SigmaCollection
+
+    wanted = {r.id for r in ruleset.rules}
+    backend = sqliteBackend(processing_pipeline=ruleset.pipeline.processing())
+    queries: dict[str, str] = {}
+    failed = 0
+    t0 = time.perf_counter()
+    for path in discover(paths):
+        rule_file = read_rule_file(path)
+        collection = SigmaCollection.from_dicts(
+            rule_file.docs, collect_errors=True, resolve_references=False
+        )
+        for rule in collection.rules:
+            if str(rule.id) not in wanted or rule.errors or not hasattr(rule, "logsource"):
+                continue
+            try:
+                out = backend.convert_rule(rule)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 - count what the backend cannot convert
+                failed += 1
+                continue
+            if out:
+                queries[str(rule.id)] = str(out[0])
+    return queries, time.perf_counter() - t0, failed
+
+
+def _regexp(pattern: str, value: Any) -> bool:
+    return value is not None and re.search(pattern, str(value)) is not None
+
+
+def sqlite_run(queries: dict[str, str], events: list[dict[str, Any]]) -> tuple[float, float, int]:
+    """(load seconds, query seconds, matches) for one Zircolite-style run."""
+    t0 = time.perf_counter()
+    rows = []
+    columns: dict[str, str] = {}
+    for event in events:
+        flat, _ = flatten(event)
+        row: dict[str, Any] = {}
+        for path, values in flat.items():
+            key = path.lower()
+            columns.setdefault(key, path)
+            if len(values) == 1:
+                row[key] = to_text(values[0])
+            elif values:
+                row[key] = json.dumps([to_text(v) for v in values])
+        rows.append(row)
+    for q in queries.values():  # fields a rule tests but no event has: NULL columns
+        for name in re.findall(r"`((?:[^`]|``)+)`", q):
+            columns.setdefault(name.replace("``", "`").lower(), name.replace("``", "`"))
+    names = list(columns)
+    con = sqlite3.connect(":memory:")
+    con.create_function("regexp", 2, _regexp, deterministic=True)
+    cols = ", ".join('"' + columns[k].replace('"', '""') + '" TEXT COLLATE NOCASE' for k in names)
+    con.execute(f"CREATE TABLE logs ({cols})")
+    placeholders = ", ".join("?" * len(names))
+    con.executemany(
+        f"INSERT INTO logs VALUES ({placeholders})", ([r.get(k) for k in names] for r in rows)
+    )
+    load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    matches = errors = 0
+    for q in queries.values():
+        try:
+            matches += len(con.execute(q).fetchall())
+        except sqlite3.Error:
+            errors += 1
+    con.close()
+    if errors:
+        print(f"  ({errors} SQL queries failed to run)")
+    return load, time.perf_counter() - t0, matches
+
+
+# ---------------------------------------------------------------- Rempart
+def rempart_run(
+    ruleset: RuleSet, events: list[dict[str, Any]], correlate: bool
+) -> tuple[float, int]:
+    engine = DetectionEngine(ruleset)
+    t0 = time.perf_counter()
+    matches = 0
+    if correlate:
+        for i, event in enumerate(events):
+            matches += len(engine.process(event, i))
+    else:
+        for event in events:
+            matches += len(engine.match(event))
+    return time.perf_counter() - t0, matches
+
+
+# ---------------------------------------------------------------- events
+def regression_events(n: int) -> list[dict[str, Any]]:
+    base: list[dict[str, Any]] = []
+    for path in sorted((SIGMA / "regression_data").rglob("*.json")):
+        with path.open(encoding="utf-8") as fh:
+            base += [i.value for i in iter_json(fh) if isinstance(i.value, dict)]
+    return [base[i % len(base)] for i in range(n)]
+
+
+def audit_events(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Synthetic Rempart audit events: mostly ordinary reads, a few suspicious patterns."""
+    rnd = random.Random(seed)
+    t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    agents = [f"agent-{i}" for i in range(400)]
+    tenants = [f"tenant-{i}" for i in range(20)]
+    out: list[dict[str, Any]] = []
+    for _ in range(n):
+        t += timedelta(milliseconds=rnd.randint(1, 40))
+        agent = rnd.choice(agents)
+        event: dict[str, Any] = {
+            "class_uid": 6003,
+            "time": t.isoformat(),
+            "tenant": tenants[hash(agent) % len(tenants)],
+            "actor": {"user": {"uid": agent, "role": "agent"}},
+            "src_endpoint": {"ip": f"10.0.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"},
+            "outcome": "success",
+        }
+        r = rnd.random()
+        if r < 0.70:
+            event |= {
+                "action": "customer.read",
+                "activity": "read",
+                "resource": {"type": "customer", "id": f"c-{rnd.randint(1, 50_000)}"},
+            }
+        elif r < 0.80:
+            event |= {
+                "action": "interaction.read",
+                "activity": "read",
+                "resource": {"type": "interaction", "id": f"i-{rnd.randint(1, 10**6)}"},
+            }
+        elif r < 0.88:
+            text = rnd.choice(
+                [
+                    "hello",
+                    "my order 1234 is late",
+                    "card 4111 1111 1111 1111",
+                    "call me at 06 12 34 56 78",
+                    "thanks",
+                ]
+            )
+            event |= {"action": "chat.message", "details": {"text": text}}
+        elif r < 0.95:
+            event |= {
+                "action": "auth.login",
+                "outcome": "failure" if rnd.random() < 0.3 else "success",
+            }
+        elif r < 0.98:
+            event |= {
+                "action": "interaction.export",
+                "resource": {"type": "interaction", "id": "batch"},
+            }
+        elif r < 0.99:
+            event |= {
+                "action": "setting.update",
+                "details": {
+                    "setting": rnd.choice(["redaction.enabled", "mfa.required", "retention.days"]),
+                    "new_value": rnd.choice(["false", "true", "optional"]),
+                },
+            }
+        else:
+            event |= {
+                "action": rnd.choice(["interaction.unmask", "role.assign"]),
+                "details": {"data_class": rnd.choice(["pan", "phone"])},
+            }
+        out.append(event)
+    return out
+
+
+# ---------------------------------------------------------------- main
+def section(
+    title: str,
+    ruleset: RuleSet,
+    rule_paths: list[Path],
+    events: list[dict[str, Any]],
+    sqlite_n: int,
+    repeat: int,
+    correlate: bool,
+) -> float | None:
+    print(f"\n== {title}")
+    print(f"rules: {ruleset.summary()}")
+    rem_times, rem_matches = [], 0
+    for _ in range(repeat):
+        seconds, rem_matches = rempart_run(ruleset, events, correlate)
+        rem_times.append(seconds)
+    rate, med = median_rate(len(events), rem_times)
+    print(
+        f"Rempart : {len(events):>9,} events  median {med:8.3f}s  {rate:>12,.0f} events/s"
+        f"  ({rem_matches:,} detections{', correlation on' if correlate else ''})"
+    )
+    try:
+        queries, convert_s, failed = sqlite_queries(rule_paths, ruleset)
+    except ImportError:
+        print("SQLite  : skipped (pip install -r benchmarks/detection/requirements.txt)")
+        return None
+    sample = events[:sqlite_n]
+    loads, runs, sq_matches = [], [], 0
+    for _ in range(repeat):
+        load, run, sq_matches = sqlite_run(queries, sample)
+        loads.append(load)
+        runs.append(run)
+    total = [a + b for a, b in zip(loads, runs, strict=True)]
+    sq_rate, sq_med = median_rate(len(sample), total)
+    q_rate, _ = median_rate(len(sample), runs)
+    _, rem_sample = rempart_run(ruleset, sample, correlate=False)
+    print(
+        f"SQLite  : {len(sample):>9,} events  median {sq_med:8.3f}s  {sq_rate:>12,.0f} events/s"
+        f"  (load+queries; queries alone {q_rate:,.0f} events/s; {len(queries)} rules as SQL,"
+        f" {failed} not convertible, conversion {convert_s:.1f}s)"
+    )
+    print(f"matches on the SQLite sample: Rempart {rem_sample:,}, SQLite {sq_matches:,}")
+    ratio = rate / sq_rate
+    print(f"ratio Rempart / SQLite: {ratio:.1f}x (queries alone: {rate / q_rate:.1f}x)")
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=3_000)
+    parser.add_argument("--pack-events", type=int, default=100_000)
+    parser.add_argument("--sqlite-events", type=int, default=3_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--million", action="store_true", help="1,000,000 events in (a) and (b)")
+    args = parser.parse_args(argv)
+    if args.million:
+        args.events = args.pack_events = 1_000_000
+    print(f"python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, one core")
+
+    if (SIGMA / "rules").is_dir():
+        t0 = time.perf_counter()
+        windows = load_rules(RULE_DIRS, get_pipeline("windows"))
+        print(
+            f"\nloading and compiling SigmaHQ (Windows pipeline): {time.perf_counter() - t0:.1f}s"
+        )
+        ratio_a = section(
+            "(a) SigmaHQ Windows rules over regression events",
+            windows,
+            RULE_DIRS,
+            regression_events(args.events),
+            args.sqlite_events,
+            args.repeat,
+            correlate=False,
+        )
+        if ratio_a is not None:
+            print(f"goal (a) >= 10x SQLite: {'met' if ratio_a >= 10 else 'NOT met'}")
+    else:
+        print(f"(a) skipped: SigmaHQ data absent at {SIGMA}")
+
+    pack_paths = [contact_center_rules()]
+    pack = load_rules(pack_paths, get_pipeline("rempart"))
+    events = audit_events(args.pack_events)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    section(
+        "(b) contact-center pack over synthetic audit events",
+        pack,
+        pack_paths,
+        events,
+        args.sqlite_events * 10,
+        args.repeat,
+        correlate=True,
+    )
+    t0 = time.perf_counter()
+    rate_b = len(events) / min(rempart_run(pack, events, correlate=True)[0] for _ in range(1))
+    engine = DetectionEngine(pack)
+    for i, e in enumerate(events):
+        engine.process(e, i)
+    groups = sum(s["groups"] for s in engine.correlation_stats().values())
+    grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(f"correlation state after the run: {groups} groups; max RSS grew {grew / 1024:.0f} MiB")
+    print(
+        f"goal (b) >= 100,000 events/s on one core: {'met' if rate_b >= 100_000 else 'NOT met'}"
+        f" ({rate_b:,.0f} events/s in a last run; {time.perf_counter() - t0:.1f}s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
