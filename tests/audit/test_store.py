@@ -183,3 +183,29 @@ def test_models_match_the_migrated_schema(db: Database) -> None:
             if constraint.__class__.__name__ == "UniqueConstraint":
                 cols = tuple(sorted(c.name for c in constraint.columns))  # type: ignore[attr-defined]
                 assert cols in uniques, (table.name, cols)
+
+
+@pytest.mark.postgres
+def test_row_level_security_hides_other_tenants_audit_rows_even_from_raw_sql(
+    db: Database, tenant_a: TenantContext, tenant_b: TenantContext
+) -> None:
+    if not db.is_postgres:
+        pytest.skip("row-level security is PostgreSQL's second wall")
+    from sqlalchemy import text
+
+    from rempart.audit import issue_checkpoint
+    from rempart.audit.note import Ed25519Signer
+
+    fill(db, tenant_a, 5)
+    with db.tenant_session(tenant_a) as session:
+        issue_checkpoint(session, Ed25519Signer.generate("k"))
+    tables = ("audit_records", "audit_nodes", "audit_log_heads", "audit_checkpoints")
+    query = "SELECT count(*) FROM {} WHERE tenant_id = :t"
+    with db.tenant_session(tenant_a) as session:
+        for table in tables:  # the query does find the rows, for their owner
+            owned = session.execute(text(query.format(table)), {"t": str(tenant_a.tenant_id)})
+            assert owned.scalar_one() > 0, table
+    with db.tenant_session(tenant_b) as session:
+        for table in tables:
+            seen = session.execute(text(query.format(table)), {"t": str(tenant_a.tenant_id)})
+            assert seen.scalar_one() == 0, table
