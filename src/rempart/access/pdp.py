@@ -27,14 +27,25 @@ from sqlalchemy.orm import Session
 from rempart.access.decisions import Allow, Decision, Deny, DenyReason
 from rempart.access.grants import Grant, GrantKind, GrantStatus
 from rempart.access.obligations import FIELDS_UNMASKED, Obligation, ObligationKind, masks_for
-from rempart.access.permissions import Permission
-from rempart.access.relations import RelationKind
+from rempart.access.permissions import GRANT_ONLY, NEED_TO_KNOW, READS_DATA, Permission
+from rempart.access.relations import ObjectType, RelationKind
 from rempart.access.state import TenantAccess
 from rempart.access.subjects import InteractionResource, Principal, Resource
 from rempart.access.training import NoTrainingRecords, TrainingGate
 from rempart.types import Clock, TenantId, utc_now
 
 _NO_TRAINING = NoTrainingRecords()
+
+
+_NO_RELATION = Deny(DenyReason.NO_RELATION)
+_WINDOW_ELAPSED = Deny(DenyReason.WINDOW_ELAPSED)
+_CROSS_TENANT = Deny(DenyReason.CROSS_TENANT)
+_UNKNOWN_USER = Deny(DenyReason.UNKNOWN_USER)
+_INACTIVE_USER = Deny(DenyReason.INACTIVE_USER)
+_ASSIGNED = (RelationKind.ASSIGNED, ObjectType.INTERACTION)
+_SUPERVISES = (RelationKind.SUPERVISES, ObjectType.TEAM)
+_EVAL_TEAM = (RelationKind.EVALUATES, ObjectType.TEAM)
+_EVAL_QUEUE = (RelationKind.EVALUATES, ObjectType.QUEUE)
 
 
 def decide(
@@ -48,34 +59,40 @@ def decide(
 ) -> Decision:
     tenant = state.tenant_id
     if principal.tenant_id != tenant or resource.tenant_id != tenant:
-        return Deny(DenyReason.CROSS_TENANT)
+        return _CROSS_TENANT
     user = principal.user_id
     if not state.knows(user):
-        return Deny(DenyReason.UNKNOWN_USER)
+        return _UNKNOWN_USER
     if not state.is_active(user):
-        return Deny(DenyReason.INACTIVE_USER)
+        return _INACTIVE_USER
     perms, conflict = state.effective(user)
     if conflict:
         return Deny(DenyReason.SEPARATION_OF_DUTY, "the user's roles break separation of duty")
-    if principal.machine and permission.reads_data:
+    if principal.machine and permission in READS_DATA:
         return Deny(DenyReason.MACHINE_CANNOT_READ)
     interaction = resource if isinstance(resource, InteractionResource) else None
     emergency: Grant | None = None
     if permission not in perms:
         if interaction is not None:
             emergency = _live_grant(
-                state, user, permission, interaction.interaction_id, now, kind=GrantKind.BREAK_GLASS
+                state,
+                user,
+                permission,
+                interaction.interaction_id,
+                now,
+                kind=GrantKind.BREAK_GLASS,
             )
         if emergency is None:
             return Deny(DenyReason.NO_ROLE_PERMISSION, permission.value)
-    requirement = state.policy.training.get(permission)
-    if requirement is not None and not training.is_current(tenant, user, requirement, now):
-        return Deny(DenyReason.TRAINING_LAPSED, requirement)
-    if not permission.need_to_know:
-        return Allow(masks_for(permission, state.policy.masks))
+    if state.policy.training:
+        requirement = state.policy.training.get(permission)
+        if requirement is not None and not training.is_current(tenant, user, requirement, now):
+            return Deny(DenyReason.TRAINING_LAPSED, requirement)
+    if permission not in NEED_TO_KNOW:
+        return state.allow(permission, "role")
     if interaction is None:
         return Deny(DenyReason.WRONG_RESOURCE, "this permission applies to one interaction")
-    if permission.grant_only or emergency is not None:
+    if permission in GRANT_ONLY or emergency is not None:
         return _by_grant(state, principal, permission, interaction, now, emergency)
     basis = _relation_basis(state, user, interaction, now)
     if isinstance(basis, Deny):
@@ -85,7 +102,7 @@ def decide(
         if principal.assurance < grant.min_assurance:
             return Deny(DenyReason.ASSURANCE_TOO_LOW, f"level {grant.min_assurance} required")
         return Allow(masks_for(permission, state.policy.masks), "grant", grant.id)
-    return Allow(masks_for(permission, state.policy.masks), basis)
+    return state.allow(permission, basis)
 
 
 def _relation_basis(
@@ -98,23 +115,28 @@ def _relation_basis(
         if age <= policy.handled_window:
             return "handled"
         elapsed = True
-    rel = state.relation(user, RelationKind.ASSIGNED, res.interaction_id)
+    index = state.rel_index
+    if not index:
+        return _WINDOW_ELAPSED if elapsed else _NO_RELATION
+    rel = index.get((user, *_ASSIGNED, res.interaction_id))
     if rel is not None and rel.valid_at(now):
         return "assigned"
-    rel = state.relation(user, RelationKind.SUPERVISES, res.team_id)
-    if rel is not None and rel.valid_at(now):
-        if age <= policy.supervises_window:
-            return "supervises"
-        elapsed = True
-    for object_id in (res.team_id, res.queue_id):
-        rel = state.relation(user, RelationKind.EVALUATES, object_id)
+    if res.team_id is not None:
+        rel = index.get((user, *_SUPERVISES, res.team_id))
+        if rel is not None and rel.valid_at(now):
+            if age <= policy.supervises_window:
+                return "supervises"
+            elapsed = True
+    for key in (
+        None if res.team_id is None else (user, *_EVAL_TEAM, res.team_id),
+        None if res.queue_id is None else (user, *_EVAL_QUEUE, res.queue_id),
+    ):
+        rel = None if key is None else index.get(key)
         if rel is not None and rel.valid_at(now):
             if age <= policy.evaluates_window:
                 return "evaluates"
             elapsed = True
-    if elapsed:
-        return Deny(DenyReason.WINDOW_ELAPSED)
-    return Deny(DenyReason.NO_RELATION)
+    return _WINDOW_ELAPSED if elapsed else _NO_RELATION
 
 
 def _live_grant(

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 
+from rempart.access.decisions import Allow
 from rempart.access.errors import GrantNotFound
 from rempart.access.grants import Grant, GrantStatus
+from rempart.access.obligations import masks_for
 from rempart.access.permissions import Permission
 from rempart.access.policy import AccessPolicy
 from rempart.access.relations import ObjectType, Relation, RelationKind
@@ -43,12 +45,13 @@ class TenantAccess:
         self._lock = threading.Lock()
         self._roles: dict[str, frozenset[str]] = {}
         self._inactive: set[str] = set()
-        self._relations: dict[_Key, Relation] = {}
-        # (user, kind) -> object id -> relation: the decision's O(1) lookups.
-        self._by_user: dict[tuple[str, RelationKind], dict[str, Relation]] = {}
+        # (user, kind, object type, object id) -> relation: one lookup per decision step.
+        self.rel_index: dict[_Key, Relation] = {}
         self._grants: dict[str, Grant] = {}
         self._grants_by_user: dict[str, set[str]] = {}
         self._perm_cache: dict[str, tuple[int, frozenset[Permission], bool]] = {}
+        # Allow values are immutable and depend only on (permission, basis) and the policy.
+        self._allows: dict[tuple[Permission, str], Allow] = {}
         self.last_login: dict[str, datetime] = {}
 
     # -- reads ---------------------------------------------------------------
@@ -76,14 +79,21 @@ class TenantAccess:
         self._perm_cache[user_id] = (version, perms, conflict)
         return perms, conflict
 
-    def relation(self, user_id: str, kind: RelationKind, object_id: str | None) -> Relation | None:
-        if object_id is None:
-            return None
-        bucket = self._by_user.get((user_id, kind))
-        return None if bucket is None else bucket.get(object_id)
+    def allow(self, permission: Permission, basis: str) -> Allow:
+        """The (shared, immutable) ``Allow`` for a permission on a basis, with its masks."""
+        found = self._allows.get((permission, basis))
+        if found is None:
+            found = Allow(masks_for(permission, self.policy.masks), basis)
+            self._allows[(permission, basis)] = found
+        return found
+
+    def relation(
+        self, user_id: str, kind: RelationKind, object_type: ObjectType, object_id: str
+    ) -> Relation | None:
+        return self.rel_index.get((user_id, kind, object_type, object_id))
 
     def relations(self, user_id: str | None = None) -> Iterator[Relation]:
-        for rel in list(self._relations.values()):
+        for rel in list(self.rel_index.values()):
             if user_id is None or rel.user_id == user_id:
                 yield rel
 
@@ -134,20 +144,14 @@ class TenantAccess:
     def add_relation(self, relation: Relation) -> None:
         with self._lock:
             self._roles.setdefault(relation.user_id, frozenset())
-            self._relations[relation.key] = relation
-            self._by_user.setdefault((relation.user_id, relation.kind), {})[relation.object_id] = (
-                relation
-            )
+            self.rel_index[relation.key] = relation
             self._bump()
 
     def remove_relation(
         self, user_id: str, kind: RelationKind, object_type: ObjectType, object_id: str
     ) -> bool:
         with self._lock:
-            found = self._relations.pop((user_id, kind, object_type, object_id), None)
-            if found is not None:
-                bucket = self._by_user.get((user_id, kind), {})
-                bucket.pop(object_id, None)
+            found = self.rel_index.pop((user_id, kind, object_type, object_id), None)
             self._bump()
             return found is not None
 
