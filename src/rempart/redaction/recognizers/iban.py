@@ -113,6 +113,35 @@ _COUNTRIES: Final = frozenset(
 )
 
 
+# Lengths of the commonest countries' IBANs; others are checked at every length.
+_LENGTHS: Final = {
+    "FR": 27,
+    "MC": 27,
+    "GB": 22,
+    "DE": 22,
+    "BE": 16,
+    "ES": 24,
+    "IT": 27,
+    "NL": 18,
+    "CH": 21,
+    "LU": 20,
+    "PT": 25,
+    "IE": 22,
+    "AT": 20,
+    "DK": 18,
+    "FI": 18,
+    "SE": 24,
+    "NO": 15,
+    "PL": 28,
+    "IS": 26,
+    "GR": 27,
+    "CZ": 24,
+    "RO": 24,
+    "HU": 28,
+    "LI": 21,
+}
+
+
 def _mod97(compact: str) -> bool:
     rearranged = compact[4:] + compact[:4]
     total = 0
@@ -169,8 +198,10 @@ class IbanRecognizer(Recognizer):
             if not c.isalnum():
                 continue
             compact += c.upper()
-            if len(compact) > 34:
+            if len(compact) > _LENGTHS.get(country, 34):
                 break
+            if country in _LENGTHS and len(compact) != _LENGTHS[country]:
+                continue
             pos = m.start(5) + k
             if len(compact) >= 15 and is_iban(compact) and not text[pos + 1 : pos + 2].isalnum():
                 best_end = pos + 1

