@@ -92,16 +92,22 @@ def _apply_fallbacks(
 
 
 _MISSING: Final = object()
-_PARTS: dict[str, tuple[str, ...]] = {}
+_PLANS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
 
 
-def _parts(field: str) -> tuple[str, ...]:
-    parts = _PARTS.get(field)
-    if parts is None:
-        parts = tuple(field.split("."))
-        if len(_PARTS) < 100_000:
-            _PARTS[field] = parts
-    return parts
+def _plan(field: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per level of ``field``: the plain key, and the dotted keys that could also match
+    from there (``a.b.c`` at the top: ``a.b``, ``a.b.c``). Cached per field name."""
+    plan = _PLANS.get(field)
+    if plan is None:
+        parts = field.split(".")
+        plan = tuple(
+            (parts[i], tuple(".".join(parts[i:j]) for j in range(i + 2, len(parts) + 1)))
+            for i in range(len(parts))
+        )
+        if len(_PLANS) < 100_000:
+            _PLANS[field] = plan
+    return plan
 
 
 class EventView:
@@ -113,13 +119,11 @@ class EventView:
     """
 
     __slots__ = (
-        "_dotted",
         "_fallbacks",
         "_flat",
         "_fold",
         "_slow",
         "_text",
-        "_times",
         "_values",
         "_words",
         "data",
@@ -131,13 +135,11 @@ class EventView:
         self.data = data
         self._fallbacks = fallbacks
         self._flat: tuple[dict[str, list[Any]], set[str]] | None = None
-        # Events with dotted keys or fallbacks are always read through the flat form.
-        self._slow = bool(fallbacks)
-        self._dotted: bool | None = None
+        # With fallbacks (Windows UserData) events are read through the flat form.
+        self._slow = bool(fallbacks) or type(data) is not dict
         self._values: dict[str, list[Any] | None] = {}
         self._fold: dict[str, tuple[str, ...]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
-        self._times: dict[str, Any] = {}
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def _flattened(self) -> tuple[dict[str, list[Any]], set[str]]:
@@ -160,22 +162,24 @@ class EventView:
         except KeyError:
             pass
         result: list[Any] | None = None
-        if self._dotted is None and not self._slow:
-            self._has_dotted_keys()  # sets _slow when a key holds a dot
         if not self._slow:
+            # Walk down plain keys; a dotted key that could also match sends us to the
+            # general path, as does a list on the way.
             obj: Any = self.data
-            for key in _PARTS.get(field) or _parts(field):
-                if type(obj) is dict:
-                    obj = obj.get(key, _MISSING)
-                    if obj is _MISSING:
+            for key, dotted in _PLANS.get(field) or _plan(field):
+                if type(obj) is not dict:
+                    if obj is None:  # a null on the way: the field is absent
                         self._values[field] = None
                         return None
-                elif obj is None:  # a null on the way: the field is absent
-                    self._values[field] = None
-                    return None
-                else:  # a list (or a scalar) on the way: the general path decides
+                    obj = _MISSING  # a list (or a scalar) on the way
+                    break
+                if dotted and any(d in obj for d in dotted):
                     obj = _MISSING
                     break
+                obj = obj.get(key, _MISSING)
+                if obj is _MISSING:
+                    self._values[field] = None
+                    return None
             if obj is not _MISSING and type(obj) is not list:
                 result = [] if obj is None or type(obj) is dict else [obj]
                 self._values[field] = result
@@ -184,30 +188,6 @@ class EventView:
         result = flat.get(field)
         self._values[field] = result
         return result
-
-    def _has_dotted_keys(self) -> bool:
-        """Whether any key of the event contains a dot (then nested walks are not enough)."""
-        if self._dotted is None:
-            self._dotted = self._scan_dotted()
-        return self._dotted
-
-    def _scan_dotted(self) -> bool:
-        stack: list[Any] = [self.data]
-        while stack:
-            obj = stack.pop()
-            if type(obj) is dict:
-                for key, value in obj.items():
-                    if "." in key:
-                        self._slow = True
-                        return True
-                    if type(value) is dict or type(value) is list:
-                        stack.append(value)
-            elif type(obj) is list:
-                stack.extend(v for v in obj if type(v) is dict or type(v) is list)
-            elif isinstance(obj, Mapping):
-                self._slow = True  # not a plain dict: let the general path handle it
-                return True
-        return False
 
     def present(self, field: str) -> bool:
         """True when the field exists with a non-null value (an object counts)."""
@@ -218,7 +198,7 @@ class EventView:
             return True
         if not self._slow:
             obj: Any = self.data
-            for key in _parts(field):
+            for key, _ in _PLANS.get(field) or _plan(field):
                 obj = obj.get(key) if type(obj) is dict else None
             if type(obj) is dict:
                 return True
@@ -231,30 +211,21 @@ class EventView:
 
     def text(self, field: str) -> tuple[str, ...]:
         """Scalar values rendered as text, case preserved."""
-        try:
-            return self._text[field]
-        except KeyError:
+        result = self._text.get(field)
+        if result is None:
             values = self._lookup(field)
-            result = tuple(map(to_text, values)) if values else ()
-            self._text[field] = result
-            return result
+            result = self._text[field] = tuple(map(to_text, values)) if values else ()
+        return result
 
     def fold(self, field: str) -> tuple[str, ...]:
         """Scalar values as text, Unicode case-folded (the default Sigma comparison)."""
-        try:
-            return self._fold[field]
-        except KeyError:
-            result = tuple(t.casefold() for t in self.text(field))
-            self._fold[field] = result
-            return result
-
-    def cached(self, key: str, compute: Any) -> Any:
-        """Memoise a derived value of this event (parsed timestamps...)."""
-        try:
-            return self._times[key]
-        except KeyError:
-            value = self._times[key] = compute()
-            return value
+        result = self._fold.get(field)
+        if result is None:
+            text = self._text.get(field)
+            if text is None:
+                text = self.text(field)
+            result = self._fold[field] = tuple(t.casefold() for t in text) if text else ()
+        return result
 
     def _all_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if self._words is None:
