@@ -54,6 +54,10 @@ class Vault:
             rotate_after_encryptions=rotate_after_encryptions,
         )
         self.fields = FieldCipher(self.keys)
+        self.encrypt_field = self.fields.encrypt_field
+        """Seal a value under the tenant's data key, or the data subject's own key."""
+        self.decrypt_field = self.fields.decrypt
+        """The plaintext, or the opaque ``CryptoError`` whatever went wrong."""
         self.cards = CardTokenizer(self.keys, store, self.fields)
 
     def __repr__(self) -> str:
@@ -67,22 +71,14 @@ class Vault:
         found = self.keys.store.get_tenant(tenant)
         return found if found is not None else self.create_tenant(tenant, provider=provider)
 
-    # Fields.
-    def encrypt_field(
-        self, ctx: FieldContext, plaintext: bytes, *, subject: str | None = None
-    ) -> bytes:
-        """Seal a value under the tenant's data key, or the data subject's own key."""
-        key_id = DATA_KEY if subject is None else subject_key_id(subject)
-        return self.fields.encrypt(ctx, plaintext, key_id=key_id)
-
-    def decrypt_field(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
-        return self.fields.decrypt(ctx, ciphertext)
+    # Fields: ``encrypt_field(ctx, plaintext, *, subject=None)`` and
+    # ``decrypt_field(ctx, ciphertext)`` are bound in ``__init__`` to the field
+    # cipher's methods (the hot path saves a call), documented there.
 
     def encrypt_many(
         self, items: Iterable[tuple[FieldContext, bytes]], *, subject: str | None = None
     ) -> list[bytes]:
-        key_id = DATA_KEY if subject is None else subject_key_id(subject)
-        return self.fields.encrypt_many(items, key_id=key_id)
+        return self.fields.encrypt_many(items, subject=subject)
 
     def decrypt_many(self, items: Iterable[tuple[FieldContext, bytes]]) -> list[bytes]:
         return self.fields.decrypt_many(items)

@@ -2,6 +2,16 @@
 
 The format is in ``rempart.vault.format``. Keys come from the keyring's cache,
 so a provider is called once per DEK, not once per field.
+
+``encrypt_field`` and ``decrypt`` are the hot paths (``Vault.encrypt_field`` and
+``Vault.decrypt_field`` are these very methods): with the DEK cached they read
+the cache's per-tenant index directly, build no tuple or record, and reuse the
+AES-GCM object of the DEK and the associated-data prefix of the context. Every
+check of the long way is kept: the entry's age, message and byte limits and the
+GCM budget on encryption; the header (looked up whole, so only a header the
+vault parsed and accepted before matches), the length and the tag on
+decryption. Anything unusual takes the long way, which fails with the one
+opaque ``CryptoError``.
 """
 
 from __future__ import annotations
@@ -12,9 +22,9 @@ from rempart.errors import CryptoError
 from rempart.vault.format import MIN_LENGTH, FieldContext, parse_header
 from rempart.vault.hazmat import NONCE_BYTES, TAG_BYTES, AeadFailure, random_bytes
 from rempart.vault.keyring import Keyring
-from rempart.vault.records import DATA_KEY, SUBJECT_PREFIX
+from rempart.vault.records import DATA_KEY, SUBJECT_PREFIX, subject_key_id
 
-_MAX_PREFIXES = 4096
+_GCM_OVERHEAD = NONCE_BYTES + TAG_BYTES
 
 
 class FieldCipher:
@@ -22,71 +32,109 @@ class FieldCipher:
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
-        self._checkout = keyring.cache.checkout
-        self._cache = keyring.cache
-        self._entries = keyring.cache._entries  # the same dict for the cache's whole life
-        self._prefixes: dict[bytes, tuple[str, int]] = {}
+        cache = keyring.cache
+        self._index = cache.index  # the same dict for the cache's whole life
+        self._now = cache.monotonic
+        self._max_messages = cache.limits.max_messages
+        self._max_bytes = cache.limits.max_bytes
+
+    def encrypt_field(
+        self, ctx: FieldContext, plaintext: bytes, *, subject: str | None = None
+    ) -> bytes:
+        """Seal a value under the tenant's data key, or the data subject's own key."""
+        key_id = DATA_KEY if subject is None else subject_key_id(subject)
+        nbytes = len(plaintext)
+        try:
+            entry = self._index[ctx[0]][key_id]
+        except KeyError:
+            return self.encrypt(ctx, plaintext, key_id=key_id)
+        now = self._now()
+        material = entry.material
+        if (
+            now >= entry.expires
+            or entry.messages >= self._max_messages
+            or entry.bytes + nbytes > self._max_bytes
+            or next(material.used) >= material.budget
+        ):
+            return self.encrypt(ctx, plaintext, key_id=key_id)
+        entry.messages += 1
+        entry.bytes += nbytes
+        entry.last_used = now
+        nonce = random_bytes(NONCE_BYTES)
+        header = entry.header + nonce
+        return header + entry.seal(nonce, plaintext, ctx[4] + header)
 
     def encrypt(self, ctx: FieldContext, plaintext: bytes, *, key_id: str = DATA_KEY) -> bytes:
-        # Hot path: a cached DEK with GCM budget left; anything else goes the long way.
-        material = self._checkout((ctx.tenant, key_id, 0), len(plaintext))
-        if material is None or not material.take_encryption():
-            material = self._keyring.encryption_key(ctx.tenant, key_id, len(plaintext))
+        """Seal under ``key_id`` (the data key or a subject key), the long way."""
+        if key_id != DATA_KEY and not key_id.startswith(SUBJECT_PREFIX):
+            raise ValueError("fields are sealed under the data key or a subject key")
+        material = self._keyring.encryption_key(ctx.tenant, key_id, len(plaintext))
         nonce = random_bytes(NONCE_BYTES)
         header = material.field_header + nonce
-        return header + material.field.seal(nonce, plaintext, ctx.aad_prefix() + header)
+        return header + material.field.seal(nonce, plaintext, ctx.aad + header)
 
     def decrypt(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
         """The plaintext, or the opaque ``CryptoError`` whatever went wrong."""
-        if len(ciphertext) < MIN_LENGTH:
-            raise CryptoError()
-        # Key id and version from the header's fixed part; parsing is memoised per distinct
-        # prefix (a pure function of the bytes, holding no key or state).
-        nonce_at = 8 + ciphertext[3]
-        key = self._prefixes.get(ciphertext[:nonce_at])
-        if key is None:
-            header = parse_header(ciphertext)
-            if header.key_id != DATA_KEY and not header.key_id.startswith(SUBJECT_PREFIX):
-                raise CryptoError()
-            key = (header.key_id, header.key_version)
-            if len(self._prefixes) < _MAX_PREFIXES:
-                self._prefixes[ciphertext[:nonce_at]] = key
+        try:
+            # The header up to the nonce names the key version; only headers of keys in
+            # the cache (parsed and accepted on the long way) are found here.
+            nonce_at = 8 + ciphertext[3]
+            entry = self._index[ctx[0]][ciphertext[:nonce_at]]
+        except (LookupError, TypeError):
+            return self._decrypt_long(ctx, ciphertext)
+        now = self._now()
+        if now >= entry.expires:
+            return self._decrypt_long(ctx, ciphertext)
+        entry.last_used = now
         body_at = nonce_at + NONCE_BYTES
         if len(ciphertext) < body_at + TAG_BYTES:
             raise CryptoError()
-        # The DEK cache read inline (this is the hot path): a fresh entry or the long way.
-        entry = self._entries.get((ctx.tenant, key[0], key[1]))
-        now = self._cache._now()
-        if entry is not None and now - entry.loaded_at < self._cache.limits.max_age_seconds:
-            entry.last_used = now
-            material = entry.material
-        else:
-            material = self._keyring.decryption_key(ctx.tenant, key[0], key[1])
+        try:
+            return entry.open(
+                ciphertext[nonce_at:body_at], ciphertext[body_at:], ctx[4] + ciphertext[:body_at]
+            )
+        except AeadFailure as exc:
+            raise CryptoError() from exc
+
+    def _decrypt_long(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
+        data: object = ciphertext  # callers may pass any bytes-like object, or worse
+        if isinstance(data, bytearray | memoryview):
+            data = bytes(data)
+        if not isinstance(data, bytes) or len(data) < MIN_LENGTH:
+            raise CryptoError()
+        ciphertext = data
+        header = parse_header(ciphertext)
+        if header.key_id != DATA_KEY and not header.key_id.startswith(SUBJECT_PREFIX):
+            raise CryptoError()
+        if len(ciphertext) < header.length + TAG_BYTES:
+            raise CryptoError()
+        material = self._keyring.decryption_key(ctx.tenant, header.key_id, header.key_version)
         try:
             return material.field.open_unchecked(
-                ciphertext[nonce_at:body_at],
-                ciphertext[body_at:],
-                ctx.aad_prefix() + ciphertext[:body_at],
+                header.nonce, ciphertext[header.length :], ctx.aad + ciphertext[: header.length]
             )
         except AeadFailure as exc:
             raise CryptoError() from exc
 
     def encrypt_many(
-        self, items: Iterable[tuple[FieldContext, bytes]], *, key_id: str = DATA_KEY
+        self, items: Iterable[tuple[FieldContext, bytes]], *, subject: str | None = None
     ) -> list[bytes]:
-        return [self.encrypt(ctx, value, key_id=key_id) for ctx, value in items]
+        encrypt = self.encrypt_field
+        return [encrypt(ctx, value, subject=subject) for ctx, value in items]
 
     def decrypt_many(self, items: Iterable[tuple[FieldContext, bytes]]) -> list[bytes]:
         """All or nothing: the first failure raises ``CryptoError``."""
-        return [self.decrypt(ctx, value) for ctx, value in items]
+        decrypt = self.decrypt
+        return [decrypt(ctx, value) for ctx, value in items]
 
     def reencrypt(
         self, ctx: FieldContext, ciphertext: bytes, *, key_id: str | None = None
     ) -> bytes:
         """Decrypt under whatever version sealed it, encrypt under the active version."""
+        plaintext = self.decrypt(ctx, ciphertext)
         if key_id is None:
             key_id = parse_header(ciphertext).key_id
-        return self.encrypt(ctx, self.decrypt(ctx, ciphertext), key_id=key_id)
+        return self.encrypt(ctx, plaintext, key_id=key_id)
 
 
 __all__ = ["FieldCipher"]

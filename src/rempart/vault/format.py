@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import struct
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from rempart.errors import CryptoError
@@ -38,26 +37,62 @@ _U16 = struct.Struct(">H")
 MIN_LENGTH = 3 + 1 + 1 + 4 + NONCE_BYTES + TAG_BYTES
 
 
-@dataclass(frozen=True)
-class FieldContext:
-    """Where a value lives: bound to its ciphertext as associated data."""
+class FieldContext(tuple[TenantId, str, str, str, bytes]):
+    """Where a value lives (tenant, table, column, row id): bound to its ciphertext as
+    associated data.
 
-    tenant: TenantId
-    table: str
-    column: str
-    row_id: str
+    Immutable. The context part of the associated data is computed once, when the
+    context is built: field encryption builds one context per row, so this is on the
+    hot path, and a tuple underneath is the cheapest immutable object Python builds.
+    Two contexts are equal when their four fields are.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, tenant: TenantId, table: str, column: str, row_id: str) -> FieldContext:
+        try:
+            row = row_id.encode()
+            location = _location_aad(tenant, table, column)
+        except (AttributeError, TypeError) as exc:
+            raise TypeError("FieldContext fields must be strings") from exc
+        if len(row) > 0xFFFF:
+            raise ValueError("context element longer than 65535 bytes")
+        return tuple.__new__(
+            cls, (tenant, table, column, row_id, location + _U16.pack(len(row)) + row)
+        )
+
+    @property
+    def tenant(self) -> TenantId:
+        return self[0]
+
+    @property
+    def table(self) -> str:
+        return self[1]
+
+    @property
+    def column(self) -> str:
+        return self[2]
+
+    @property
+    def row_id(self) -> str:
+        return self[3]
+
+    @property
+    def aad(self) -> bytes:
+        """The context part of the associated data (the ciphertext header follows it)."""
+        return self[4]
 
     def aad_prefix(self) -> bytes:
-        """The context part of the associated data (the header follows it).
+        return self[4]
 
-        Computed once per context object and kept on it (not a dataclass field, so
-        equality and hashing ignore it).
-        """
-        cached: bytes | None = self.__dict__.get("_aad")
-        if cached is None:
-            cached = _location_aad(self.tenant, self.table, self.column) + lp(self.row_id.encode())
-            object.__setattr__(self, "_aad", cached)
-        return cached
+    def __getnewargs__(self) -> tuple[TenantId, str, str, str]:
+        return (self[0], self[1], self[2], self[3])
+
+    def __repr__(self) -> str:
+        return (
+            f"FieldContext(tenant={self[0]!r}, table={self[1]!r}, column={self[2]!r}, "
+            f"row_id={self[3]!r})"
+        )
 
 
 @functools.lru_cache(maxsize=4096)

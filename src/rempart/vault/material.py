@@ -9,6 +9,7 @@ import threading
 from rempart.types import TenantId
 from rempart.vault.format import encode_header, field_subkey, lp
 from rempart.vault.hazmat import Aead, hkdf_sha256
+from rempart.vault.records import DATA_KEY, SUBJECT_PREFIX
 
 _U32 = struct.Struct(">I")
 
@@ -22,15 +23,16 @@ class DekMaterial:
     """
 
     __slots__ = (
-        "_budget",
         "_dek",
         "_lock",
         "_subkeys",
-        "_used",
+        "budget",
+        "encrypts_fields",
         "field",
         "field_header",
         "key_id",
         "tenant",
+        "used",
         "version",
     )
 
@@ -42,10 +44,13 @@ class DekMaterial:
         self.field = Aead(field_subkey(dek, tenant, key_id, version))
         # The field ciphertext header up to the nonce, the same for every field.
         self.field_header = encode_header(key_id, version, bytes(12))[:-12]
+        # Only the data key and subject keys seal fields; the index key derives only.
+        self.encrypts_fields = key_id == DATA_KEY or key_id.startswith(SUBJECT_PREFIX)
         self._subkeys: dict[bytes, bytes] = {}
         self._lock = threading.Lock()
-        self._used = itertools.count()
-        self._budget = 0
+        # GCM encryptions taken (``next`` on a count is atomic) and the budget reserved.
+        self.used = itertools.count()
+        self.budget = 0
 
     def __repr__(self) -> str:
         return f"DekMaterial({self.tenant!r}, {self.key_id!r}, v{self.version}, <key hidden>)"
@@ -69,8 +74,8 @@ class DekMaterial:
 
     def take_encryption(self) -> bool:
         """Count one GCM encryption; False when the reserved budget is spent."""
-        return next(self._used) < self._budget
+        return next(self.used) < self.budget
 
     def add_budget(self, count: int) -> None:
         with self._lock:
-            self._budget += count
+            self.budget += count
