@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -209,3 +210,24 @@ def test_row_level_security_hides_other_tenants_audit_rows_even_from_raw_sql(
         for table in tables:
             seen = session.execute(text(query.format(table)), {"t": str(tenant_a.tenant_id)})
             assert seen.scalar_one() == 0, table
+
+
+def test_the_audit_migration_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    from rempart.storage.migrate import alembic_config, upgrade
+
+    db = Database.from_url(f"sqlite:///{tmp_path / 'dg.db'}")
+    try:
+        upgrade(db.engine)
+        cfg = alembic_config()
+        with db.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "audit@0001_foundation")
+        insp = inspect(db.engine)
+        assert [t for t in insp.get_table_names() if t.startswith("audit")] == ["audit_records"]
+        assert "seq" not in {c["name"] for c in insp.get_columns("audit_records")}
+        upgrade(db.engine)
+        assert "audit_nodes" in inspect(db.engine).get_table_names()
+    finally:
+        db.dispose()
