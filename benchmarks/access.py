@@ -160,6 +160,10 @@ def build_casbin(state: TenantAccess, calls: list[InteractionResource], teams: i
         model_path = Path(tmp) / "model.conf"
         model_path.write_text(CASBIN_MODEL)
         enforcer = casbin.Enforcer(str(model_path))
+    # pycasbin's domain role manager installs an equality "pattern" matcher by default,
+    # which makes building a domain's links quadratic; plain names need none.
+    enforcer.add_named_matching_func("g", None)
+    enforcer.add_named_matching_func("g2", None)
     dom = str(TENANT)
     policies = [[f"role:sup:team{t}", dom, f"team:team{t}", "read"] for t in range(teams)]
     groups = []
@@ -239,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     t0 = time.perf_counter()
     enforcer = build_casbin(state, calls, args.teams)
-    print(f"pycasbin: model loaded in {time.perf_counter() - t0:.1f} s")
+    # The first decision builds the role links of the domain: part of loading, not timed.
+    enforcer.enforce(work[0][0], str(TENANT), work[0][1].interaction_id, "read")  # type: ignore[attr-defined]
+    print(f"pycasbin: model loaded (policies added, role links built) in "
+          f"{time.perf_counter() - t0:.1f} s")
     theirs = run_casbin(enforcer, work, args.casbin_seconds)
     print(f"pycasbin: {theirs['rate']:,.0f} decisions/s, p50 {theirs['p50']:.2f} us, "
           f"p99 {theirs['p99']:.2f} us, allowed {theirs['allowed']:.0%} "
