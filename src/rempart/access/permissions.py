@@ -33,6 +33,7 @@ class Permission(StrEnum):
     CUSTOMER_READ = "customer:read"
     EXPORT_CREATE = "export:create"
     EVENT_WRITE = "event:write"
+    SCIM_PROVISION = "scim:provision"
     USER_READ = "user:read"
     USER_MANAGE = "user:manage"
     ROLE_READ = "role:read"
