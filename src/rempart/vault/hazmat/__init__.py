@@ -14,7 +14,7 @@ from rempart.vault.hazmat.aead import (
     generate_key,
     random_bytes,
 )
-from rempart.vault.hazmat.kdf import hkdf_sha256, scrypt_derive
+from rempart.vault.hazmat.kdf import argon2id_derive, hkdf_sha256, scrypt_derive
 from rempart.vault.hazmat.mac import constant_time_equal, hmac_sha256, sha256
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "TAG_BYTES",
     "Aead",
     "AeadFailure",
+    "argon2id_derive",
     "constant_time_equal",
     "generate_key",
     "hkdf_sha256",

@@ -1,9 +1,11 @@
 """The local key file provider: KEKs in one 0600 file in the data directory.
 
-The file is JSON: a format marker, optional scrypt parameters, a payload and a
-SHA-256 checksum of both. Without a passphrase the payload holds the KEKs in
-base64 (protected by the file mode alone); with one, the payload is
-AES-256-GCM-encrypted under a key derived from the passphrase with scrypt. The
+The file is JSON: a format marker, optional key derivation parameters, a
+payload and a SHA-256 checksum of both. Without a passphrase the payload holds
+the KEKs in base64 (protected by the file mode alone); with one, the payload is
+AES-256-GCM-encrypted under a key derived from the passphrase with scrypt or
+Argon2id. The file records which (and its parameters), so a file opens whatever
+the provider would choose for a new one. The
 checksum tells a damaged file (``KeyFileCorrupt``) from a wrong passphrase
 (``WrongPassphrase``). Writes go to a new 0600 file renamed over the old one,
 under an exclusive lock, so a crash never leaves a half-written key file.
@@ -20,15 +22,16 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from rempart.config import create_secret_file
 from rempart.errors import CryptoError
 from rempart.types import TenantId
-from rempart.vault.errors import KeyFileCorrupt, UnknownKey, WrongPassphrase
+from rempart.vault.errors import KeyFileCorrupt, KeyProviderError, UnknownKey, WrongPassphrase
 from rempart.vault.hazmat import (
     NONCE_BYTES,
     Aead,
+    argon2id_derive,
     constant_time_equal,
     generate_key,
     random_bytes,
@@ -40,6 +43,10 @@ FORMAT = "rempart-vault-keyfile"
 FILE_VERSION = 1
 DEFAULT_FILE_NAME = "vault-keys.json"
 MIN_SCRYPT_LOG2_N = 14
+MIN_ARGON2_MEMORY_KIB = 19 * 1024
+"""OWASP's floor for Argon2id (19 MiB, 2 passes, 1 lane)."""
+MIN_ARGON2_ITERATIONS = 2
+PassphraseKdf = Literal["scrypt", "argon2id"]
 _PAYLOAD_AAD = b"rempart/vault/keyfile/v1"
 
 
@@ -53,22 +60,46 @@ class LocalKeyFileProvider:
         path: Path,
         *,
         passphrase: str | None = None,
+        kdf: PassphraseKdf = "scrypt",
         scrypt_log2_n: int = 15,
         scrypt_r: int = 8,
         scrypt_p: int = 1,
+        argon2_memory_kib: int = 64 * 1024,
+        argon2_iterations: int = 3,
+        argon2_lanes: int = 4,
     ) -> None:
+        """``kdf`` and its parameters apply to a new file; an existing file opens with
+        the derivation it records. Argon2id defaults are RFC 9106's second
+        recommended option (64 MiB, 3 passes, 4 lanes)."""
         if passphrase is not None and not passphrase:
             raise ValueError("passphrase must not be empty")
+        if kdf not in get_args(PassphraseKdf):
+            raise ValueError(f"unknown passphrase key derivation: {kdf}")
         if scrypt_log2_n < MIN_SCRYPT_LOG2_N:
             raise ValueError(f"scrypt_log2_n must be at least {MIN_SCRYPT_LOG2_N}")
+        if (
+            argon2_memory_kib < MIN_ARGON2_MEMORY_KIB
+            or argon2_iterations < MIN_ARGON2_ITERATIONS
+            or not 1 <= argon2_lanes <= 16
+        ):
+            raise ValueError(
+                f"argon2 parameters must be at least {MIN_ARGON2_MEMORY_KIB} KiB and "
+                f"{MIN_ARGON2_ITERATIONS} passes, with 1 to 16 lanes"
+            )
         self._path = path
         self._passphrase = passphrase.encode() if passphrase is not None else None
-        self._scrypt = {"log2_n": scrypt_log2_n, "r": scrypt_r, "p": scrypt_p}
+        self._kdf: PassphraseKdf = kdf
+        self._kdf_params: tuple[int, int, int] = (
+            (scrypt_log2_n, scrypt_r, scrypt_p)
+            if kdf == "scrypt"
+            else (argon2_memory_kib, argon2_iterations, argon2_lanes)
+        )
         self._lock = threading.RLock()
         self._keys: dict[str, bytes] | None = None
         self._aeads: dict[str, Aead] = {}
-        # (salt, log2_n, r, p) -> key: scrypt runs once per process, not once per write.
-        self._derived: tuple[tuple[bytes, int, int, int], bytes] | None = None
+        # (kdf, salt, params) -> key: the derivation runs once per process, not per write.
+        self._derived: tuple[tuple[str, bytes, tuple[int, int, int]], bytes] | None = None
+        self._protection: str | None = None
 
     def __repr__(self) -> str:
         return f"LocalKeyFileProvider(path={str(self._path)!r})"
@@ -76,6 +107,14 @@ class LocalKeyFileProvider:
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def protection(self) -> str:
+        """How the file in use is protected: ``none`` (file mode only), ``scrypt`` or
+        ``argon2id``, as recorded in the file."""
+        with self._lock:
+            self._load()
+            return self._protection or "none"
 
     def create_kek(self, tenant: TenantId, version: int) -> str:
         key_ref = f"{tenant}/v{version}"
@@ -165,6 +204,7 @@ class LocalKeyFileProvider:
         if not constant_time_equal(_checksum(kdf, payload), _unhex(checksum, self._path)):
             raise KeyFileCorrupt(f"{self._path}: key file checksum mismatch (damaged file)")
         if kdf is None:
+            self._protection = None
             if self._passphrase is not None:
                 raise WrongPassphrase(f"{self._path}: key file is not passphrase-protected")
             plain = payload
@@ -183,30 +223,56 @@ class LocalKeyFileProvider:
 
     def _decrypt_payload(self, kdf: Any, payload: bytes) -> bytes:
         try:
-            if kdf["name"] != "scrypt":
+            name = kdf["name"]
+            if name not in get_args(PassphraseKdf):
                 raise KeyFileCorrupt(f"{self._path}: unknown key derivation")
             salt = base64.b64decode(kdf["salt"], validate=True)
-            params = (int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"]))
+            if name == "scrypt":
+                params = (int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"]))
+                valid = 10 <= params[0] <= 22 and 1 <= params[1] <= 32 and 1 <= params[2] <= 16
+            else:
+                params = (int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["lanes"]))
+                # Bounded above so that a planted file cannot make opening it take
+                # gigabytes or minutes.
+                valid = (
+                    8 * 1024 <= params[0] <= 1024 * 1024
+                    and 1 <= params[1] <= 16
+                    and 1 <= params[2] <= 16
+                )
         except KeyFileCorrupt:
             raise
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise KeyFileCorrupt(f"{self._path}: key derivation parameters are not valid") from exc
-        if not (10 <= params[0] <= 22 and 1 <= params[1] <= 32 and 1 <= params[2] <= 16):
+        if not valid or len(salt) < 16:
             raise KeyFileCorrupt(f"{self._path}: key derivation parameters out of range")
-        key = self._passphrase_key(salt, *params)
+        self._protection = name
+        key = self._passphrase_key(name, salt, params)
         try:
             return Aead(key).open(payload[:NONCE_BYTES], payload[NONCE_BYTES:], _PAYLOAD_AAD)
         except CryptoError:
             raise WrongPassphrase(f"{self._path}: wrong passphrase") from None
 
-    def _passphrase_key(self, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
-        params = (salt, log2_n, r, p)
-        if self._derived is not None and self._derived[0] == params:
+    def _passphrase_key(self, name: str, salt: bytes, params: tuple[int, int, int]) -> bytes:
+        if self._derived is not None and self._derived[0] == (name, salt, params):
             return self._derived[1]
         if self._passphrase is None:  # pragma: no cover - checked by the caller
             raise WrongPassphrase("passphrase required")
-        key = scrypt_derive(self._passphrase, salt=salt, log2_n=log2_n, r=r, p=p)
-        self._derived = (params, key)
+        if name == "scrypt":
+            key = scrypt_derive(
+                self._passphrase, salt=salt, log2_n=params[0], r=params[1], p=params[2]
+            )
+        else:
+            try:
+                key = argon2id_derive(
+                    self._passphrase,
+                    salt=salt,
+                    memory_kib=params[0],
+                    iterations=params[1],
+                    lanes=params[2],
+                )
+            except RuntimeError as exc:  # pragma: no cover - depends on the build
+                raise KeyProviderError(f"{self._path}: {exc}") from None
+        self._derived = ((name, salt, params), key)
         return key
 
     def _write(self, keys: dict[str, bytes]) -> None:
@@ -218,18 +284,14 @@ class LocalKeyFileProvider:
             payload = plain
         else:
             if self._derived is None:
-                s = self._scrypt
-                self._passphrase_key(random_bytes(16), s["log2_n"], s["r"], s["p"])
+                self._passphrase_key(self._kdf, random_bytes(16), self._kdf_params)
             if self._derived is None:  # pragma: no cover - set just above
                 raise WrongPassphrase("passphrase required")
-            (salt, log2_n, r, p), key = self._derived
-            kdf = {
-                "name": "scrypt",
-                "salt": base64.b64encode(salt).decode(),
-                "log2_n": log2_n,
-                "r": r,
-                "p": p,
-            }
+            (name, salt, params), key = self._derived
+            names = ("log2_n", "r", "p") if name == "scrypt" else _ARGON2_FIELDS
+            kdf = {"name": name, "salt": base64.b64encode(salt).decode()}
+            kdf.update(zip(names, params, strict=True))
+            self._protection = name
             nonce = random_bytes(NONCE_BYTES)
             payload = nonce + Aead(key).seal(nonce, plain, _PAYLOAD_AAD)
         doc = {
@@ -252,6 +314,9 @@ class LocalKeyFileProvider:
         self._keys = dict(keys)
 
 
+_ARGON2_FIELDS = ("memory_kib", "iterations", "lanes")
+
+
 def _checksum(kdf: Any, payload: bytes) -> bytes:
     return sha256(json.dumps(kdf, sort_keys=True).encode() + b"\x00" + payload)
 
@@ -263,4 +328,4 @@ def _unhex(value: Any, path: Path) -> bytes:
         raise KeyFileCorrupt(f"{path}: key file checksum is not valid") from exc
 
 
-__all__ = ["DEFAULT_FILE_NAME", "LocalKeyFileProvider"]
+__all__ = ["DEFAULT_FILE_NAME", "LocalKeyFileProvider", "PassphraseKdf"]
