@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -13,8 +14,16 @@ from rempart.vault import KeyFileCorrupt, LocalKeyFileProvider, WrongPassphrase
 from rempart.vault.hazmat import argon2id_derive
 
 T = TenantId("t")
+
+
 # OWASP's floor, the cheapest the provider accepts: keeps the tests fast.
-FAST_ARGON2: dict[str, int] = {
+class _FastArgon2(TypedDict):
+    argon2_memory_kib: int
+    argon2_iterations: int
+    argon2_lanes: int
+
+
+FAST_ARGON2: _FastArgon2 = {
     "argon2_memory_kib": 19 * 1024,
     "argon2_iterations": 2,
     "argon2_lanes": 1,

@@ -6,6 +6,7 @@ import base64
 import json
 import stat
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -21,7 +22,12 @@ from rempart.vault import (
 )
 from tests.vault.conftest import TENANT, ctx
 
-FAST = {"scrypt_log2_n": 14}
+
+class _Fast(TypedDict):
+    scrypt_log2_n: int
+
+
+FAST: _Fast = {"scrypt_log2_n": 14}
 T = TenantId("t")
 
 
