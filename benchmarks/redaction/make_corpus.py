@@ -188,8 +188,11 @@ class Gen:
         return f"{area:03d}-{self.rng.randint(1, 99):02d}-{self.rng.randint(1, 9999):04d}"
 
     def nino(self) -> str:
-        first = self.rng.choice("ABCEHJKLMNOPRSTWXYZ")
-        second = self.rng.choice("ABCEHJKLMNPRSTWXYZ")
+        while True:
+            first = self.rng.choice("ABCEHJKLMNOPRSTWXYZ")
+            second = self.rng.choice("ABCEHJKLMNPRSTWXYZ")
+            if first + second not in ("BG", "GB", "NK", "KN", "TN", "NT", "ZZ"):
+                break
         d = "".join(self.rng.choice(string.digits) for _ in range(6))
         return f"{first}{second} {d[:2]} {d[2:4]} {d[4:]} {self.rng.choice('ABCD')}"
 
@@ -553,7 +556,9 @@ def record(g: Gen, rid: int, channel: str, lang: str) -> dict[str, object]:
         pieces.append(("\n\nCordialement,\n" if lang == "fr" else "\n\nBest regards,\n", None))
         pieces.append((f"{first} {last}", "PERSON"))
     if channel == "transcript":  # speech-to-text output: no punctuation
-        pieces = [(t.replace(".", "").replace(",", "").replace("?", ""), lab) for t, lab in pieces]
+        pieces = [
+            (t.replace(".", "").replace(",", "").replace("?", "").lower(), lab) for t, lab in pieces
+        ]
     text, spans = sentence(pieces)
     return {"id": rid, "lang": lang, "channel": channel, "text": text, "spans": spans}
 

@@ -90,8 +90,17 @@ def find_dictated_emails(text: str) -> list[tuple[int, int]]:
         # The local part is a chain: word (joiner word)*; restart after any two
         # plain words in a row (only the last word before a joiner chain counts).
         i = at_index - 1
-        while i - 2 >= k and re.fullmatch(_JOIN, words[i - 1].group(), re.IGNORECASE):
-            i -= 2
+        while i - 1 > k:
+            if re.fullmatch(_JOIN, words[i - 1].group(), re.IGNORECASE) and i - 2 >= k:
+                i -= 2  # "jean point" + "dupont"
+            elif (
+                i - 2 > k
+                and re.fullmatch(_JOIN, words[i - 2].group(), re.IGNORECASE)
+                and words[i - 1].group().casefold() not in _NOISE_WORDS
+            ):
+                i -= 1  # a two-word part: "manon point le gall"
+            else:
+                break
         start += words[i].start()
         out.append((start, end))
     return out

@@ -14,6 +14,7 @@ from typing import Final
 from rempart.redaction.entities import Entity
 from rempart.redaction.lexicon import stopwords, street_types
 from rempart.redaction.recognizers.base import Document, Recognizer, register
+from rempart.redaction.recognizers.person import cased
 from rempart.redaction.spans import Span
 
 _WORD: Final = re.compile(r"[^\W\d_][\w'\u2019\-]*\.?")
@@ -159,7 +160,7 @@ class AddressRecognizer(Recognizer):
         words = self._words(text, end, 3)
         pos = end
         for w in words:
-            if _stop(w.group()) or (w.group()[:1].islower() and not text.islower()):
+            if _stop(w.group()) or (w.group()[:1].islower() and cased(text)):
                 break
             pos = w.end()
             for rx in (_UK_POSTCODE, _US_STATE_ZIP, _FR_POSTCODE):
@@ -168,7 +169,7 @@ class AddressRecognizer(Recognizer):
                     return m.end()
         if pos > end and (pos >= len(text) or text[pos] in ",.\n;!?"):
             return pos
-        if text.islower():
+        if not cased(text):
             # Speech-to-text: no capitals, no commas; the next words are the city.
             for w in words[:2]:
                 if _stop(w.group()) or any(c.isdigit() for c in w.group()):
@@ -182,7 +183,7 @@ class AddressRecognizer(Recognizer):
             word = w.group()
             if _stop(word) or any(c.isdigit() for c in word):
                 break
-            if not text.islower() and word[:1].islower() and word.casefold() not in _PARTICLES:
+            if cased(text) and word[:1].islower() and word.casefold() not in _PARTICLES:
                 break
             end = w.end()
             if text[end : end + 1] in (",", ".", "\n", "?", "!", ";"):

@@ -62,7 +62,7 @@ _MONTHS: Final = (
 )
 _EXPIRY: Final = re.compile(
     r"(?<![\d/.])(0?[1-9]|1[0-2])\s?(/|-|\s|\.)\s?(20\d{2}|\d{2})(?![\d/])"
-    rf"|\b(?:{_MONTHS})\s+(20\d{{2}}|20\s\d{{2}}|\d{{2}})(?!\d)",
+    rf"|\b(?:{_MONTHS})\s+(20\d{{2}}|20\s\d{{2}}|\d{{2}})(?![\w])",
     re.IGNORECASE,
 )
 

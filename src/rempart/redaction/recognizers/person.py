@@ -193,10 +193,15 @@ def _is_stop(word: str) -> bool:
     return w in stopwords() or w in _STOP_EXTRA
 
 
-def _cased(text: str) -> bool:
-    """True when the text uses capital letters (so capitalisation means something)."""
-    head = text[:2000]
-    return head != head.lower() and head != head.upper()
+_TITLECASE: Final = re.compile(r"(?<![^\W\d_])[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]")
+
+
+def cased(text: str) -> bool:
+    """True when the text has capitalised words (so capitalisation means something).
+
+    Speech-to-text output is lower case, except for the odd acronym ("iban").
+    """
+    return _TITLECASE.search(text, 0, 4000) is not None
 
 
 @register
@@ -206,25 +211,25 @@ class PersonRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         text = doc.text
-        cased = _cased(text)
+        is_cased = cased(text)
         strong_rx = _triggers(doc.words, strong=True)
         if strong_rx is not None:
             for m in strong_rx.finditer(text):
                 yield from self._names_after(
                     doc,
                     m.end(),
-                    cased,
+                    is_cased,
                     strong=True,
                     title=_TITLE_ONLY.match(m.group().strip(" .:,")) is not None,
                 )
         weak_rx = _triggers(doc.words, strong=False)
         if weak_rx is not None:
             for m in weak_rx.finditer(text):
-                yield from self._names_after(doc, m.end(), cased, strong=False, title=False)
-        yield from self._signatures(doc, cased)
-        yield from self._listed(doc, cased)
+                yield from self._names_after(doc, m.end(), is_cased, strong=False, title=False)
+        yield from self._signatures(doc, is_cased)
+        yield from self._listed(doc, is_cased)
         if doc.expects(Entity.PERSON):
-            yield from self._answer(doc, cased)
+            yield from self._answer(doc, is_cased)
 
     def _tokens(self, text: str, pos: int, limit: int) -> Iterator[re.Match[str]]:
         """Name-like words from ``pos``, separated by single spaces or hyphens only."""
@@ -254,8 +259,10 @@ class PersonRecognizer(Recognizer):
         for m in self._tokens(text, pos, 4):
             word = m.group().rstrip(".")
             low = word.casefold()
-            if _is_stop(word) and not (taken and low in _PARTICLES):
+            if _is_stop(word) and not (taken == 1 and low in _PARTICLES):
                 break
+            if "-" in low and any(_is_stop(part) for part in low.split("-")):
+                break  # "rendez-vous", "pouvez-vous"
             capital = word[:1].isupper()
             if cased and not capital and not strong and low not in _PARTICLES:
                 break
