@@ -109,3 +109,11 @@ def test_a_field_lookup_does_not_confuse_dotted_and_nested_keys() -> None:
     assert sorted(view.text("a.b")) == ["1", "2"]
     assert not view.present("a.c")
     assert view.present("a")
+
+
+def test_timestamp_cache_tells_booleans_from_numbers() -> None:
+    from rempart.detection.matchers import parse_time_cached
+
+    assert parse_time_cached(True) is None
+    assert parse_time_cached(1) is not None
+    assert parse_time_cached(1.0) is not None

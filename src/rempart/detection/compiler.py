@@ -57,7 +57,7 @@ from sigma.types import (
 
 from rempart.detection.codegen import Predicate, generate
 from rempart.detection.errors import Location, RuleError
-from rempart.detection.ir import And, Const, Node, Not, Or, Test, simplify
+from rempart.detection.ir import And, Const, Node, Not, Or, Test, simplify, walk_tests
 from rempart.detection.matchers import BoundedRegex
 
 MAX_CONDITION_DEPTH = 80
@@ -101,9 +101,6 @@ class CompiledRule:
     source: str
     predicate: Predicate
     fields: frozenset[str] = field(default_factory=frozenset)
-
-    def __call__(self, event: Any) -> bool:
-        return self.predicate(event)
 
 
 class _Unsupported(Exception):
@@ -313,8 +310,7 @@ def rule_tree(rule: SigmaRule) -> Node:
 
 
 def rule_fields(node: Node) -> frozenset[str]:
-    from rempart.detection.ir import walk_tests
-
+    """Every field the rule reads (fieldref targets included)."""
     out: set[str] = set()
     for t in walk_tests(node):
         if t.field is not None:

@@ -117,16 +117,6 @@ class DetectionEngine:
                 referenced[key] = referenced.get(key, False) or c.generate
         return frozenset(k for k, generate in referenced.items() if not generate)
 
-    @classmethod
-    def from_paths(
-        cls, paths: Iterable[Any], pipeline: Any = None, **kwargs: Any
-    ) -> DetectionEngine:
-        from rempart.detection.pipelines import Pipeline, get_pipeline
-        from rempart.detection.ruleset import load_rules
-
-        pipe = pipeline if isinstance(pipeline, Pipeline) else get_pipeline(pipeline)
-        return cls(load_rules(paths, pipe), **kwargs)
-
     def view(self, event: Mapping[str, Any]) -> EventView:
         """The event as the rules see it, with the pipeline's field fallbacks."""
         return EventView(event, self._fallbacks)

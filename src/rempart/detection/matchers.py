@@ -211,21 +211,23 @@ def timepart_any(
     return False
 
 
-_TIME_CACHE: dict[Any, datetime | None] = {}
+_TIME_CACHE: dict[tuple[type, Any], datetime | None] = {}
 
 
 def parse_time_cached(value: Any) -> datetime | None:
     """:func:`parse_time` memoised over the last few thousand distinct values (rules
-    often read the same timestamp several times: hour ranges, minute, correlation)."""
+    often read the same timestamp several times: hour ranges, minute, correlation).
+    Keyed by type too: ``True == 1`` in Python, but only 1 is a timestamp."""
+    key = (type(value), value)
     try:
-        return _TIME_CACHE[value]
+        return _TIME_CACHE[key]
     except KeyError:
         pass
     except TypeError:  # unhashable
         return parse_time(value)
     if len(_TIME_CACHE) > 4096:
         _TIME_CACHE.clear()
-    moment = _TIME_CACHE[value] = parse_time(value)
+    moment = _TIME_CACHE[key] = parse_time(value)
     return moment
 
 

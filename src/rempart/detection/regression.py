@@ -9,7 +9,7 @@ next to the regression folder unless others are given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,10 +127,7 @@ def run_regression(
     return results
 
 
-def _run_case(case: RegressionCase, engine_for: object) -> RegressionResult:
-    from collections.abc import Callable
-
-    get: Callable[[Pipeline], DetectionEngine] = engine_for  # type: ignore[assignment]
+def _run_case(case: RegressionCase, get: Callable[[Pipeline], DetectionEngine]) -> RegressionResult:
     if not case.tests:
         return RegressionResult(case, False, 0, None, "no test events")
     matched_total = 0
