@@ -17,7 +17,7 @@ from rempart.api.problems import (
     unhandled_error_handler,
     validation_error_handler,
 )
-from rempart.api.routes import auth, health, interactions
+from rempart.api.routes import auth, health, interactions, scim
 from rempart.errors import RempartError
 
 API_PREFIX = "/api/v1"
@@ -39,6 +39,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     api.include_router(interactions.router)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(scim.router)
     app.include_router(api)
 
     app.add_exception_handler(RempartError, rempart_error_handler)

@@ -152,6 +152,8 @@ class ScimGroup(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     display_name: Mapped[str] = mapped_column(String(255))
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Member display names as the client sent them, by user id.
+    member_displays: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

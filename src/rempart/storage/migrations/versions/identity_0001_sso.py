@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("display_name", sa.String(length=255), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=True),
+        sa.Column("member_displays", sa.JSON(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
