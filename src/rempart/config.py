@@ -68,6 +68,27 @@ class Settings(BaseSettings):
         description="Proxy addresses whose X-Forwarded-For header is believed.",
     )
     api_docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
+    vault_default_provider: Literal["local", "pkcs11", "aws-kms"] = Field(
+        default="local", description="Key provider of new tenant keyrings (docs/vault.md)."
+    )
+    vault_tenant_providers: dict[str, Literal["local", "pkcs11", "aws-kms"]] = Field(
+        default_factory=dict,
+        description="Key provider per tenant slug or id, used when its keyring is created.",
+    )
+    vault_key_file: Path | None = Field(
+        default=None, description="Local key file; <data_dir>/vault-keys.json when unset."
+    )
+    vault_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the local key file (none: file mode 0600 only)."
+    )
+    vault_passphrase_kdf: Literal["argon2id", "scrypt"] = Field(
+        default="argon2id", description="Passphrase derivation of a new local key file."
+    )
+    vault_pkcs11_library: str | None = Field(default=None, description="PKCS#11 module path.")
+    vault_pkcs11_token_label: str | None = None
+    vault_pkcs11_pin: SecretStr | None = None
+    vault_kms_region: str | None = Field(default=None, description="AWS region of the KMS.")
+    vault_kms_endpoint_url: str | None = None
 
     @classmethod
     def settings_customise_sources(
