@@ -314,16 +314,11 @@ class PersonRecognizer(Recognizer):
         """A given name from the list, with the capitalised or plain word after it."""
         text = doc.text
         fn, amb = first_names(), ambiguous_first_names()
-        present = fn & doc.words
-        if not present:
+        if fn.isdisjoint(doc.words):
             return
-        rx = re.compile(
-            r"(?<![\w'\u2019\-])(?:"
-            + "|".join(re.escape(n) for n in sorted(present, key=len, reverse=True))
-            + r")(?![\w'\u2019\-])",
-            re.IGNORECASE,
-        )
-        for m in rx.finditer(text):
+        for m in _NAME_TOKEN.finditer(text):
+            if m.group().casefold().rstrip(".") not in fn:
+                continue
             word = m.group().rstrip(".")
             low = word.casefold()
             if low not in fn:
