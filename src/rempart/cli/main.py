@@ -49,6 +49,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("redact", "rempart.cli.redact"),
     ("detect", "rempart.cli.detect"),
     ("audit", "rempart.cli.audit"),
+    ("identity", "rempart.cli.identity"),
 )
 
 
