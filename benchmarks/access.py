@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import platform
 import random
 import statistics
@@ -64,9 +65,9 @@ m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && g2(r.obj, p.obj, r.dom) && r.act
 """
 
 
-def build_world(users: int, teams: int, interactions: int, seed: int) -> tuple[
-    TenantAccess, list[InteractionResource], dict[str, str], list[list[str]]
-]:
+def build_world(
+    users: int, teams: int, interactions: int, seed: int
+) -> tuple[TenantAccess, list[InteractionResource], dict[str, str], list[list[str]]]:
     rng = random.Random(seed)
     state = TenantAccess(TENANT, default_catalog())
     supervisor_of: dict[str, str] = {}
@@ -89,16 +90,23 @@ def build_world(users: int, teams: int, interactions: int, seed: int) -> tuple[
         t = rng.randrange(teams)
         calls.append(
             InteractionResource(
-                TENANT, f"i{i}", NOW - timedelta(minutes=rng.randrange(60 * 24 * 25)),
-                f"q{t}-{i % 2}", f"team{t}", rng.choice(members[t]),
+                TENANT,
+                f"i{i}",
+                NOW - timedelta(minutes=rng.randrange(60 * 24 * 25)),
+                f"q{t}-{i % 2}",
+                f"team{t}",
+                rng.choice(members[t]),
             )
         )
     return state, calls, supervisor_of, members
 
 
 def workload(
-    calls: list[InteractionResource], supervisor_of: dict[str, str], users: list[str],
-    n: int, seed: int,
+    calls: list[InteractionResource],
+    supervisor_of: dict[str, str],
+    users: list[str],
+    n: int,
+    seed: int,
 ) -> list[tuple[str, InteractionResource]]:
     """A third handlers, a third supervisors (allowed), a third random users (mostly denied)."""
     rng = random.Random(seed)
@@ -119,7 +127,9 @@ def pct(sorted_ns: list[int], p: float) -> float:
     return sorted_ns[min(len(sorted_ns) - 1, int(p * len(sorted_ns)))] / 1000.0
 
 
-def run_rempart(state: TenantAccess, work: list[tuple[str, InteractionResource]]) -> dict[str, float]:
+def run_rempart(
+    state: TenantAccess, work: list[tuple[str, InteractionResource]]
+) -> dict[str, float]:
     principals = {u: Principal(TENANT, u) for u, _ in work}
     # Throughput: a tight loop; latency: each decision timed on its own.
     rounds = []
@@ -138,13 +148,17 @@ def run_rempart(state: TenantAccess, work: list[tuple[str, InteractionResource]]
         decide(state, principals[user], READ, call, now=NOW)
         lat.append(clock() - t0)
     lat.sort()
-    return {"rate": statistics.median(rounds), "p50": pct(lat, 0.50), "p99": pct(lat, 0.99),
-            "allowed": allowed / len(work)}
+    return {
+        "rate": statistics.median(rounds),
+        "p50": pct(lat, 0.50),
+        "p99": pct(lat, 0.99),
+        "allowed": allowed / len(work),
+    }
 
 
-def revocation_rempart(state: TenantAccess, call: InteractionResource, sup: str) -> tuple[
-    bool, bool, float
-]:
+def revocation_rempart(
+    state: TenantAccess, call: InteractionResource, sup: str
+) -> tuple[bool, bool, float]:
     who = Principal(TENANT, sup)
     before = isinstance(decide(state, who, READ, call, now=NOW), Allow)
     t0 = time.perf_counter_ns()
@@ -154,7 +168,7 @@ def revocation_rempart(state: TenantAccess, call: InteractionResource, sup: str)
 
 
 def build_casbin(state: TenantAccess, calls: list[InteractionResource], teams: int) -> object:
-    import casbin
+    import casbin  # type: ignore[import-untyped]
 
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / "model.conf"
@@ -182,7 +196,9 @@ def build_casbin(state: TenantAccess, calls: list[InteractionResource], teams: i
     return enforcer
 
 
-def run_casbin(enforcer: object, work: list[tuple[str, InteractionResource]], budget_s: float) -> dict[str, float]:
+def run_casbin(
+    enforcer: object, work: list[tuple[str, InteractionResource]], budget_s: float
+) -> dict[str, float]:
     enforce = enforcer.enforce  # type: ignore[attr-defined]
     dom = str(TENANT)
     lat: list[int] = []
@@ -199,8 +215,13 @@ def run_casbin(enforcer: object, work: list[tuple[str, InteractionResource]], bu
             break
     elapsed = time.perf_counter() - t_start
     lat.sort()
-    return {"rate": len(lat) / elapsed, "p50": pct(lat, 0.50), "p99": pct(lat, 0.99),
-            "allowed": allowed / len(lat), "n": float(len(lat))}
+    return {
+        "rate": len(lat) / elapsed,
+        "p50": pct(lat, 0.50),
+        "p99": pct(lat, 0.99),
+        "allowed": allowed / len(lat),
+        "n": float(len(lat)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,15 +231,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teams", type=int, default=1_000)
     parser.add_argument("--interactions", type=int, default=None)
     parser.add_argument("--decisions", type=int, default=200_000)
-    parser.add_argument("--casbin-seconds", type=float, default=20.0,
-                        help="time budget for pycasbin's decisions (it is much slower)")
+    parser.add_argument(
+        "--casbin-seconds",
+        type=float,
+        default=20.0,
+        help="time budget for pycasbin's decisions (it is much slower)",
+    )
     parser.add_argument("--no-casbin", action="store_true")
     args = parser.parse_args(argv)
     interactions = args.interactions or (1_000_000 if args.full else 100_000)
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, "
-          f"Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"model: {args.users} users, {args.teams} teams, {interactions} interactions, "
-          f"{args.decisions} decisions")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, "
+        f"Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    print(
+        f"model: {args.users} users, {args.teams} teams, {interactions} interactions, "
+        f"{args.decisions} decisions"
+    )
     t0 = time.perf_counter()
     state, calls, supervisor_of, _ = build_world(args.users, args.teams, interactions, 1)
     print(f"rempart: world built in {time.perf_counter() - t0:.1f} s")
@@ -226,31 +255,37 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
     ours = run_rempart(state, work)
-    print(f"rempart: {ours['rate']:,.0f} decisions/s, p50 {ours['p50']:.2f} us, "
-          f"p99 {ours['p99']:.2f} us, allowed {ours['allowed']:.0%}")
+    print(
+        f"rempart: {ours['rate']:,.0f} decisions/s, p50 {ours['p50']:.2f} us, "
+        f"p99 {ours['p99']:.2f} us, allowed {ours['allowed']:.0%}"
+    )
     target = next(c for c in calls if c.team_id)
     sup = supervisor_of[target.team_id or ""]
     before, after, us = revocation_rempart(state, target, sup)
-    print(f"rempart: revocation visible to the next decision: {before and not after} "
-          f"(allowed before {before}, after {after}; revoke + next decision {us:.1f} us)")
+    print(
+        f"rempart: revocation visible to the next decision: {before and not after} "
+        f"(allowed before {before}, after {after}; revoke + next decision {us:.1f} us)"
+    )
     ok = ours["rate"] >= 50_000 and ours["p99"] < 1000 and before and not after
     if args.no_casbin:
         return 0 if ok else 1
-    try:
-        import casbin  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("casbin") is None:
         print("pycasbin not installed: pip install -r benchmarks/access/requirements.txt")
         return 0 if ok else 1
     t0 = time.perf_counter()
     enforcer = build_casbin(state, calls, args.teams)
     # The first decision builds the role links of the domain: part of loading, not timed.
     enforcer.enforce(work[0][0], str(TENANT), work[0][1].interaction_id, "read")  # type: ignore[attr-defined]
-    print(f"pycasbin: model loaded (policies added, role links built) in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"pycasbin: model loaded (policies added, role links built) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     theirs = run_casbin(enforcer, work, args.casbin_seconds)
-    print(f"pycasbin: {theirs['rate']:,.0f} decisions/s, p50 {theirs['p50']:.2f} us, "
-          f"p99 {theirs['p99']:.2f} us, allowed {theirs['allowed']:.0%} "
-          f"(over the first {int(theirs['n'])} decisions of the same workload)")
+    print(
+        f"pycasbin: {theirs['rate']:,.0f} decisions/s, p50 {theirs['p50']:.2f} us, "
+        f"p99 {theirs['p99']:.2f} us, allowed {theirs['allowed']:.0%} "
+        f"(over the first {int(theirs['n'])} decisions of the same workload)"
+    )
     # Same answers on the decisions both made (the relation still revoked in ours).
     sample = [w for w in work[: int(theirs["n"])] if w[1].team_id != target.team_id][:2000]
     agree = sum(
@@ -262,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     enforcer.remove_named_grouping_policy("g", sup, f"role:sup:{target.team_id}", str(TENANT))  # type: ignore[attr-defined]
     casbin_after = bool(enforcer.enforce(sup, str(TENANT), target.interaction_id, "read"))  # type: ignore[attr-defined]
     print(f"pycasbin: revocation visible to the next decision: {not casbin_after}")
-    print(f"ratio (rempart / pycasbin), decisions/s: {ours['rate'] / theirs['rate']:,.0f}x; "
-          f"p99 latency: {theirs['p99'] / ours['p99']:,.0f}x lower")
+    print(
+        f"ratio (rempart / pycasbin), decisions/s: {ours['rate'] / theirs['rate']:,.0f}x; "
+        f"p99 latency: {theirs['p99'] / ours['p99']:,.0f}x lower"
+    )
     return 0 if ok else 1
 
 

@@ -258,3 +258,33 @@ def test_last_login_feeds_dormancy_and_campaigns_survive_in_the_database(db: Dat
     assert "dormant" not in flags[(ids["sup"], "role:supervisor")]
     assert again.deadline == campaign.deadline
     assert {i.id for i in again.items} == {i.id for i in campaign.items}
+
+
+def test_a_refused_unmask_stays_in_the_audit_log_after_the_rollback(db: Database) -> None:
+    from rempart.access import AccessDenied, DatabaseAuditSink
+
+    ctx = make_tenant(db)
+    ids = seed(db, ctx)
+    clock = FixedClock()
+    pdp = decision_point(clock=clock)
+    sup = Principal(ctx.tenant_id, ids["sup"], assurance=2)
+
+    def request() -> None:
+        with db.tenant_session(ctx) as s:
+            view = pdp.view(s, ctx.tenant_id)
+            call = s.get(Interaction, ids["call"])
+            assert call is not None
+            svc = GrantService(
+                view.state,
+                SqlWriter(s, view.state.catalog),
+                DatabaseAuditSink(db, ctx, s),
+                MemorySink(),
+                clock=clock,
+            )
+            svc.unmask(sup, Permission.INTERACTION_UNMASK, interaction_resource(s, call))
+
+    with pytest.raises(AccessDenied):
+        request()
+    with db.tenant_session(ctx) as s:
+        rows = s.scalars(select(AuditRecord).where(AuditRecord.action == "access.unmask")).all()
+    assert [(r.outcome, r.reason) for r in rows] == [("failure", "grant_required")]

@@ -5,6 +5,7 @@ Decisions are values (``Allow(obligations)`` / ``Deny(reason)``) made in
 memory against a versioned tenant state; see ``docs/access.md``.
 """
 
+from rempart.access.admin import AccessAdmin, role_permission_matrix
 from rempart.access.decisions import Allow, Decision, Deny, DenyReason, require
 from rempart.access.errors import (
     AccessDenied,
@@ -18,7 +19,13 @@ from rempart.access.errors import (
     UnknownRole,
 )
 from rempart.access.grants import Grant, GrantKind, GrantStatus, UnmaskRule, validate_reason
-from rempart.access.hooks import AuditSink, MemorySink, SecurityEvents, SessionAuditSink
+from rempart.access.hooks import (
+    AuditSink,
+    DatabaseAuditSink,
+    MemorySink,
+    SecurityEvents,
+    SessionAuditSink,
+)
 from rempart.access.jit import GrantService
 from rempart.access.obligations import (
     Obligation,
@@ -48,12 +55,14 @@ from rempart.access.training import NoTrainingRecords, TrainingGate, TrainingNot
 from rempart.access.writer import AccessWriter
 
 __all__ = [
+    "AccessAdmin",
     "AccessDenied",
     "AccessPolicy",
     "AccessWriter",
     "Allow",
     "AuditSink",
     "CircularRoleDefinition",
+    "DatabaseAuditSink",
     "Decision",
     "DecisionPoint",
     "Deny",
@@ -103,5 +112,6 @@ __all__ = [
     "mask_phone",
     "parse_permission",
     "require",
+    "role_permission_matrix",
     "validate_reason",
 ]
