@@ -49,6 +49,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("redact", "rempart.cli.redact"),
     ("detect", "rempart.cli.detect"),
     ("audit", "rempart.cli.audit"),
+    ("vault", "rempart.cli.vault"),
     ("identity", "rempart.cli.identity"),
 )
 

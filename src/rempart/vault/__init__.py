@@ -29,6 +29,7 @@ from rempart.vault.lookup import (
 from rempart.vault.providers.base import KeyProvider
 from rempart.vault.providers.local import LocalKeyFileProvider
 from rempart.vault.records import DATA_KEY, INDEX_KEY, KeyStatus
+from rempart.vault.setup import key_providers, open_vault, provider_for
 from rempart.vault.store import KeyringStore, MemoryKeyringStore
 from rempart.vault.tokens import CardToken
 
@@ -57,10 +58,13 @@ __all__ = [
     "VaultEvent",
     "VaultEventSink",
     "WrongPassphrase",
+    "key_providers",
     "normalize_email",
     "normalize_identifier",
     "normalize_phone",
     "normalize_text",
     "open_local_vault",
+    "open_vault",
     "phone_normalizer",
+    "provider_for",
 ]

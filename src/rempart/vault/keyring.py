@@ -17,7 +17,7 @@ from datetime import timedelta
 from rempart.errors import CryptoError
 from rempart.types import Clock, TenantId, utc_now
 from rempart.vault.cache import CacheKey, CacheLimits, DekCache
-from rempart.vault.errors import KeyStateConflict, UnknownKey
+from rempart.vault.errors import KeyStateConflict, ProviderUnavailable, UnknownKey
 from rempart.vault.events import VaultAction, VaultEvent, VaultEventSink, discard_events
 from rempart.vault.format import lp
 from rempart.vault.hazmat import generate_key
@@ -105,6 +105,13 @@ class Keyring:
         self._load_locks: dict[CacheKey, threading.Lock] = {}
         self.provider_calls = 0
 
+    def provider(self, name: str) -> KeyProvider:
+        """The provider of that name; ``ProviderUnavailable`` when it is not configured."""
+        found = self.providers.get(name)
+        if found is None:
+            raise ProviderUnavailable(f"key provider {name!r} is not configured")
+        return found
+
     # Tenants.
     def create_tenant(self, tenant: TenantId, *, provider: str | None = None) -> TenantKeyring:
         """Create the tenant's KEK v1, data key v1 and index key v1."""
@@ -187,7 +194,7 @@ class Keyring:
         if kek is None or not kek.status.usable:
             raise CryptoError()
         self.provider_calls += 1
-        raw = self.providers[kek.provider].unwrap(
+        raw = self.provider(kek.provider).unwrap(
             kek.key_ref, dek.wrapped, wrap_aad(dek.tenant, dek.key_id, dek.version, kek.version)
         )
         return DekMaterial(dek.tenant, dek.key_id, dek.version, raw)
@@ -233,7 +240,7 @@ class Keyring:
         return active[-1]
 
     def _new_kek(self, keyring: TenantKeyring, version: int) -> KekRecord:
-        provider = self.providers[keyring.provider]
+        provider = self.provider(keyring.provider)
         self.provider_calls += 1
         key_ref = provider.create_kek(keyring.tenant, version)
         kek = KekRecord(
@@ -259,7 +266,7 @@ class Keyring:
         kek = self.active_kek(tenant)
         raw = generate_key()
         self.provider_calls += 1
-        wrapped = self.providers[kek.provider].wrap(
+        wrapped = self.provider(kek.provider).wrap(
             kek.key_ref, raw, wrap_aad(tenant, key_id, version, kek.version)
         )
         dek = DekRecord(
@@ -336,7 +343,7 @@ class Keyring:
         """
         started = time.perf_counter()
         target = self.active_kek(tenant)
-        target_provider = self.providers[target.provider]
+        target_provider = self.provider(target.provider)
         old_keks = [
             k
             for k in self.store.list_keks(tenant)
@@ -345,7 +352,7 @@ class Keyring:
         total = sum(self.store.count_deks_under_kek(tenant, k.version) for k in old_keks)
         done = batches = 0
         for old in old_keks:
-            old_provider = self.providers[old.provider]
+            old_provider = self.provider(old.provider)
             while max_batches is None or batches < max_batches:
                 deks = self.store.deks_under_kek(tenant, old.version, batch_size)
                 if not deks:
@@ -404,7 +411,7 @@ class Keyring:
                 raise KeyStateConflict("rotate before retiring the active KEK")
             if self.store.count_deks_under_kek(tenant, version):
                 raise KeyStateConflict("DEKs are still wrapped by this KEK: re-wrap first")
-            self.providers[kek.provider].destroy_kek(kek.key_ref)
+            self.provider(kek.provider).destroy_kek(kek.key_ref)
             self.store.set_kek_status(tenant, version, KeyStatus.RETIRED)
             self._emit(VaultAction.KEK_RETIRED, tenant, version=version)
 
@@ -421,7 +428,7 @@ class Keyring:
             self.store.destroy_tenant_material(tenant)
             for kek in self.store.list_keks(tenant):
                 if kek.status is not KeyStatus.DESTROYED:
-                    self.providers[kek.provider].destroy_kek(kek.key_ref)
+                    self.provider(kek.provider).destroy_kek(kek.key_ref)
                     self.store.set_kek_status(tenant, kek.version, KeyStatus.DESTROYED)
             self._emit(VaultAction.TENANT_SHREDDED, tenant, details={"reason": reason})
 
