@@ -9,6 +9,7 @@ every process. All functions run in a tenant session (``Database.tenant_session`
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -70,9 +71,19 @@ def read_version(session: Session) -> int:
 
 
 def bump_version(session: Session) -> int:
+    """Move the tenant's version forward, in the session's transaction.
+
+    The step is random (1 to 2**31), not 1: a decision point may cache a
+    state it loaded inside a transaction that later rolled back; with a
+    random step, another transaction's commit cannot land on the same number
+    and make that phantom state look current.
+    """
     row = _state_row(session)
+    step = secrets.randbelow(2**31) + 1
     session.execute(
-        update(AccessState).where(AccessState.id == row.id).values(version=AccessState.version + 1)
+        update(AccessState)
+        .where(AccessState.id == row.id)
+        .values(version=AccessState.version + step)
     )
     session.refresh(row)
     return int(row.version)
