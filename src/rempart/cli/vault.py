@@ -31,6 +31,7 @@ from rempart.vault import (
     DATA_KEY,
     INDEX_KEY,
     KeyStatus,
+    LocalKeyFileProvider,
     RewrapProgress,
     Vault,
     VaultEvent,
@@ -132,7 +133,19 @@ def _status(vault: Vault, tenant: _Tenant, *, subjects: bool) -> dict[str, Any]:
             for d in shown
         ],
         **_deks_summary(deks),
+        "providers": _providers(vault),
     }
+
+
+def _providers(vault: Vault) -> dict[str, str]:
+    """Each configured provider; for the local key file, its path and protection."""
+    out: dict[str, str] = {}
+    for name, provider in sorted(vault.keys.providers.items()):
+        if isinstance(provider, LocalKeyFileProvider):
+            out[name] = f"{provider.path} (protection: {provider.protection})"
+        else:
+            out[name] = "configured"
+    return out
 
 
 def _print_status(status: dict[str, Any]) -> None:
@@ -163,6 +176,8 @@ def _print_status(status: dict[str, Any]) -> None:
             d["created_at"],
         )
     console.print(deks)
+    for name, where in status["providers"].items():
+        console.print(f"provider {name}: {where}")
     console.print(
         f"subject keys: {status['subject_keys']} "
         f"({status['subject_keys_usable']} usable, the others shredded)"

@@ -82,8 +82,13 @@ def open_vault(
     *,
     store: KeyringStore | None = None,
     on_event: VaultEventSink = discard_events,
+    check: bool = True,
 ) -> Vault:
-    """The vault the settings describe; keyrings in the database when ``db`` is given."""
+    """The vault the settings describe; keyrings in the database when ``db`` is given.
+
+    With ``check`` the local key file is opened at once (created if absent), so a
+    wrong passphrase or a damaged file is reported now, not on the first key use.
+    """
     if store is None:
         if db is not None:
             from rempart.vault.sql_store import SqlKeyringStore
@@ -91,9 +96,14 @@ def open_vault(
             store = SqlKeyringStore(db)
         else:
             store = MemoryKeyringStore()
+    providers = key_providers(settings)
+    if check:
+        for provider in providers:
+            if isinstance(provider, LocalKeyFileProvider):
+                provider.check()
     return Vault(
         store,
-        key_providers(settings),
+        providers,
         default_provider=settings.vault_default_provider,
         on_event=on_event,
     )
