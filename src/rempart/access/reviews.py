@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from rempart.access.errors import GrantRefused
 from rempart.access.permissions import Permission
-from rempart.access.relations import ObjectType, RelationKind
+from rempart.access.relations import ObjectType, Relation, RelationKind
 from rempart.access.state import TenantAccess
 from rempart.access.subjects import Principal
 from rempart.access.writer import AccessWriter
@@ -97,16 +97,17 @@ class Campaign:
         return replace(self, items=tuple(item if i.id == item.id else i for i in self.items))
 
 
-def _reviewer(state: TenantAccess, user_id: str, fallbacks: Sequence[str]) -> str:
-    for member in state.relations(user_id):
+def _reviewer(
+    relations: Iterable[Relation],
+    user_id: str,
+    supervisors: dict[str, list[str]],
+    fallbacks: Sequence[str],
+) -> str:
+    for member in relations:
         if member.kind is RelationKind.MEMBER:
-            for rel in state.relations():
-                if (
-                    rel.kind is RelationKind.SUPERVISES
-                    and rel.object_id == member.object_id
-                    and rel.user_id != user_id
-                ):
-                    return rel.user_id
+            for sup in supervisors.get(member.object_id, ()):
+                if sup != user_id:
+                    return sup
     for candidate in fallbacks:
         if candidate != user_id:
             return candidate
@@ -126,15 +127,24 @@ def start_campaign(
     if not fallback_reviewers:
         raise ValidationFailed("a campaign needs at least one fallback reviewer")
     policy = state.policy
+    supervisors: dict[str, list[str]] = {}
+    for rel in state.relations():
+        if rel.kind is RelationKind.SUPERVISES and rel.valid_at(now):
+            supervisors.setdefault(rel.object_id, []).append(rel.user_id)
+    for names in supervisors.values():
+        names.sort()
+    by_user: dict[str, list[Relation]] = {}
+    for rel in state.relations():
+        by_user.setdefault(rel.user_id, []).append(rel)
     items: list[ReviewItem] = []
     for user in sorted(state.users()):
         roles = state.roles_of(user)
         perms, _ = state.effective(user)
         grants = [g for g in state.grants_of(user) if g.live_at(now)]
-        relations = [r for r in state.relations(user) if r.valid_at(now)]
+        relations = [r for r in by_user.get(user, ()) if r.valid_at(now)]
         if not roles and not grants and not relations:
             continue
-        reviewer = _reviewer(state, user, fallback_reviewers)
+        reviewer = _reviewer(by_user.get(user, ()), user, supervisors, fallback_reviewers)
         user_flags: list[str] = []
         last = state.last_login.get(user)
         if last is None or now - last > policy.dormant_after:
@@ -226,14 +236,15 @@ def close_overdue(campaign: Campaign, writer: AccessWriter, *, now: datetime) ->
     """At or after the deadline, revoke every item still pending."""
     if now < campaign.deadline:
         return campaign
-    out = campaign
+    items: list[ReviewItem] = []
     for item in campaign.items:
         if item.status is ItemStatus.PENDING:
             revoke_entitlement(writer, item.user_id, item.entitlement, now=now)
-            out = out._with(
-                replace(item, status=ItemStatus.AUTO_REVOKED, decided_by="system", decided_at=now)
+            item = replace(
+                item, status=ItemStatus.AUTO_REVOKED, decided_by="system", decided_at=now
             )
-    return out
+        items.append(item)
+    return replace(campaign, items=tuple(items))
 
 
 def _row(campaign: Campaign, item: ReviewItem) -> dict[str, Any]:
