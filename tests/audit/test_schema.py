@@ -166,3 +166,28 @@ def test_the_fast_canonical_path_agrees_with_the_reference_rfc8785(obj: dict[str
 def test_keys_outside_the_bmp_sort_by_utf16_code_units() -> None:
     # U+1F600 is D83D DE00 in UTF-16, which sorts before U+FF5E although its code point is larger.
     assert canonical({"\uff5e": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\uff5e":1}'.encode()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), json_any, max_size=6))
+def test_decode_accepts_exactly_the_reference_canonical_bytes(obj: dict[str, Any]) -> None:
+    import rfc8785
+
+    try:
+        data = rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError:
+        return
+    assert canonical(decode_entry(data)) == data
+    loose = json.dumps(obj, ensure_ascii=True, indent=1).encode()
+    if loose != data:
+        with pytest.raises(ExportError):
+            decode_entry(loose)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":NaN}', b'{"a":Infinity}', b'{"a":1.0}', b'{"a":9007199254740993}', b'{"a":"\\ud800"}'],
+)
+def test_decode_refuses_what_rfc8785_cannot_write_that_way(data: bytes) -> None:
+    with pytest.raises(ExportError):
+        decode_entry(data)

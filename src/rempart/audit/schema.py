@@ -11,6 +11,7 @@ another position or another log no longer verifies. See ``docs/audit.md``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -284,17 +285,70 @@ def encode_event(event: AuditEvent, *, log_name: str, sequence: int, uid: str) -
     return encode_ocsf(to_ocsf(event, log_name=log_name, sequence=sequence, uid=uid))
 
 
-def decode_entry(data: bytes) -> dict[str, Any]:
-    """Parse leaf data, refusing anything that is not exactly its own canonical form."""
+class _NeedsGeneralPath(Exception):
+    """Raised by the fast parser at the first number RFC 8785 writes differently."""
+
+
+def _flag_number(text: str) -> float:
+    raise _NeedsGeneralPath(text)
+
+
+def _number(text: str) -> int | float:
+    """General path: RFC 8785 numbers are IEEE doubles (a large integer means its double)."""
+    if any(c in text for c in ".eE"):
+        return float(text)
+    value = int(text)
+    if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        return value
     try:
-        obj = json.loads(data)
+        return float(value)
+    except OverflowError as exc:
+        raise ValueError("number out of range") from exc
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Fast: floats abort to the general path; integers of 16+ digits (2**53 has
+# 16) are sent there by a byte scan, since the C parser gives no int hook for free.
+_FAST_DECODER = json.JSONDecoder(parse_float=_flag_number, parse_constant=_refuse_constant)
+_GENERAL_DECODER = json.JSONDecoder(
+    parse_float=_number, parse_int=_number, parse_constant=_refuse_constant
+)
+_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+_LONG_DIGITS = re.compile(rb"\d{16}")
+
+
+def _loads(decoder: json.JSONDecoder, data: bytes) -> Any:
+    try:
+        return decoder.decode(data.decode("utf-8"))
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
         raise ExportError("entry is not valid JSON") from exc
+
+
+def decode_entry(data: bytes) -> dict[str, Any]:
+    """Parse leaf data, refusing anything that is not exactly its own canonical form.
+
+    Without floats, long integers or characters outside the Basic
+    Multilingual Plane, the C encoder's output is the canonical form (as in
+    ``canonical``), so most entries are checked without a Python-level walk.
+    """
+    general = _LONG_DIGITS.search(data) is not None or (
+        not data.isascii() and _ASTRAL.search(data) is not None
+    )
+    if not general:
+        try:
+            obj = _loads(_FAST_DECODER, data)
+        except _NeedsGeneralPath:
+            general = True
+    if general:
+        obj = _loads(_GENERAL_DECODER, data)
     if not isinstance(obj, dict):
         raise ExportError("entry is not a JSON object")
     try:
-        again = canonical(obj)
-    except ValueError as exc:
+        again = canonical(obj) if general else _FAST_DUMPS(obj).encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as exc:
         raise ExportError("entry holds values RFC 8785 cannot encode") from exc
     if again != data:
         raise ExportError("entry is not in RFC 8785 canonical form")
