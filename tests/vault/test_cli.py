@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from rempart.storage.migrate import upgrade
 from rempart.storage.open import open_database
 from rempart.storage.tenants import create_tenant
 from rempart.types import TenantId
-from rempart.vault import FieldContext, Vault, open_vault, provider_for
+from rempart.vault import FieldContext, Vault, key_providers, open_vault, provider_for
+from rempart.vault.sql_store import SqlKeyringStore
 
 runner = CliRunner()
 
@@ -274,3 +276,55 @@ def test_a_passphrase_from_the_settings_protects_the_key_file_with_argon2id(
     code, _, err = invoke("status", "--tenant", "acme")
     assert code == 1
     assert "needs a passphrase" in err
+
+
+def test_rotate_due_rotates_only_keyrings_past_the_age(site: dict[str, TenantId]) -> None:
+    settings = load_settings()
+    long_ago = datetime.now(UTC) - timedelta(days=100)
+    db = open_database(settings)
+    try:
+        old = Vault(SqlKeyringStore(db), key_providers(settings), clock=lambda: long_ago)
+        old.create_tenant(site["acme"])
+    finally:
+        db.dispose()
+    invoke("init", "--tenant", "globex")
+    code, out, _ = invoke("rotate-due", "--dek-max-age-days", "90", "--kek-max-age-days", "365")
+    assert code == 0
+    assert "tenant acme: rotated data" in out
+    assert "tenant globex: nothing due" in out
+    assert {(d["key_id"], d["version"]) for d in status("acme")["deks"]} >= {("data", 2)}
+    code, _, err = invoke("rotate-due", "--dek-max-age-days", "0")
+    assert code == 1
+    assert err.startswith("error: maximum ages must be at least one day")
+
+
+def test_retire_an_old_dek_with_confirmation_and_an_old_kek_after_rewrap(
+    site: dict[str, TenantId],
+) -> None:
+    invoke("init", "--tenant", "acme")
+    ctx = FieldContext(site["acme"], "customers", "email", "1")
+    with opened() as (_, vault):
+        old = vault.encrypt_field(ctx, b"under v1")
+    invoke("rotate", "--tenant", "acme")
+    code, _, err = invoke("retire", "--tenant", "acme", "--version", "1")
+    assert code == 2
+    assert "--confirm data:v1" in err
+    code, _, err = invoke("retire", "--tenant", "acme", "--version", "2", "--confirm", "data:v2")
+    assert code == 1
+    assert err.startswith("error: rotate before retiring the active key version")
+    code, _, _ = invoke("retire", "--tenant", "acme", "--version", "1", "--confirm", "data:v1")
+    assert code == 0
+    with opened() as (_, vault), pytest.raises(CryptoError):
+        vault.decrypt_field(ctx, old)
+    invoke("rotate", "--tenant", "acme", "--kek")
+    code, _, err = invoke("retire", "--tenant", "acme", "--kek", "1")
+    assert code == 1
+    assert err.startswith("error: DEKs are still wrapped by this KEK: re-wrap first")
+    invoke("rewrap", "--tenant", "acme")
+    code, out, _ = invoke("retire", "--tenant", "acme", "--kek", "1")
+    assert code == 0
+    assert "KEK v1 destroyed" in out
+    assert [k["status"] for k in status("acme")["keks"]] == ["retired", "active"]
+    code, _, err = invoke("retire", "--tenant", "acme", "--kek", "1", "--version", "1")
+    assert code == 1
+    assert err.startswith("error: give either --kek")

@@ -13,6 +13,7 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +323,80 @@ def rewrap(
     )
     if report.remaining:
         console.print("run the same command again to resume")
+
+
+@app.command("rotate-due")
+@handle_errors
+def rotate_due(
+    tenant: str | None = typer.Option(
+        None, "--tenant", "-t", help="Tenant slug or id (default: every tenant with a keyring)"
+    ),
+    dek_max_age_days: int = typer.Option(
+        90, "--dek-max-age-days", help="Rotate the data key when older than this"
+    ),
+    kek_max_age_days: int | None = typer.Option(
+        None, "--kek-max-age-days", help="Rotate (and re-wrap under) the KEK when older"
+    ),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Scheduled rotation (run it from cron or a timer): rotate only what is due."""
+    if dek_max_age_days < 1 or (kek_max_age_days is not None and kek_max_age_days < 1):
+        raise ValidationFailed("maximum ages must be at least one day")
+    settings = settings_from(config)
+    with _vault(settings) as (db, vault):
+        if tenant is not None:
+            tenants = [_resolve(db, tenant)]
+        else:
+            with db.platform_session() as session:
+                tenants = [_Tenant(TenantId(t.id), t.slug) for t in list_tenants(session)]
+        for t in tenants:
+            keyring = vault.keys.store.get_tenant(t.id)
+            if keyring is None or keyring.shredded:
+                continue
+            done = vault.keys.rotate_due(
+                t.id,
+                dek_max_age=timedelta(days=dek_max_age_days),
+                kek_max_age=None if kek_max_age_days is None else timedelta(days=kek_max_age_days),
+            )
+            console.print(
+                f"tenant {t.slug}: {'rotated ' + ', '.join(done) if done else 'nothing due'}"
+            )
+
+
+@app.command("retire")
+@handle_errors
+def retire(
+    tenant: str = TenantOption,
+    kek: int | None = typer.Option(
+        None, "--kek", help="Destroy this old KEK version (refused while a DEK is under it)"
+    ),
+    key_id: str = typer.Option(DATA_KEY, "--key", help="DEK whose old version to retire"),
+    version: int | None = typer.Option(None, "--version", help="Old DEK version to retire"),
+    confirm: str | None = typer.Option(
+        None, "--confirm", help="For a DEK, '<key>:v<version>' again: its data becomes unreadable"
+    ),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Retire an old KEK (after a complete re-wrap) or an old DEK version (after re-encryption)."""
+    if (kek is None) == (version is None):
+        raise ValidationFailed("give either --kek VERSION or --version VERSION (with --key)")
+    settings = settings_from(config)
+    with _vault(settings) as (db, vault):
+        t = _resolve(db, tenant)
+        if kek is not None:
+            vault.keys.retire_kek(t.id, kek)
+            console.print(f"tenant {t.slug}: KEK v{kek} destroyed in its provider")
+            return
+        label = f"{key_id}:v{version}"
+        if confirm != label:
+            raise fail(
+                f"refusing to retire {label} of tenant {t.slug}: add --confirm {label} "
+                "(values still under it become unreadable)",
+                2,
+            )
+        if version is not None:
+            vault.keys.retire_dek(t.id, key_id, version)
+        console.print(f"tenant {t.slug}: {label} retired")
 
 
 @app.command("shred-tenant")
