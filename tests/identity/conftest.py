@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,11 +28,12 @@ from rempart.identity.idp import (
 )
 from rempart.identity.sessions import COOKIE_NAME
 from rempart.storage import Database, TenantContext
+from rempart.storage.migrate import upgrade
 from rempart.storage.tenants import Tenant
 from rempart.vault import Vault, open_local_vault
 from rempart.vault.sql_store import SqlKeyringStore
 from tests.api.conftest import MutableClock
-from tests.conftest import make_tenant
+from tests.conftest import PostgresLane, make_tenant
 from tests.identity.oidc_server import (
     POST_LOGOUT_URI,
     REDIRECT_URI,
@@ -42,6 +43,33 @@ from tests.identity.oidc_server import (
     node_available,
     start_server,
 )
+
+BOTH_LANES = pytest.mark.parametrize(
+    "db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+"""Marks a test to run on PostgreSQL (as the RLS-bound app role) too; others run on SQLite."""
+
+
+_DEFAULT_LANES = (
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    if os.environ.get("REMPART_IDENTITY_ALL_LANES") == "1"
+    else ["sqlite"]
+)
+
+
+@pytest.fixture(params=_DEFAULT_LANES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """SQLite by default (flows do real HTTP to the IdP); both lanes when marked."""
+    if request.param == "sqlite":
+        database = Database.from_url(f"sqlite:///{tmp_path / 'rempart.db'}")
+        upgrade(database.engine)
+    else:
+        lane: PostgresLane = request.getfixturevalue("pg_lane")
+        database = Database.from_url(lane.app_url, pool_size=2)
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +123,9 @@ class App:
 
 
 @pytest.fixture
-def app(db: Database, tmp_path: Path, identity: IdentityContext, real_clock: MutableClock) -> Iterator[App]:
+def app(
+    db: Database, tmp_path: Path, identity: IdentityContext, real_clock: MutableClock
+) -> Iterator[App]:
     settings = load_settings(data_dir=tmp_path / "data", trusted_proxies=("testclient",))
     application = create_app(AppContext(settings=settings, db=db, clock=real_clock))
     application.state.identity = identity
@@ -202,4 +232,3 @@ __all__ = [
     "sign_in",
     "to_callback",
 ]
-

@@ -101,7 +101,9 @@ class OidcServer:
 
 
 def node_available() -> bool:
-    return shutil.which("node") is not None and (OIDC_DIR / "node_modules" / "oidc-provider").is_dir()
+    return (
+        shutil.which("node") is not None and (OIDC_DIR / "node_modules" / "oidc-provider").is_dir()
+    )
 
 
 def start_server(clients: list[Client]) -> OidcServer:
@@ -149,7 +151,7 @@ def start_server(clients: list[Client]) -> OidcServer:
         process.kill()
         err = process.stderr.read().decode() if process.stderr else ""
         raise RuntimeError(f"the test OpenID provider did not start: {line!r} {err[:2000]}")
-    return OidcServer(config["issuer"], key, clients, process, root)
+    return OidcServer(str(config["issuer"]), key, clients, process, root)
 
 
 def drive_login(
@@ -184,7 +186,9 @@ def drive_login(
                     params["amr"] = ",".join(amr)
                 url = httpx.URL(url.rstrip("/") + "/auto", params=params).__str__()
                 continue
-            raise AssertionError(f"unexpected IdP answer {response.status_code}: {response.text[:300]}")
+            raise AssertionError(
+                f"unexpected IdP answer {response.status_code}: {response.text[:300]}"
+            )
         raise AssertionError("too many redirects at the IdP")
     finally:
         if own:
@@ -195,4 +199,11 @@ def callback_params(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-__all__ = ["Client", "OidcServer", "callback_params", "drive_login", "node_available", "start_server"]
+__all__ = [
+    "Client",
+    "OidcServer",
+    "callback_params",
+    "drive_login",
+    "node_available",
+    "start_server",
+]

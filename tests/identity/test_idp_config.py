@@ -12,7 +12,13 @@ from sqlalchemy import select
 
 from rempart.errors import ValidationFailed
 from rempart.identity.context import IdentityContext
-from rempart.identity.discovery import IdpMisconfigured, IdpUnavailable, http_client
+from rempart.identity.discovery import (
+    IdpMisconfigured,
+    IdpUnavailable,
+    PinnedDocuments,
+    fetch_documents,
+    http_client,
+)
 from rempart.identity.idp import (
     ClaimMapping,
     IdpSettings,
@@ -26,6 +32,7 @@ from rempart.identity.models import IdentityProvider
 from rempart.storage import Database
 from rempart.types import TenantId
 from tests.conftest import make_tenant
+from tests.identity.conftest import BOTH_LANES
 from tests.identity.oidc_server import REDIRECT_URI, OidcServer
 from tests.pg import free_port
 
@@ -64,7 +71,10 @@ def discovery(**changes: Any) -> dict[str, Any]:
 def test_configuration_pins_the_checked_documents(oidc: OidcServer) -> None:
     with http_client() as http:
         docs, sealed = prepare_idp(
-            settings(oidc.issuer, insecure_http_loopback=True), TenantId("t"), http=http, sealer=None
+            settings(oidc.issuer, insecure_http_loopback=True),
+            TenantId("t"),
+            http=http,
+            sealer=None,
         )
     assert sealed is None
     assert docs.discovery["issuer"] == oidc.issuer
@@ -76,7 +86,10 @@ def test_configuration_pins_the_checked_documents(oidc: OidcServer) -> None:
 def test_plain_http_issuer_is_refused_unless_explicitly_loopback(oidc: OidcServer) -> None:
     with http_client() as http, pytest.raises(IdpMisconfigured, match="https"):
         prepare_idp(settings(oidc.issuer), TenantId("t"), http=http, sealer=None)
-    with mock_idp(discovery(), {"keys": []}) as http, pytest.raises(IdpMisconfigured, match="https"):
+    with (
+        mock_idp(discovery(), {"keys": []}) as http,
+        pytest.raises(IdpMisconfigured, match="https"),
+    ):
         prepare_idp(
             settings("http://idp.example", insecure_http_loopback=True),
             TenantId("t"),
@@ -96,9 +109,11 @@ def test_unreachable_idp_is_a_clear_error() -> None:
 
 
 def test_discovery_document_naming_another_issuer_is_refused() -> None:
-    with mock_idp(discovery(issuer="https://evil.example"), {"keys": []}) as http:
-        with pytest.raises(IdpMisconfigured, match="another issuer"):
-            prepare_idp(settings(), TenantId("t"), http=http, sealer=None)
+    with (
+        mock_idp(discovery(issuer="https://evil.example"), {"keys": []}) as http,
+        pytest.raises(IdpMisconfigured, match="another issuer"),
+    ):
+        prepare_idp(settings(), TenantId("t"), http=http, sealer=None)
 
 
 @pytest.mark.parametrize(
@@ -128,9 +143,11 @@ def test_jwks_without_a_usable_key_is_refused(jwks: dict[str, Any]) -> None:
 def test_discovery_without_what_rempart_needs_is_refused(
     changes: dict[str, Any], message: str
 ) -> None:
-    with mock_idp(discovery(**changes), {"keys": []}) as http:
-        with pytest.raises(IdpMisconfigured, match=message):
-            prepare_idp(settings(), TenantId("t"), http=http, sealer=None)
+    with (
+        mock_idp(discovery(**changes), {"keys": []}) as http,
+        pytest.raises(IdpMisconfigured, match=message),
+    ):
+        prepare_idp(settings(), TenantId("t"), http=http, sealer=None)
 
 
 def test_non_json_or_huge_discovery_is_refused() -> None:
@@ -165,6 +182,7 @@ def test_settings_that_would_weaken_validation_are_refused(kw: dict[str, Any]) -
         prepare_idp(settings(**kw), TenantId("t"), http=http, sealer=None)
 
 
+@BOTH_LANES
 def test_client_secret_is_sealed_by_the_vault(
     db: Database, identity: IdentityContext, oidc: OidcServer
 ) -> None:
@@ -172,7 +190,8 @@ def test_client_secret_is_sealed_by_the_vault(
     s = settings(oidc.issuer, insecure_http_loopback=True, client_secret=SecretStr("s3cr3t-value"))
     with http_client() as http:
         docs, sealed = prepare_idp(s, ctx.tenant_id, http=http, sealer=identity.sealer)
-    assert sealed is not None and b"s3cr3t-value" not in sealed
+    assert sealed is not None
+    assert b"s3cr3t-value" not in sealed
     with db.tenant_session(ctx) as session:
         configure_idp(session, ctx.tenant_id, s, documents=docs, sealed_secret=sealed)
     with db.tenant_session(ctx) as session:
@@ -193,16 +212,14 @@ def test_refresh_keeps_the_pin_when_the_issuer_changes(db: Database, oidc: OidcS
         configure_idp(session, ctx.tenant_id, s, documents=docs, sealed_secret=None)
     moved = discovery(issuer="https://moved.example")
     with mock_idp(moved, {"keys": []}) as http, pytest.raises(IdpMisconfigured):
-        from rempart.identity.discovery import fetch_documents
-
         fetch_documents(http, oidc.issuer, allow_http_loopback=True)
-    from rempart.identity.discovery import PinnedDocuments
 
     with pytest.raises(IdpMisconfigured), db.tenant_session(ctx) as session:
         refresh_idp(session, PinnedDocuments(discovery=moved, jwks=docs.jwks))
     with db.tenant_session(ctx) as session:
         row = session.scalar(select(IdentityProvider))
-        assert row is not None and row.discovery["issuer"] == oidc.issuer
+        assert row is not None
+        assert row.discovery["issuer"] == oidc.issuer
 
 
 def test_claim_mapping_grants_only_mapped_groups() -> None:

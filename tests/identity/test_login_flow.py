@@ -13,7 +13,7 @@ from rempart.identity.login import LOGIN_COOKIE
 from rempart.identity.models import LoginAttempt, User, UserSession
 from rempart.identity.sessions import COOKIE_NAME
 from rempart.storage import Database, TenantContext
-from tests.identity.conftest import App, begin, configure, me, sign_in, to_callback
+from tests.identity.conftest import BOTH_LANES, App, begin, configure, me, sign_in, to_callback
 from tests.identity.oidc_server import OidcServer, callback_params, drive_login
 
 
@@ -25,12 +25,11 @@ def _sessions(db: Database, ctx: TenantContext) -> int:
 def _reasons(db: Database, ctx: TenantContext, action: str = "auth.login") -> list[str]:
     with db.tenant_session(ctx) as s:
         return [
-            str(e.details.get("reason"))
-            for e in query(s, action=action)
-            if e.outcome == "failure"
+            str(e.details.get("reason")) for e in query(s, action=action) if e.outcome == "failure"
         ]
 
 
+@BOTH_LANES
 def test_login_opens_a_session_with_hardened_cookie_and_mapped_roles(
     app: App, oidc: OidcServer
 ) -> None:
@@ -41,8 +40,11 @@ def test_login_opens_a_session_with_hardened_cookie_and_mapped_roles(
     raw = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
     session_header = next(h for h in raw if h.startswith(COOKIE_NAME))
     lowered = session_header.lower()
-    assert "secure" in lowered and "httponly" in lowered and "samesite=lax" in lowered
-    assert "path=/" in lowered and "domain" not in lowered
+    assert "secure" in lowered
+    assert "httponly" in lowered
+    assert "samesite=lax" in lowered
+    assert "path=/" in lowered
+    assert "domain" not in lowered
     who = me(app.client)
     assert who["roles"] == ["agent"]
     assert who["assurance"] == int(Level.SINGLE_FACTOR)
@@ -60,7 +62,8 @@ def test_authorization_request_uses_pkce_s256_nonce_state_and_exact_redirect(
     params = callback_params(begin(app.client, t.slug))
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43
-    assert len(params["nonce"]) >= 43 and len(params["state"]) >= 43
+    assert len(params["nonce"]) >= 43
+    assert len(params["state"]) >= 43
     assert params["redirect_uri"] == "https://testserver/auth/callback"
     assert params["response_type"] == "code"
 
@@ -76,7 +79,9 @@ def test_state_mismatch_is_refused_and_opens_no_session(app: App, oidc: OidcServ
     t = configure(app.db, app.identity, oidc)
     callback = drive_login(begin(app.client, t.slug), "alice")
     params = callback_params(callback)
-    forged = params["state"][:33] + ("A" if params["state"][33] != "A" else "B") + params["state"][34:]
+    forged = (
+        params["state"][:33] + ("A" if params["state"][33] != "A" else "B") + params["state"][34:]
+    )
     response = app.client.get("/auth/callback", params={**params, "state": forged})
     assert response.status_code == 401
     assert response.json()["reason"] == "state-mismatch"
@@ -95,6 +100,7 @@ def test_callback_in_another_browser_is_refused(app: App, oidc: OidcServer) -> N
     assert "browser-mismatch" in _reasons(app.db, t.ctx)
 
 
+@BOTH_LANES
 def test_replayed_callback_is_refused(app: App, oidc: OidcServer) -> None:
     t = configure(app.db, app.identity, oidc)
     callback = drive_login(begin(app.client, t.slug), "alice")
@@ -117,9 +123,7 @@ def test_wrong_pkce_verifier_is_refused_by_the_provider(app: App, oidc: OidcServ
     assert _sessions(app.db, t.ctx) == 0
 
 
-def test_authorization_response_from_another_issuer_is_refused(
-    app: App, oidc: OidcServer
-) -> None:
+def test_authorization_response_from_another_issuer_is_refused(app: App, oidc: OidcServer) -> None:
     t = configure(app.db, app.identity, oidc)
     params = callback_params(drive_login(begin(app.client, t.slug), "alice"))
     response = app.client.get("/auth/callback", params={**params, "iss": "https://mixup.example"})
@@ -139,9 +143,8 @@ def test_provider_error_response_opens_no_session(app: App, oidc: OidcServer) ->
     assert _sessions(app.db, t.ctx) == 0
 
 
-def test_login_below_the_tenant_minimum_assurance_is_refused(
-    app: App, oidc: OidcServer
-) -> None:
+@BOTH_LANES
+def test_login_below_the_tenant_minimum_assurance_is_refused(app: App, oidc: OidcServer) -> None:
     t = configure(app.db, app.identity, oidc, min_assurance=Level.MULTI_FACTOR)
     response = sign_in(app.client, t.slug, "alice")
     assert response.status_code == 401
@@ -153,6 +156,7 @@ def test_login_below_the_tenant_minimum_assurance_is_refused(
     assert me(app.client)["assurance"] == int(Level.MULTI_FACTOR)
 
 
+@BOTH_LANES
 def test_same_idp_for_two_tenants_gives_two_separate_users(app: App, oidc: OidcServer) -> None:
     a = configure(app.db, app.identity, oidc, client="rempart-a")
     b = configure(app.db, app.identity, oidc, client="rempart-b")
@@ -173,7 +177,8 @@ def test_a_new_login_rotates_the_session(app: App, oidc: OidcServer) -> None:
     first_id = me(app.client)["session_id"]
     assert sign_in(app.client, t.slug, "alice").status_code == 303
     second = app.client.cookies.get(COOKIE_NAME)
-    assert first != second and me(app.client)["session_id"] != first_id
+    assert first != second
+    assert me(app.client)["session_id"] != first_id
     stale = TestClient(app.client.app, base_url="https://testserver")
     stale.cookies.set(COOKIE_NAME, str(first), domain="testserver")
     assert stale.get("/auth/me").status_code == 401
@@ -204,5 +209,7 @@ def test_cookie_flags_parse_as_a_host_prefixed_cookie(app: App, oidc: OidcServer
             cookie.load(value)
     morsel = cookie[COOKIE_NAME]
     assert COOKIE_NAME.startswith("__Host-")
-    assert morsel["secure"] and morsel["httponly"] and morsel["path"] == "/"
+    assert morsel["secure"]
+    assert morsel["httponly"]
+    assert morsel["path"] == "/"
     assert not morsel["domain"]

@@ -14,7 +14,7 @@ from scim2_tester.utils import Status
 from rempart.audit import query
 from rempart.identity.sessions import COOKIE_NAME
 from tests.api.conftest import issue
-from tests.identity.conftest import App, TenantIdp, configure, me, sign_in
+from tests.identity.conftest import BOTH_LANES, App, TenantIdp, configure, me, sign_in
 from tests.identity.oidc_server import OidcServer
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -69,7 +69,9 @@ def test_scim2_tester_checks_pass(app: App, oidc: OidcServer) -> None:
     results = check_server(SyncSCIMClient(http))
     assert results
     failures = [
-        f"{r.title}: {r.reason}" for r in results if r.status not in (Status.SUCCESS, Status.SKIPPED)
+        f"{r.title}: {r.reason}"
+        for r in results
+        if r.status not in (Status.SUCCESS, Status.SKIPPED)
     ]
     print("\n".join(failures))
     assert failures == []
@@ -87,16 +89,23 @@ def test_scim_needs_a_token_with_the_provisioning_scope(app: App, oidc: OidcServ
     assert app.client.get("/scim/v2/Users", headers=forged).status_code == 401
 
 
+@BOTH_LANES
 def test_one_tenant_never_sees_anothers_users(app: App, oidc: OidcServer) -> None:
     _, scim_a = _setup(app, oidc)
     _, scim_b = _setup(app, oidc)
     alice = scim_a.user("alice@a.example", "alice")
     assert scim_b.get(f"/Users/{alice['id']}").status_code == 404
     assert scim_b.get("/Users").json()["totalResults"] == 0
-    assert scim_b.patch(f"/Users/{alice['id']}", {"op": "replace", "path": "active", "value": False}).status_code == 404
+    assert (
+        scim_b.patch(
+            f"/Users/{alice['id']}", {"op": "replace", "path": "active", "value": False}
+        ).status_code
+        == 404
+    )
     assert scim_a.get(f"/Users/{alice['id']}").json()["active"] is True
 
 
+@BOTH_LANES
 def test_unknown_attribute_or_bad_json_is_a_precise_error_and_audited(
     app: App, oidc: OidcServer
 ) -> None:
@@ -104,9 +113,11 @@ def test_unknown_attribute_or_bad_json_is_a_precise_error_and_audited(
     response = scim.post("/Users", {"schemas": [USER], "userName": "x", "favouriteColour": "red"})
     assert response.status_code == 400
     body = response.json()
-    assert body["scimType"] == "invalidSyntax" and "favouriteColour" in body["detail"]
+    assert body["scimType"] == "invalidSyntax"
+    assert "favouriteColour" in body["detail"]
     bad = app.client.post("/scim/v2/Users", content=b"{not json", headers=scim.headers)
-    assert bad.status_code == 400 and bad.json()["scimType"] == "invalidSyntax"
+    assert bad.status_code == 400
+    assert bad.json()["scimType"] == "invalidSyntax"
     assert scim.get("/Users").json()["totalResults"] == 0
     with app.db.tenant_session(t.ctx) as s:
         failures = [e for e in query(s, action="scim.user.create") if e.outcome == "failure"]
@@ -116,8 +127,11 @@ def test_unknown_attribute_or_bad_json_is_a_precise_error_and_audited(
 def test_usernames_are_unique_case_insensitively(app: App, oidc: OidcServer) -> None:
     _, scim = _setup(app, oidc)
     scim.user("Bob@Example.com", "bob")
-    clash = scim.post("/Users", {"schemas": [USER], "userName": "bob@example.com", "externalId": "bob2"})
-    assert clash.status_code == 409 and clash.json()["scimType"] == "uniqueness"
+    clash = scim.post(
+        "/Users", {"schemas": [USER], "userName": "bob@example.com", "externalId": "bob2"}
+    )
+    assert clash.status_code == 409
+    assert clash.json()["scimType"] == "uniqueness"
 
 
 def test_filters_select_users_and_bad_filters_are_refused(app: App, oidc: OidcServer) -> None:
@@ -128,23 +142,34 @@ def test_filters_select_users_and_bad_filters_are_refused(app: App, oidc: OidcSe
     assert [r["externalId"] for r in found["Resources"]] == ["alice"]
     by_external = scim.get("/Users", filter='externalId eq "bob"').json()
     assert by_external["totalResults"] == 1
-    combined = scim.get("/Users", filter='emails[type eq "work"].value co "alice" or userName sw "bob"')
+    combined = scim.get(
+        "/Users", filter='emails[type eq "work"].value co "alice" or userName sw "bob"'
+    )
     assert combined.json()["totalResults"] == 2
     page = scim.get("/Users", startIndex="2", count="1").json()
-    assert page["startIndex"] == 2 and page["itemsPerPage"] == 1 and page["totalResults"] == 2
-    for bad in ('userName eq', 'userName zz "x"', '(userName eq "x"'):
+    assert page["startIndex"] == 2
+    assert page["itemsPerPage"] == 1
+    assert page["totalResults"] == 2
+    for bad in ("userName eq", 'userName zz "x"', '(userName eq "x"'):
         refused = scim.get("/Users", filter=bad)
-        assert refused.status_code == 400 and refused.json()["scimType"] == "invalidFilter"
+        assert refused.status_code == 400
+        assert refused.json()["scimType"] == "invalidFilter"
 
 
 def test_entra_id_patch_forms_are_understood(app: App, oidc: OidcServer) -> None:
     _, scim = _setup(app, oidc)
-    user = scim.user("carol@example.com", "carol", emails=[{"value": "c@example.com", "type": "work"}])
+    user = scim.user(
+        "carol@example.com", "carol", emails=[{"value": "c@example.com", "type": "work"}]
+    )
     uid = user["id"]
     r = scim.patch(f"/Users/{uid}", {"op": "Replace", "path": "active", "value": "False"})
-    assert r.status_code == 200 and r.json()["active"] is False
-    r = scim.patch(f"/Users/{uid}", {"op": "Replace", "value": {"active": "True", "displayName": "Carol C"}})
-    assert r.json()["active"] is True and r.json()["displayName"] == "Carol C"
+    assert r.status_code == 200
+    assert r.json()["active"] is False
+    r = scim.patch(
+        f"/Users/{uid}", {"op": "Replace", "value": {"active": "True", "displayName": "Carol C"}}
+    )
+    assert r.json()["active"] is True
+    assert r.json()["displayName"] == "Carol C"
     r = scim.patch(
         f"/Users/{uid}",
         {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "carol@new.example.com"},
@@ -158,12 +183,18 @@ def test_entra_id_patch_forms_are_understood(app: App, oidc: OidcServer) -> None
             "value": "Claims",
         },
     )
-    assert r.json()["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"] == "Claims"
-    group = scim.post("/Groups", {"schemas": [GROUP], "displayName": "cc-sup", "members": [{"value": uid}]})
+    assert (
+        r.json()["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"]
+        == "Claims"
+    )
+    group = scim.post(
+        "/Groups", {"schemas": [GROUP], "displayName": "cc-sup", "members": [{"value": uid}]}
+    )
     assert group.status_code == 201
     gid = group.json()["id"]
     r = scim.patch(f"/Groups/{gid}", {"op": "Remove", "path": "members", "value": [{"value": uid}]})
-    assert r.status_code == 200 and not r.json().get("members")
+    assert r.status_code == 200
+    assert not r.json().get("members")
     r = scim.patch(f"/Groups/{gid}", {"op": "Add", "path": "members", "value": [{"value": uid}]})
     assert [m["value"] for m in r.json()["members"]] == [uid]
     r = scim.patch(f"/Groups/{gid}", {"op": "remove", "path": f'members[value eq "{uid}"]'})
@@ -172,14 +203,18 @@ def test_entra_id_patch_forms_are_understood(app: App, oidc: OidcServer) -> None
     assert bad.status_code == 400
 
 
+@BOTH_LANES
 def test_group_members_must_exist_in_the_tenant(app: App, oidc: OidcServer) -> None:
     _, scim_a = _setup(app, oidc)
     _, scim_b = _setup(app, oidc)
     foreign = scim_b.user("eve@b.example", "eve")
-    response = scim_a.post("/Groups", {"schemas": [GROUP], "displayName": "g", "members": [{"value": foreign["id"]}]})
+    response = scim_a.post(
+        "/Groups", {"schemas": [GROUP], "displayName": "g", "members": [{"value": foreign["id"]}]}
+    )
     assert response.status_code == 404
 
 
+@BOTH_LANES
 def test_deactivation_ends_every_session_within_one_second(app: App, oidc: OidcServer) -> None:
     t, scim = _setup(app, oidc)
     user = scim.user("alice@example.com", "alice")
@@ -195,7 +230,12 @@ def test_deactivation_ends_every_session_within_one_second(app: App, oidc: OidcS
     assert phone.get("/auth/me").status_code == 401
     elapsed = time.monotonic() - started
     assert elapsed < 1.0, f"sessions still usable {elapsed:.3f}s after deprovisioning"
-    assert sign_in(TestClient(app.client.app, base_url="https://testserver"), t.slug, "alice").status_code == 401
+    assert (
+        sign_in(
+            TestClient(app.client.app, base_url="https://testserver"), t.slug, "alice"
+        ).status_code
+        == 401
+    )
 
 
 def test_deletion_ends_sessions_and_removes_the_user_from_scim(app: App, oidc: OidcServer) -> None:
@@ -209,24 +249,32 @@ def test_deletion_ends_sessions_and_removes_the_user_from_scim(app: App, oidc: O
     assert scim.get(f"/Users/{user['id']}").status_code == 404
     assert scim.delete(f"/Users/{user['id']}").status_code == 404
     again = scim.user("alice@example.com", "alice")
-    assert again["id"] == user["id"] and again["active"] is True
+    assert again["id"] == user["id"]
+    assert again["active"] is True
 
 
+@BOTH_LANES
 def test_group_changes_change_roles_at_the_next_request(app: App, oidc: OidcServer) -> None:
     t, scim = _setup(app, oidc)
     user = scim.user("nina@example.com", "nina")
     assert sign_in(app.client, t.slug, "nina", amr=["pwd"]).status_code == 303
     assert me(app.client)["roles"] == []
-    group = scim.post("/Groups", {"schemas": [GROUP], "displayName": "cc-sup", "members": [{"value": user["id"]}]})
+    group = scim.post(
+        "/Groups", {"schemas": [GROUP], "displayName": "cc-sup", "members": [{"value": user["id"]}]}
+    )
     assert sorted(me(app.client)["roles"]) == ["agent", "supervisor"]
-    scim.patch(f"/Groups/{group.json()['id']}", {"op": "remove", "path": f'members[value eq "{user["id"]}"]'})
+    scim.patch(
+        f"/Groups/{group.json()['id']}",
+        {"op": "remove", "path": f'members[value eq "{user["id"]}"]'},
+    )
     assert me(app.client)["roles"] == []
 
 
 def test_scim_provisioning_mode_refuses_unprovisioned_logins(app: App, oidc: OidcServer) -> None:
     t, scim = _setup(app, oidc, provisioning="scim")
     refused = sign_in(app.client, t.slug, "alice")
-    assert refused.status_code == 401 and refused.json()["reason"] == "not-provisioned"
+    assert refused.status_code == 401
+    assert refused.json()["reason"] == "not-provisioned"
     assert app.client.cookies.get(COOKIE_NAME) is None
     scim.user("alice@example.com", "alice")
     assert sign_in(app.client, t.slug, "alice").status_code == 303

@@ -12,7 +12,7 @@ from rempart.identity.bootstrap import ADMIN_ROLE
 from rempart.identity.jwt import BACKCHANNEL_LOGOUT_EVENT
 from rempart.identity.models import User, UserSession
 from rempart.identity.sessions import COOKIE_NAME
-from tests.identity.conftest import App, configure, me, sign_in, to_callback
+from tests.identity.conftest import BOTH_LANES, App, configure, me, sign_in, to_callback
 from tests.identity.oidc_server import OidcServer, callback_params, drive_login
 
 
@@ -31,6 +31,7 @@ def test_request_without_session_is_refused(app: App) -> None:
     assert app.client.get("/auth/me").status_code == 401
 
 
+@BOTH_LANES
 def test_idle_timeout_ends_the_session(app: App, oidc: OidcServer) -> None:
     t = configure(app.db, app.identity, oidc, idle_timeout_s=600, absolute_timeout_s=3600)
     assert sign_in(app.client, t.slug).status_code == 303
@@ -68,6 +69,7 @@ def test_state_changing_requests_need_the_csrf_token(app: App, oidc: OidcServer)
     assert app.client.get("/auth/me").status_code == 401
 
 
+@BOTH_LANES
 def test_user_lists_and_revokes_own_sessions_but_not_others(app: App, oidc: OidcServer) -> None:
     t = configure(app.db, app.identity, oidc)
     laptop = app.client
@@ -77,7 +79,8 @@ def test_user_lists_and_revokes_own_sessions_but_not_others(app: App, oidc: Oidc
     assert sign_in(phone, t.slug, "alice").status_code == 303
     assert sign_in(sam, t.slug, "sam").status_code == 303
     mine = laptop.get("/auth/sessions").json()
-    assert len(mine) == 2 and sum(1 for s in mine if s["current"]) == 1
+    assert len(mine) == 2
+    assert sum(1 for s in mine if s["current"]) == 1
     phone_id = me(phone)["session_id"]
     sam_id = me(sam)["session_id"]
     csrf = {"X-CSRF-Token": me(laptop)["csrf_token"]}
@@ -106,24 +109,30 @@ def test_admin_actions_need_the_role_and_a_recent_strong_authentication(
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
     assert 'error="insufficient_user_authentication"' in challenge
-    assert 'acr_values="urn:rempart:loa:2"' in challenge and 'max_age="900"' in challenge
+    assert 'acr_values="urn:rempart:loa:2"' in challenge
+    assert 'max_age="900"' in challenge
     assert victim.get("/auth/me").status_code == 200
     # Step up: the IdP is asked for the stronger acr and a fresh login.
     step = app.client.get(f"/auth/{t.slug}/step-up", params={"level": 2}, follow_redirects=False)
     assert step.status_code == 302
     asked = callback_params(step.headers["location"])
     assert asked["acr_values"] == "urn:rempart:loa:2"
-    assert asked["max_age"] == "0" and asked["prompt"] == "login"
-    callback = drive_login(step.headers["location"], "alice", acr="urn:rempart:loa:2", amr=["pwd", "otp"])
+    assert asked["max_age"] == "0"
+    assert asked["prompt"] == "login"
+    callback = drive_login(
+        step.headers["location"], "alice", acr="urn:rempart:loa:2", amr=["pwd", "otp"]
+    )
     old_cookie = app.client.cookies.get(COOKIE_NAME)
     assert app.client.get(to_callback(callback), follow_redirects=False).status_code == 303
     stepped = me(app.client)
-    assert stepped["assurance"] == 2 and stepped["session_id"] != who["session_id"]
+    assert stepped["assurance"] == 2
+    assert stepped["session_id"] != who["session_id"]
     stale = TestClient(app.client.app, base_url="https://testserver")
     stale.cookies.set(COOKIE_NAME, str(old_cookie))
     assert stale.get("/auth/me").status_code == 401, "step-up must rotate the session"
     done = app.client.post(path, headers={"X-CSRF-Token": stepped["csrf_token"]})
-    assert done.status_code == 200 and done.json()["sessions_ended"] == 1
+    assert done.status_code == 200
+    assert done.json()["sessions_ended"] == 1
     assert victim.get("/auth/me").status_code == 401
     # Later, the strong authentication is too old for the sensitive action.
     app.clock.advance(timedelta(minutes=16))
@@ -162,9 +171,11 @@ def test_rp_initiated_logout_ends_the_session_and_sends_the_browser_to_the_idp(
     assert app.client.get("/auth/me").status_code == 401
     with app.db.tenant_session(t.ctx) as s:
         row = s.get(UserSession, who["session_id"])
-        assert row is not None and row.revoked_reason == "logout"
+        assert row is not None
+        assert row.revoked_reason == "logout"
 
 
+@BOTH_LANES
 def test_backchannel_logout_token_ends_the_matching_sessions(app: App, oidc: OidcServer) -> None:
     t = configure(app.db, app.identity, oidc)
     alice = app.client
@@ -188,7 +199,9 @@ def test_backchannel_logout_token_ends_the_matching_sessions(app: App, oidc: Oid
     refused = alice.post(url, data={"logout_token": no_event})
     assert refused.status_code == 400
     assert alice.get("/auth/me").status_code == 200
-    token = oidc.mint({**base, "events": {BACKCHANNEL_LOGOUT_EVENT: {}}}, header={"typ": "logout+jwt"})
+    token = oidc.mint(
+        {**base, "events": {BACKCHANNEL_LOGOUT_EVENT: {}}}, header={"typ": "logout+jwt"}
+    )
     assert alice.post(url, data={"logout_token": token}).status_code == 200
     assert alice.get("/auth/me").status_code == 401
     assert sam.get("/auth/me").status_code == 200

@@ -57,7 +57,9 @@ MEDIA = "application/scim+json"
 PREFIX = "/scim/v2"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-KNOWN_ENDPOINTS = frozenset({"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups"})
+KNOWN_ENDPOINTS = frozenset(
+    {"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups"}
+)
 
 
 def scim_error(status: int, detail: str, scim_type: str | None = None) -> JSONResponse:
