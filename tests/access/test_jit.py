@@ -203,3 +203,16 @@ def test_break_glass_requires_step_up() -> None:
     svc, _, _ = service()
     with pytest.raises(GrantRefused, match="step-up"):
         svc.break_glass(who("sam", assurance=1), REASON)
+
+
+def test_approver_policy_can_demand_the_requesters_team_supervisor() -> None:
+    rule = UnmaskRule(requires_approver=True, min_assurance=1, approver_scope="team_supervisor")
+    state = make_state(policy=AccessPolicy(unmask_rules={UNMASK: rule}))
+    state.assign_role("alice", "supervisor")  # alice (team-a member) may now request unmasking
+    state.revoke_role("alice", "agent")
+    svc, sink, _ = service(state)
+    grant = svc.request(who("alice"), [UNMASK], "i-1", REASON, timedelta(minutes=5))
+    with pytest.raises(GrantRefused, match="supervise"):
+        svc.approve(who("sam"), grant.id)  # holds grant:approve, supervises no team of hers
+    assert sink.audit[-1].outcome == "failure"
+    assert svc.approve(who("bob"), grant.id).status is GrantStatus.ACTIVE  # bob supervises team-a

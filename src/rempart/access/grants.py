@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from rempart.access.errors import InvalidReason
 from rempart.access.permissions import Permission
@@ -38,6 +39,9 @@ class UnmaskRule:
     requires_approver: bool = True
     min_assurance: int = 2
     max_duration: timedelta = timedelta(minutes=30)
+    approver_scope: Literal["any", "team_supervisor"] = "any"
+    """``any``: any other holder of ``grant:approve``; ``team_supervisor``: one who
+    supervises a team the requester is a member of."""
 
 
 DEFAULT_UNMASK_RULES: dict[Permission, UnmaskRule] = {

@@ -38,6 +38,7 @@ from rempart.access.hooks import AuditSink, SecurityEvents
 from rempart.access.obligations import ObligationKind
 from rempart.access.pdp import decide
 from rempart.access.permissions import Permission
+from rempart.access.relations import ObjectType, RelationKind
 from rempart.access.state import TenantAccess
 from rempart.access.subjects import InteractionResource, Principal
 from rempart.access.training import NoTrainingRecords, TrainingGate
@@ -216,7 +217,23 @@ class GrantService:
                 f"step-up required: assurance level {grant.min_assurance}",
                 step_up=grant.min_assurance,
             )
+        rules = self.state.policy.unmask_rules
+        if any(
+            rules[p].approver_scope == "team_supervisor" for p in grant.permissions if p in rules
+        ) and not self._supervises(approver.user_id, grant.user_id):
+            raise GrantRefused("the approver must supervise one of the requester's teams")
         return grant
+
+    def _supervises(self, approver_id: str, requester_id: str) -> bool:
+        now = self.clock()
+        for rel in self.state.relations(requester_id):
+            if rel.kind is RelationKind.MEMBER and rel.valid_at(now):
+                sup = self.state.relation(
+                    approver_id, RelationKind.SUPERVISES, ObjectType.TEAM, rel.object_id
+                )
+                if sup is not None and sup.valid_at(now):
+                    return True
+        return False
 
     def revoke(self, actor: Principal, grant_id: str) -> Grant:
         grant = self.writer.revoke_grant(grant_id, at=self.clock())
