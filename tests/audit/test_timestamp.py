@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from rempart.audit import issue_checkpoint
+from rempart.audit import export_log, issue_checkpoint, verify_lines
 from rempart.audit.anchor import DirectoryAnchor
 from rempart.audit.errors import CheckpointError
-from rempart.audit.note import Ed25519Signer
+from rempart.audit.note import Ed25519Signer, NoteVerifier
 from rempart.audit.timestamp import OpenSSLTimestampAuthority, verify_timestamp
 from rempart.storage import Database, TenantContext
 from tests.audit.conftest import fill
@@ -120,3 +123,34 @@ def test_the_directory_anchor_refuses_a_second_checkpoint_of_one_size(
     with pytest.raises(LogStateError, match="fork"):
         anchor.publish(SignedCheckpoint("rempart/audit/x", 5, b"\x02" * 32, "note two\n", now))
     assert (tmp_path / "rempart_audit_x" / "latest.checkpoint").read_text() == "note one\n"
+
+
+def test_the_verifier_checks_time_stamps_in_an_export(
+    db: Database,
+    tenant_a: TenantContext,
+    signer: Ed25519Signer,
+    verifier: NoteVerifier,
+    tsa: tuple[OpenSSLTimestampAuthority, Path],
+) -> None:
+    authority, ca = tsa
+    fill(db, tenant_a, 4)
+    with db.tenant_session(tenant_a) as session:
+        note = issue_checkpoint(session, signer, timestamper=authority).note
+    out = io.StringIO()
+    with db.tenant_session(tenant_a) as session:
+        export_log(session, out)
+    lines = out.getvalue().splitlines(keepends=True)
+
+    def check(token: bytes, data: bytes) -> None:
+        verify_timestamp(token, data, ca_file=ca)
+
+    assert verify_lines(lines, note, verifier, check_timestamp=check).ok
+    last = json.loads(lines[-1])
+    token = bytearray(base64.b64decode(last["timestamp_token"]))
+    token[-10] ^= 0xFF
+    last["timestamp_token"] = base64.b64encode(bytes(token)).decode()
+    lines[-1] = json.dumps(last) + "\n"
+    report = verify_lines(lines, note, verifier, check_timestamp=check)
+    assert not report.ok
+    assert report.problem is not None
+    assert report.problem.kind == "bad-timestamp"

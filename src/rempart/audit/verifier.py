@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,14 @@ def _fail(kind: str, message: str, line: int | None = None, index: int | None = 
     return _Failed(Problem(kind, message, line, index))
 
 
+TimestampCheck = Callable[[bytes, bytes], None]
+"""Checks an RFC 3161 response against the note bytes; raises ``CheckpointError``."""
+
+
 class _State:
-    def __init__(self, trusted: Checkpoint) -> None:
+    def __init__(self, trusted: Checkpoint, check_timestamp: TimestampCheck | None) -> None:
         self.trusted = trusted
+        self.check_timestamp = check_timestamp
         self.origin = trusted.origin
         self.rng = CompactRange()
         self.checkpoints = 0
@@ -233,6 +238,16 @@ def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteV
             lineno,
             start,
         )
+    token = obj.get("timestamp_token")
+    if token is not None and state.check_timestamp is not None:
+        try:
+            state.check_timestamp(base64.b64decode(str(token), validate=True), note.encode())
+        except (binascii.Error, ValueError, CheckpointError) as exc:
+            raise _fail(
+                "bad-timestamp",
+                f"the RFC 3161 time-stamp of checkpoint size {cp.size} does not verify",
+                lineno,
+            ) from exc
     state.last, state.last_note = cp, note
     state.checkpoints += 1
     if cp.size == state.trusted.size:
@@ -277,15 +292,24 @@ def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
 
 
 def verify_lines(
-    lines: Iterable[str], trusted_checkpoint: str, verifier: NoteVerifier
+    lines: Iterable[str],
+    trusted_checkpoint: str,
+    verifier: NoteVerifier,
+    *,
+    check_timestamp: TimestampCheck | None = None,
 ) -> VerificationReport:
-    """Verify an export given as lines (each with its newline)."""
+    """Verify an export given as lines (each with its newline).
+
+    With ``check_timestamp`` (e.g. ``rempart.audit.timestamp.verify_timestamp``
+    bound to the authority's CA), every time-stamp token in the export is
+    checked too.
+    """
     try:
         trusted = verifier.verify(trusted_checkpoint)
     except CheckpointError as exc:
         problem = Problem("untrusted", f"trusted checkpoint rejected: {exc.detail}")
         return VerificationReport(False, None, 0, 0, 0, None, None, problem)
-    state = _State(trusted)
+    state = _State(trusted, check_timestamp)
     try:
         _run(lines, state, verifier)
     except _Failed as failed:
@@ -312,15 +336,27 @@ def verify_lines(
 
 
 def verify_export(
-    path: Path, trusted_checkpoint: str, verifier: NoteVerifier
+    path: Path,
+    trusted_checkpoint: str,
+    verifier: NoteVerifier,
+    *,
+    check_timestamp: TimestampCheck | None = None,
 ) -> VerificationReport:
     """Verify an export file against the auditor's trusted checkpoint and the log's key."""
     try:
         with path.open(encoding="utf-8", newline="\n") as handle:
-            return verify_lines(handle, trusted_checkpoint, verifier)
+            return verify_lines(
+                handle, trusted_checkpoint, verifier, check_timestamp=check_timestamp
+            )
     except UnicodeDecodeError:
         problem = Problem("malformed", "the export is not UTF-8 text")
         return VerificationReport(False, None, 0, 0, 0, None, None, problem)
 
 
-__all__ = ["Problem", "VerificationReport", "verify_export", "verify_lines"]
+__all__ = [
+    "Problem",
+    "TimestampCheck",
+    "VerificationReport",
+    "verify_export",
+    "verify_lines",
+]

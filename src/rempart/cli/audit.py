@@ -31,6 +31,7 @@ from rempart.audit import (
 from rempart.audit.anchor import DirectoryAnchor
 from rempart.audit.checkpoints import Anchor
 from rempart.audit.errors import CheckpointError
+from rempart.audit.timestamp import verify_timestamp
 from rempart.cli.common import (
     ConfigOption,
     console,
@@ -66,6 +67,9 @@ def verify(
     save_latest: Annotated[
         Path | None, typer.Option("--save-latest", help="Write the newest verified checkpoint")
     ] = None,
+    tsa_ca: Annotated[
+        Path | None, typer.Option("--tsa-ca", help="Also check RFC 3161 tokens against this CA")
+    ] = None,
 ) -> None:
     """Recompute an export offline; exit 1 and name the first inconsistency if any."""
     try:
@@ -74,7 +78,16 @@ def verify(
         raise fail(f"public key: {exc.detail}") from None
     if not export.is_file():
         raise fail(f"export not found: {export}")
-    report = verify_export(export, _read(trusted, "trusted checkpoint"), verifier)
+    check = None
+    if tsa_ca is not None:
+        ca_file = tsa_ca
+
+        def check(token: bytes, note: bytes) -> None:
+            verify_timestamp(token, note, ca_file=ca_file)
+
+    report = verify_export(
+        export, _read(trusted, "trusted checkpoint"), verifier, check_timestamp=check
+    )
     if not report.ok:
         raise fail(f"NOT VERIFIED: {report.problem}")
     root = report.root.hex() if report.root else "-"
