@@ -64,9 +64,13 @@ def test_export_then_verify_offline(site: Path) -> None:
     code, out, _ = invoke("export", str(site / "export.jsonl"), "--tenant", "acme")
     assert code == 0, out
     args = ["--trusted", str(site / "trusted.checkpoint"), "--public-key", str(site / "log.pub")]
-    code, out, err = invoke("verify", str(site / "export.jsonl"), *args)
+    latest = site / "latest.checkpoint"
+    code, out, err = invoke(
+        "verify", str(site / "export.jsonl"), *args, "--save-latest", str(latest)
+    )
     assert code == 0, err
     assert "verified: 6 entries" in out
+    assert latest.read_text() == note  # the export's newest checkpoint, for the next audit
 
     lines = (site / "export.jsonl").read_text().splitlines(keepends=True)
     lines[3] = lines[3].replace("res-2", "res-7")
