@@ -319,3 +319,28 @@ def test_a_state_seen_in_a_rolled_back_transaction_never_looks_current(db: Datab
         res = interaction_resource(s, call)
         view = pdp.view(s, ctx.tenant_id)
     assert isinstance(view.decide(sup, READ, res), Allow)
+
+
+def test_each_tenant_keeps_its_own_policy(db: Database) -> None:
+    from rempart.access import policy_from_mapping
+    from rempart.access.store import load_policy, save_policy
+
+    a = make_tenant(db, "a")
+    b = make_tenant(db, "b")
+    ids = seed(db, a)
+    pdp = decision_point(clock=FixedClock())
+    with db.tenant_session(a) as s:
+        save_policy(s, policy_from_mapping({"supervises_window_days": 1}))
+    with db.tenant_session(b) as s:
+        assert load_policy(s).supervises_window == timedelta(days=90)
+    with db.tenant_session(a) as s:
+        call = s.get(Interaction, ids["call"])
+        assert call is not None
+        view = pdp.view(s, a.tenant_id)
+        res = interaction_resource(s, call)
+    assert view.state.policy.supervises_window == timedelta(days=1)
+    sup = Principal(a.tenant_id, ids["sup"])
+    later = FixedClock(NOW + timedelta(days=2))
+    from rempart.access import decide
+
+    assert decide(view.state, sup, READ, res, now=later()) == Deny(DenyReason.WINDOW_ELAPSED)

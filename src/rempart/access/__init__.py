@@ -39,7 +39,7 @@ from rempart.access.obligations import (
 )
 from rempart.access.pdp import DecisionPoint, TenantView, decide
 from rempart.access.permissions import Permission, parse_permission
-from rempart.access.policy import AccessPolicy
+from rempart.access.policy import AccessPolicy, policy_from_mapping, policy_to_mapping
 from rempart.access.relations import ObjectType, Relation, RelationKind
 from rempart.access.roles import (
     RoleCatalog,
@@ -111,6 +111,8 @@ __all__ = [
     "mask_iban",
     "mask_phone",
     "parse_permission",
+    "policy_from_mapping",
+    "policy_to_mapping",
     "require",
     "role_permission_matrix",
     "validate_reason",

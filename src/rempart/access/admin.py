@@ -17,6 +17,7 @@ from rempart.access.errors import AccessDenied
 from rempart.access.hooks import AuditSink
 from rempart.access.pdp import decide
 from rempart.access.permissions import Permission
+from rempart.access.policy import AccessPolicy, policy_from_mapping
 from rempart.access.relations import Relation
 from rempart.access.roles import RoleCatalog, catalog_from_mapping
 from rempart.access.state import TenantAccess
@@ -111,6 +112,23 @@ class AccessAdmin:
             return catalog
 
         return self._run(actor, Permission.ROLE_DEFINE, "access.role.define", None, {}, work)
+
+    def configure_policy(
+        self,
+        actor: Principal,
+        data: Mapping[str, Any],
+        save: Callable[[AccessPolicy], None],
+    ) -> AccessPolicy:
+        """Validate a policy given as data and hand it to ``save`` (``store.save_policy``)."""
+
+        def work() -> AccessPolicy:
+            policy = policy_from_mapping(data)
+            save(policy)
+            return policy
+
+        return self._run(
+            actor, Permission.TENANT_CONFIGURE, "access.policy.configure", None, {}, work
+        )
 
     def assign_role(self, actor: Principal, user_id: str, role: str) -> None:
         def work() -> None:

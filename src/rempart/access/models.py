@@ -22,6 +22,8 @@ class AccessState(TenantScoped, Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     exclusions: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     custom_roles: Mapped[bool] = mapped_column(Boolean, default=False)
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The tenant's ``AccessPolicy`` as data (``policy_to_mapping``); NULL: the defaults."""
 
 
 class AccessRole(TenantScoped, Base):

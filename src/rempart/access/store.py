@@ -29,7 +29,7 @@ from rempart.access.models import (
 )
 from rempart.access.pdp import DecisionPoint
 from rempart.access.permissions import parse_permission
-from rempart.access.policy import AccessPolicy
+from rempart.access.policy import AccessPolicy, policy_from_mapping, policy_to_mapping
 from rempart.access.relations import ObjectType, Relation, RelationKind
 from rempart.access.roles import (
     RoleCatalog,
@@ -137,12 +137,27 @@ def save_catalog(session: Session, catalog: RoleCatalog) -> None:
     bump_version(session)
 
 
+def load_policy(session: Session) -> AccessPolicy:
+    """The tenant's stored policy, or the defaults."""
+    stored = session.scalars(select(AccessState.policy)).one_or_none()
+    return AccessPolicy() if not stored else policy_from_mapping(stored)
+
+
+def save_policy(session: Session, policy: AccessPolicy) -> None:
+    _state_row(session).policy = policy_to_mapping(policy)
+    session.flush()
+    bump_version(session)
+
+
 # -- loading -------------------------------------------------------------------
 def load_tenant(session: Session, policy: AccessPolicy | None = None) -> TenantAccess:
-    """Everything a decision needs for the session's tenant, at its current version."""
+    """Everything a decision needs for the session's tenant, at its current version.
+
+    ``policy`` overrides the tenant's stored policy (tests, benchmarks).
+    """
     tenant = _tenant(session)
     version = read_version(session)
-    state = TenantAccess(tenant, load_catalog(session), policy)
+    state = TenantAccess(tenant, load_catalog(session), policy or load_policy(session))
     roles: dict[str, set[str]] = {}
     for user_id, role in session.execute(
         select(AccessRoleAssignment.user_id, AccessRoleAssignment.role)
@@ -419,8 +434,10 @@ __all__ = [
     "decision_point",
     "interaction_resource",
     "load_catalog",
+    "load_policy",
     "load_tenant",
     "read_version",
     "record_login",
     "save_catalog",
+    "save_policy",
 ]
