@@ -231,3 +231,14 @@ def test_the_audit_migration_downgrades_and_upgrades_again(tmp_path: Path) -> No
         assert "audit_nodes" in inspect(db.engine).get_table_names()
     finally:
         db.dispose()
+
+
+def test_overlong_fields_are_clipped_in_columns_but_kept_whole_in_the_entry(
+    db: Database, tenant_a: TenantContext
+) -> None:
+    long_id = "r" * 500
+    with db.tenant_session(tenant_a) as session:
+        record = append(session, event(tenant_a, 0, resource_id=long_id, request_id="q" * 100))
+    assert record.resource_id == long_id[:200]
+    assert long_id in (record.entry or "")
+    assert ("q" * 100) in (record.entry or "")

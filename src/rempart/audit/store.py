@@ -192,6 +192,10 @@ def compact_of(head: Any) -> CompactRange:
         raise LogStateError("the stored compact range is unreadable") from exc
 
 
+def _clip(value: str | None, size: int) -> str | None:
+    return value[:size] if value is not None else None
+
+
 def _row(event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": uid,
@@ -200,12 +204,13 @@ def _row(event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes) -> dic
         "actor_id": event.actor.id[:200],
         "action": event.action[:100],
         "resource_type": event.resource_type[:50],
-        "resource_id": event.resource_id,
+        # Searchable copies fit their columns; the entry keeps the full values.
+        "resource_id": _clip(event.resource_id, 200),
         "outcome": event.outcome,
-        "reason": event.reason,
-        "source_ip": event.source_ip,
+        "reason": _clip(event.reason, 200),
+        "source_ip": _clip(event.source_ip, 45),
         "user_agent": event.user_agent[:300] if event.user_agent else None,
-        "request_id": event.request_id,
+        "request_id": _clip(event.request_id, 64),
         "details": {},  # replaced by the masked copy that went into the leaf
         "class_uid": int(classify(event)),
         "seq": seq,
