@@ -18,7 +18,9 @@ from rempart.access import (
     decide,
     policy_from_mapping,
     policy_to_mapping,
+    require,
 )
+from rempart.access.training import TrainingNotEnforced
 from rempart.errors import ValidationFailed
 from tests.access.helpers import NOW, FixedClock, call, make_state, who
 
@@ -52,8 +54,6 @@ def test_a_configured_policy_round_trips_and_changes_decisions() -> None:
     assert policy.unmask_rules[Permission.INTERACTION_UNMASK].min_assurance == 3
     state = make_state(policy=policy)
     old = call(agent="alice", age=timedelta(days=8))
-    from rempart.access import TrainingNotEnforced
-
     assert not decide(
         state,
         who("alice"),
@@ -62,17 +62,18 @@ def test_a_configured_policy_round_trips_and_changes_decisions() -> None:
         now=NOW,
         training=TrainingNotEnforced(),
     )
-    allow = decide(
-        state,
-        who("alice"),
-        Permission.INTERACTION_READ,
-        call(),
-        now=NOW,
-        training=TrainingNotEnforced(),
+    allow = require(
+        decide(
+            state,
+            who("alice"),
+            Permission.INTERACTION_READ,
+            call(),
+            now=NOW,
+            training=TrainingNotEnforced(),
+        )
     )
-    assert {o.field: o.kind for o in allow.obligations}[SensitiveField.PHONE] is (  # type: ignore[union-attr]
-        ObligationKind.HIDE
-    )
+    masks = {o.field: o.kind for o in allow.obligations}
+    assert masks[SensitiveField.PHONE] is ObligationKind.HIDE
 
 
 @pytest.mark.parametrize(
