@@ -90,31 +90,43 @@ def _fold(word: str) -> str:
     return unicodedata.normalize("NFC", word.casefold()).replace("\u2019", "'")
 
 
+def _member_rx(lang: str) -> re.Pattern[str]:
+    atoms = sorted(NUMBER_WORDS[lang] | _CONNECTORS[lang], key=len, reverse=True)
+    atom = "(?:" + "|".join(map(re.escape, atoms)) + ")"
+    extra = ["double", "triple"] + (sorted(_ZERO_ALIASES) if lang == "en" else [])
+    return re.compile(
+        rf"(?<![\w'\u2019\-])(?:{atom}(?:-{atom})*|" + "|".join(extra) + r")(?![\w'\u2019\-])",
+        re.IGNORECASE,
+    )
+
+
+_MEMBERS: Final[dict[str, re.Pattern[str]]] = {lang: _member_rx(lang) for lang in NUMBER_WORDS}
+
+
 def _runs(text: str, lang: str) -> list[list[tuple[int, int, str]]]:
-    """Maximal runs of number words (with connectors and repeaters) as (start, end, word)."""
+    """Maximal runs of number words (with connectors and repeaters) as (start, end, word).
+
+    Only the number words are visited (one regex scan), not every word of the text.
+    """
     runs: list[list[tuple[int, int, str]]] = []
     current: list[tuple[int, int, str]] = []
     last_end = -1
     conn = _CONNECTORS[lang]
-    for m in _WORD.finditer(text):
+    for m in _MEMBERS[lang].finditer(text):
         word = _fold(m.group())
-        gap = text[last_end : m.start()] if last_end >= 0 else ""
-        member = (
+        if not (
             _is_number_word(word, lang)
             or word in conn
             or word in _REPEATERS
             or (lang == "en" and word in _ZERO_ALIASES)
-        )
+        ):
+            continue
+        gap = text[last_end : m.start()] if last_end >= 0 else ""
         contiguous = last_end >= 0 and len(gap) <= 3 and not any(c.isalnum() for c in gap)
-        if member and (contiguous or not current):
-            if current and not contiguous:
-                runs.append(current)
-                current = []
-            current.append((m.start(), m.end(), word))
-        else:
-            if current:
-                runs.append(current)
-            current = [(m.start(), m.end(), word)] if member else []
+        if current and not contiguous:
+            runs.append(current)
+            current = []
+        current.append((m.start(), m.end(), word))
         last_end = m.end()
     if current:
         runs.append(current)

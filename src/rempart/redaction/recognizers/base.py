@@ -22,6 +22,7 @@ PROTECTED: Final = re.compile(
 
 
 _WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
+_PARTS: Final = re.compile(r"[^\W\d_]+")
 _DIGIT: Final = re.compile(r"\d")
 
 
@@ -60,10 +61,8 @@ class Document:
     def words(self) -> frozenset[str]:
         """Every lower-case word of the text; hyphenated and elided words also in parts."""
         if self._words is None:
-            found = set(_WORDS.findall(self.lower))
-            for w in [w for w in found if "-" in w or "'" in w or "\u2019" in w]:
-                found.update(re.split(r"[-'\u2019]", w))
-            self._words = frozenset(found)
+            low = self.lower
+            self._words = frozenset(_WORDS.findall(low)) | frozenset(_PARTS.findall(low))
         return self._words
 
     @property

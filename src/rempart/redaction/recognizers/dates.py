@@ -33,6 +33,20 @@ _DATE: Final = re.compile(
 )
 
 
+_NEEDLES: Final = (
+    "n\u00e9 ",
+    "n\u00e9e ",
+    "naissance",
+    "birth",
+    "born",
+    "dob",
+    "d.o.b",
+    "anniversaire",
+    "ne le ",
+    "nee le ",
+)
+
+
 @register
 class DateOfBirthRecognizer(Recognizer):
     id = "date_of_birth"
@@ -40,20 +54,7 @@ class DateOfBirthRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         expects = doc.expects(Entity.DATE_OF_BIRTH)
-        if not doc.has_digits or not (
-            expects
-            or doc.mentions(
-                "n\u00e9",
-                "ne le",
-                "ne en",
-                "naissance",
-                "birth",
-                "born",
-                "dob",
-                "d.o.b",
-                "anniversaire",
-            )
-        ):
+        if not (expects or doc.mentions(*_NEEDLES)) or not doc.has_digits:
             return
         text = doc.view.text
         cue_rx = CUES[Entity.DATE_OF_BIRTH]

@@ -92,7 +92,12 @@ class NinoRecognizer(Recognizer):
     entities = frozenset({Entity.NATIONAL_ID})
 
     def find(self, doc: Document) -> Iterable[Span]:
-        if not doc.has_digits:
+        # Lower-case NINOs need a cue; without one, only capitals can match.
+        if not doc.has_digits or (
+            doc.text == doc.lower
+            and not doc.expects(Entity.NATIONAL_ID)
+            and not doc.mentions("insurance", "nino", "ni n")
+        ):
             return
         text = doc.view.text
         for m in _NINO.finditer(text):

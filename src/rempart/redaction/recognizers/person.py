@@ -100,15 +100,24 @@ def _trigger_rx(parts: tuple[str, ...], strong: bool) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(parts) + ")" + tail, _I)
 
 
+_STRONG_KEYS: Final = frozenset(_STRONG_PARTS) | _TITLES
+_WEAK_KEYS: Final = frozenset(_WEAK_PARTS)
+
+
 def _triggers(words: frozenset[str], strong: bool) -> re.Pattern[str] | None:
+    present = words & (_STRONG_KEYS if strong else _WEAK_KEYS)
+    return _triggers_for(present, strong) if present else None
+
+
+@lru_cache(maxsize=4096)
+def _triggers_for(present: frozenset[str], strong: bool) -> re.Pattern[str]:
     table = _STRONG_PARTS if strong else _WEAK_PARTS
     parts: set[str] = set()
-    for key in table.keys() & words:
-        parts.update(table[key])
-    if strong:
-        parts.update(t for t in _TITLES & words)
-    if not parts:
-        return None
+    for key in present:
+        if key in table:
+            parts.update(table[key])
+        else:
+            parts.add(key)  # a title
     return _trigger_rx(tuple(sorted(parts)), strong)
 
 
