@@ -76,6 +76,7 @@ def field_cases(
 ) -> list[Case]:
     nonce = os.urandom(12)
     raw_ct = raw.encrypt(nonce, value, aad)
+    stored = nonce + raw_ct
     ct = vault.encrypt_field(ctx, value)
     return [
         (
@@ -84,6 +85,13 @@ def field_cases(
             lambda: raw.encrypt(os.urandom(12), value, aad),
         ),
         ("decrypt", lambda: vault.decrypt_field(ctx, ct), lambda: raw.decrypt(nonce, raw_ct, aad)),
+        # Informational, not the goal's anchor: raw AES-GCM also splitting a stored
+        # nonce || ciphertext on each call, as an application storing it would.
+        (
+            "decrypt (raw splits)",
+            lambda: vault.decrypt_field(ctx, ct),
+            lambda: raw.decrypt(stored[:12], stored[12:], aad),
+        ),
         # The same, building the field's context on every call (a new row each time).
         (
             "encrypt, new context",
@@ -133,17 +141,20 @@ def bench_hsm(workdir: Path, fields: int, rounds: int) -> None:
     vault.create_tenant(TenantId("local"), provider="local")
     vault.create_tenant(TenantId("hsm"), provider="pkcs11")
     value = os.urandom(64)
-    results = {}
-    for tenant in ("local", "hsm"):
-        ctx = FieldContext(TenantId(tenant), "customers", "phone", "r")
-        samples = []
-        for _ in range(rounds):
+    # Rounds alternate the two tenants (load from other processes hits both alike);
+    # CPU time of this process, SoftHSM2 being a library in it.
+    samples: dict[str, list[float]] = {"local": [], "hsm": []}
+    ratios = []
+    for _ in range(rounds):
+        for tenant in ("local", "hsm"):
+            ctx = FieldContext(TenantId(tenant), "customers", "phone", "r")
             vault.keys.cache.clear()
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(fields):
                 vault.decrypt_field(ctx, vault.encrypt_field(ctx, value))
-            samples.append((time.perf_counter() - start) / fields * 1e6)
-        results[tenant] = statistics.median(samples)
+            samples[tenant].append((time.process_time() - start) / fields * 1e6)
+        ratios.append(samples["hsm"][-1] / samples["local"][-1])
+    results = {tenant: statistics.median(values) for tenant, values in samples.items()}
     unwrap_samples = []
     dek = vault.keys.store.get_dek(TenantId("hsm"), "data", 1)
     kek = vault.keys.active_kek(TenantId("hsm"))
@@ -157,7 +168,10 @@ def bench_hsm(workdir: Path, fields: int, rounds: int) -> None:
     print(f"local key file: {results['local']:.2f} µs/field (encrypt + decrypt)")
     print(f"SoftHSM2:       {results['hsm']:.2f} µs/field (encrypt + decrypt)")
     print(f"one SoftHSM2 unwrap: {statistics.median(unwrap_samples):.0f} µs (median)")
-    print(f"ratio HSM / local: {results['hsm'] / results['local']:.2f}x (goal <= 2x)")
+    print(
+        f"ratio HSM / local: {statistics.median(ratios):.2f}x "
+        "(median of per-round ratios; goal <= 2x)"
+    )
     hsm_provider.close()
 
 
