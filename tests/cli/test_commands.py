@@ -114,3 +114,16 @@ def test_invalid_configuration_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_
     code, _, err = invoke("config", "show")
     assert code == 1
     assert err.startswith("error: invalid settings: port")
+
+
+def test_tokens_get_least_privilege_by_default(env: Path) -> None:
+    invoke("tenant", "create", "acme", "--name", "ACME")
+    code, out, _ = invoke("token", "create", "--tenant", "acme", "--name", "ccaas")
+    assert code == 0
+    value = re.search(r"^(rmp_\S+)$", out, re.MULTILINE)
+    assert value is not None
+    db = open_database(load_settings())
+    try:
+        assert {s.value for s in authenticate(db, value.group(1)).scopes} == {"interaction:write"}
+    finally:
+        db.dispose()

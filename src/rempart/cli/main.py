@@ -123,7 +123,10 @@ def token_create(
     tenant: str = typer.Option(..., "--tenant", "-t", help="Tenant slug or id"),
     name: str = typer.Option(..., "--name", help="What the token is for"),
     scope: list[str] = typer.Option(  # noqa: B008
-        ["interaction:write", "interaction:read"], "--scope", "-s", help="Repeat for each scope"
+        ["interaction:write"],
+        "--scope",
+        "-s",
+        help="Repeat for each scope (default: interaction:write only, least privilege)",
     ),
     ttl_days: int = typer.Option(90, "--ttl-days", help="Lifetime in days; 0 means no expiry"),
     config: Path | None = ConfigOption,
