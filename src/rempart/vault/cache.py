@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rempart.types import TenantId
+from rempart.vault.hazmat import NONCE_BYTES, TAG_BYTES
 from rempart.vault.material import DekMaterial
 
 CacheKey = tuple[TenantId, str, int]
@@ -46,6 +47,7 @@ class CacheEntry:
         "loaded_at",
         "material",
         "messages",
+        "min_length",
         "open",
         "seal",
     )
@@ -59,6 +61,7 @@ class CacheEntry:
         self.bytes = 0
         # Copied from the material so that the hot path reads one attribute, not three.
         self.header = material.field_header
+        self.min_length = len(material.field_header) + NONCE_BYTES + TAG_BYTES
         self.seal = material.field.seal
         self.open = material.field.open_unchecked
 

@@ -26,10 +26,13 @@ from rempart.vault.stream import DEFAULT_CHUNK_SIZE, decrypt_stream, encrypt_str
 from rempart.vault.tokens import CardToken, CardTokenizer
 
 
-class Vault:
+class Vault(FieldCipher):
     """Encrypt, decrypt, index, pseudonymise, tokenize, rotate and shred, per tenant.
 
     Key management (rotation, re-wrap, retirement, shredding) is on ``vault.keys``.
+    Field encryption (``encrypt_field``, ``decrypt_field``, ``encrypt_many``,
+    ``decrypt_many``) is inherited from ``FieldCipher``, so that the hot path is
+    one plain method call.
     """
 
     def __init__(
@@ -53,11 +56,8 @@ class Vault:
             on_event=on_event,
             rotate_after_encryptions=rotate_after_encryptions,
         )
-        self.fields = FieldCipher(self.keys)
-        self.encrypt_field = self.fields.encrypt_field
-        """Seal a value under the tenant's data key, or the data subject's own key."""
-        self.decrypt_field = self.fields.decrypt
-        """The plaintext, or the opaque ``CryptoError`` whatever went wrong."""
+        FieldCipher.__init__(self, self.keys)
+        self.fields: FieldCipher = self
         self.cards = CardTokenizer(self.keys, store, self.fields)
 
     def __repr__(self) -> str:
@@ -71,20 +71,8 @@ class Vault:
         found = self.keys.store.get_tenant(tenant)
         return found if found is not None else self.create_tenant(tenant, provider=provider)
 
-    # Fields: ``encrypt_field(ctx, plaintext, *, subject=None)`` and
-    # ``decrypt_field(ctx, ciphertext)`` are bound in ``__init__`` to the field
-    # cipher's methods (the hot path saves a call), documented there.
-
-    def encrypt_many(
-        self, items: Iterable[tuple[FieldContext, bytes]], *, subject: str | None = None
-    ) -> list[bytes]:
-        return self.fields.encrypt_many(items, subject=subject)
-
-    def decrypt_many(self, items: Iterable[tuple[FieldContext, bytes]]) -> list[bytes]:
-        return self.fields.decrypt_many(items)
-
     def reencrypt_field(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
-        return self.fields.reencrypt(ctx, ciphertext)
+        return self.reencrypt(ctx, ciphertext)
 
     # Lookups.
     def blind_index(

@@ -3,8 +3,8 @@
 The format is in ``rempart.vault.format``. Keys come from the keyring's cache,
 so a provider is called once per DEK, not once per field.
 
-``encrypt_field`` and ``decrypt`` are the hot paths (``Vault.encrypt_field`` and
-``Vault.decrypt_field`` are these very methods): with the DEK cached they read
+``encrypt_field`` and ``decrypt_field`` are the hot paths (``Vault`` inherits
+them, so a call is one plain method call): with the DEK cached they read
 the cache's per-tenant index directly, build no tuple or record, and reuse the
 AES-GCM object of the DEK and the associated-data prefix of the context. Every
 check of the long way is kept: the entry's age, message and byte limits and the
@@ -73,7 +73,7 @@ class FieldCipher:
         header = material.field_header + nonce
         return header + material.field.seal(nonce, plaintext, ctx.aad + header)
 
-    def decrypt(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
+    def decrypt_field(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
         """The plaintext, or the opaque ``CryptoError`` whatever went wrong."""
         try:
             # The header up to the nonce names the key version; only headers of keys in
@@ -83,18 +83,22 @@ class FieldCipher:
         except (LookupError, TypeError):
             return self._decrypt_long(ctx, ciphertext)
         now = self._now()
-        if now >= entry.expires:
-            return self._decrypt_long(ctx, ciphertext)
-        entry.last_used = now
-        body_at = nonce_at + NONCE_BYTES
-        if len(ciphertext) < body_at + TAG_BYTES:
-            raise CryptoError()
-        try:
-            return entry.open(
-                ciphertext[nonce_at:body_at], ciphertext[body_at:], ctx[4] + ciphertext[:body_at]
-            )
-        except AeadFailure as exc:
-            raise CryptoError() from exc
+        # A too-short ciphertext or an aged entry takes the long way (which fails with
+        # the opaque error, or loads the key afresh).
+        if now < entry.expires and len(ciphertext) >= entry.min_length:
+            entry.last_used = now
+            body_at = nonce_at + NONCE_BYTES
+            try:
+                return entry.open(
+                    ciphertext[nonce_at:body_at],
+                    ciphertext[body_at:],
+                    ctx[4] + ciphertext[:body_at],
+                )
+            except AeadFailure as exc:
+                raise CryptoError() from exc
+        return self._decrypt_long(ctx, ciphertext)
+
+    decrypt = decrypt_field
 
     def _decrypt_long(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
         data: object = ciphertext  # callers may pass any bytes-like object, or worse
@@ -124,14 +128,14 @@ class FieldCipher:
 
     def decrypt_many(self, items: Iterable[tuple[FieldContext, bytes]]) -> list[bytes]:
         """All or nothing: the first failure raises ``CryptoError``."""
-        decrypt = self.decrypt
+        decrypt = self.decrypt_field
         return [decrypt(ctx, value) for ctx, value in items]
 
     def reencrypt(
         self, ctx: FieldContext, ciphertext: bytes, *, key_id: str | None = None
     ) -> bytes:
         """Decrypt under whatever version sealed it, encrypt under the active version."""
-        plaintext = self.decrypt(ctx, ciphertext)
+        plaintext = self.decrypt_field(ctx, ciphertext)
         if key_id is None:
             key_id = parse_header(ciphertext).key_id
         return self.encrypt(ctx, plaintext, key_id=key_id)
