@@ -23,7 +23,7 @@ from rempart.redaction.context import (
 )
 from rempart.redaction.entities import Entity
 from rempart.redaction.recognizers.base import Document, Recognizer, register
-from rempart.redaction.recognizers.cards import card_issuer, is_card_number
+from rempart.redaction.recognizers.cards import card_issuer, luhn_ok
 from rempart.redaction.recognizers.national_id import is_ssn
 from rempart.redaction.recognizers.phone import is_phone
 from rempart.redaction.spans import Span
@@ -37,29 +37,23 @@ _PARTIAL_LABELS: Final = (Entity.CARD_NUMBER, Entity.IBAN, Entity.NATIONAL_ID, E
 
 
 def _validate(
-    digits: str, plus: bool, seps: str, doc: Document, text: str, pos: int
+    digits: str, plus: bool, seps: str, lang: str, card_cue: bool, id_cue: bool
 ) -> tuple[str, float] | None:
+    """What ``digits`` validates as. Cues are worked out once per run by the caller."""
     n = len(digits)
     if plus or digits.startswith("00"):
         body = digits if plus else digits[2:]
-        return (Entity.PHONE, 0.9) if is_phone(body, True, doc.lang) else None
-    if 12 <= n <= 19:
-        if is_card_number(digits):
+        return (Entity.PHONE, 0.9) if is_phone(body, True, lang) else None
+    if 12 <= n <= 19 and card_issuer(digits):
+        if luhn_ok(digits):
             return Entity.CARD_NUMBER, 0.95
-        if card_issuer(digits) and (
-            doc.expects(Entity.CARD_NUMBER)
-            or nearest_cue_distance(text, pos, CUES[Entity.CARD_NUMBER], 60) is not None
-        ):
+        if card_cue:
             return Entity.CARD_NUMBER, 0.6  # mistyped, but announced as a card
-    if 9 <= n <= 11 and is_phone(digits, False, doc.lang):
+    if 9 <= n <= 11 and is_phone(digits, False, lang):
         return Entity.PHONE, 0.85
-    if n == 9 and is_ssn(digits):
+    if n == 9:
         dashed = seps.count("-") == 2 or seps.count(" ") == 2
-        if (
-            dashed
-            or doc.expects(Entity.NATIONAL_ID)
-            or nearest_cue_distance(text, pos, CUES[Entity.NATIONAL_ID], 60) is not None
-        ):
+        if (dashed or id_cue) and is_ssn(digits):
             return Entity.NATIONAL_ID, 0.8
     return None
 
@@ -106,19 +100,31 @@ class DigitRunRecognizer(Recognizer):
         i = 0
         found_any = False
         n = len(groups)
+        lang = doc.lang
+        card_cue = doc.expects(Entity.CARD_NUMBER) or (
+            nearest_cue_distance(text, base, CUES[Entity.CARD_NUMBER], 60) is not None
+        )
+        id_cue = doc.expects(Entity.NATIONAL_ID) or (
+            nearest_cue_distance(text, base, CUES[Entity.NATIONAL_ID], 60) is not None
+        )
         while i < n:
-            best: tuple[int, str, float] | None = None
+            # Candidate ends for a start at group i, longest first: the first
+            # that validates is the longest.
+            ends: list[tuple[int, str]] = []
             digits = ""
             for j in range(i, n):
                 digits += groups[j][2]
                 if len(digits) > MAX_DIGITS:
                     break
-                if len(digits) < 9:
-                    continue
+                if len(digits) >= 9:
+                    ends.append((j, digits))
+            best: tuple[int, str, float] | None = None
+            for j, cand in reversed(ends):
                 seps = text[groups[i][1] : groups[j][0]]
-                res = _validate(digits, plus and i == 0, seps, doc, text, groups[i][0])
+                res = _validate(cand, plus and i == 0, seps, lang, card_cue, id_cue)
                 if res is not None:
                     best = (j, res[0], res[1])
+                    break
             if best is None:
                 i += 1
                 continue
