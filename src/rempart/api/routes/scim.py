@@ -11,30 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import ValidationError
 from scim2_models import (
-    AuthenticationScheme,
-    Bulk,
-    ChangePassword,
     Context,
-    EnterpriseUser,
-    ETag,
-    Filter,
     Group,
-    Patch,
-    ResourceType,
-    ResponseParameters,
-    SCIMException,
-    ServiceProviderConfig,
-    Sort,
-    User,
 )
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -49,6 +34,7 @@ from rempart.identity.idp import get_policy
 from rempart.identity.models import ScimGroup
 from rempart.identity.models import User as UserRow
 from rempart.identity.ratelimit import TooManyRequests
+from rempart.identity.scim import render
 from rempart.identity.scopes import Scope
 from rempart.identity.tokens import MachinePrincipal, authenticate
 from rempart.storage import TenantContext
@@ -168,83 +154,24 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + PREFIX
 
 
-def _meta(
-    request: Request, kind: str, rid: str, created: datetime, updated: datetime | None
-) -> dict[str, Any]:
-    return {
-        "resourceType": kind,
-        "created": created.isoformat(),
-        "lastModified": (updated or created).isoformat(),
-        "location": f"{_base(request)}/{kind}s/{rid}",
-    }
-
-
-def _projection(request: Request, model: type[Any]) -> dict[str, Any]:
-    """``attributes``/``excludedAttributes`` from the query or a search body, for ``model_dump``."""
-    params: dict[str, Any] = getattr(request.state, "scim_projection", None) or {
+def _project(request: Request, model: type[Any]) -> dict[str, Any]:
+    """Projection from the query string, or from a SearchRequest body already read."""
+    found: dict[str, str | None] | None = getattr(request.state, "scim_projection", None)
+    q = found or {
         "attributes": request.query_params.get("attributes"),
         "excludedAttributes": request.query_params.get("excludedAttributes"),
     }
-    params = {k: v for k, v in params.items() if v}
-    if not params:
-        return {}
-    try:
-        parsed = ResponseParameters[model].model_validate(params)  # type: ignore[valid-type]
-    except (SCIMException, ValidationError) as exc:
-        raise scim.ScimError("invalid attributes", scim_type="invalidPath") from exc
-    return {"response_parameters": parsed}
+    return render.projection(model, q.get("attributes"), q.get("excludedAttributes"))
 
 
 def _user_body(request: Request, session: Session, row: UserRow, ctx: Context) -> dict[str, Any]:
-    resource = scim.load_user(row)
-    resource.id = row.id
-    groups = scim.user_groups(session, row.id)
-    data = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-    data["id"] = row.id
-    if groups:
-        data["groups"] = [
-            {
-                "value": gid,
-                "display": name,
-                "$ref": f"{_base(request)}/Groups/{gid}",
-                "type": "direct",
-            }
-            for gid, name in groups
-        ]
-    data["meta"] = _meta(request, "User", row.id, row.created_at, row.updated_at)
-    checked = scim.ScimUser.model_validate(data)
-    return checked.model_dump(scim_ctx=ctx, **_projection(request, scim.ScimUser))
+    project = _project(request, scim.ScimUser)
+    return render.user_resource(session, row, base=_base(request), ctx=ctx, project=project)
 
 
 def _group_body(request: Request, session: Session, row: ScimGroup, ctx: Context) -> dict[str, Any]:
-    group = scim.load_group(session, row)
-    data = group.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-    for member in data.get("members", []) or []:
-        member["$ref"] = f"{_base(request)}/Users/{member['value']}"
-    data["meta"] = _meta(request, "Group", row.id, row.created_at, row.updated_at)
-    return Group.model_validate(data).model_dump(scim_ctx=ctx, **_projection(request, Group))
-
-
-def _page(params: dict[str, str | None]) -> tuple[int, int]:
-    try:
-        start = max(1, int(params.get("startIndex") or "1"))
-        count = int(params.get("count") or str(scim.MAX_RESULTS))
-    except ValueError as exc:
-        raise scim.ScimError(
-            "startIndex and count must be integers", scim_type="invalidValue"
-        ) from exc
-    count = min(max(count, 0), scim.MAX_RESULTS)
-    return start, count
-
-
-def _list(resources: list[dict[str, Any]], total: int, start: int) -> dict[str, Any]:
-    return {
-        "schemas": [LIST_SCHEMA],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": len(resources),
-        "Resources": resources,
-    }
+    project = _project(request, Group)
+    return render.group_resource(session, row, base=_base(request), ctx=ctx, project=project)
 
 
 # Discovery --------------------------------------------------------------
@@ -252,66 +179,18 @@ def _list(resources: list[dict[str, Any]], total: int, start: int) -> dict[str, 
 
 @router.get("/ServiceProviderConfig")
 def service_provider_config(request: Request) -> JSONResponse:
-    config = ServiceProviderConfig(
-        documentation_uri=None,
-        patch=Patch(supported=True),
-        bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
-        filter=Filter(supported=True, max_results=scim.MAX_RESULTS),
-        change_password=ChangePassword(supported=False),
-        sort=Sort(supported=False),
-        etag=ETag(supported=False),
-        authentication_schemes=[
-            AuthenticationScheme(
-                type="oauthbearertoken",
-                name="Bearer token",
-                description="A Rempart machine token with the scim:provision scope",
-                primary=True,
-            )
-        ],
-    )
-    body = config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-    body["meta"] = {
-        "resourceType": "ServiceProviderConfig",
-        "location": f"{_base(request)}/ServiceProviderConfig",
-    }
-    return _respond(body)
-
-
-def _resource_types(request: Request) -> list[dict[str, Any]]:
-    out = []
-    for model in (scim.ScimUser, Group):
-        body = ResourceType.from_resource(model).model_dump(
-            scim_ctx=Context.RESOURCE_QUERY_RESPONSE
-        )
-        body["meta"] = {
-            "resourceType": "ResourceType",
-            "location": f"{_base(request)}/ResourceTypes/{body['id']}",
-        }
-        out.append(body)
-    return out
-
-
-def _schemas(request: Request) -> list[dict[str, Any]]:
-    out = []
-    for model in (User, Group, EnterpriseUser):
-        body = model.to_schema().model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        body["meta"] = {
-            "resourceType": "Schema",
-            "location": f"{_base(request)}/Schemas/{body['id']}",
-        }
-        out.append(body)
-    return out
+    return _respond(render.service_provider_config(_base(request)))
 
 
 @router.get("/ResourceTypes")
 def resource_types(request: Request) -> JSONResponse:
-    items = _resource_types(request)
-    return _respond(_list(items, len(items), 1))
+    items = render.resource_types(_base(request))
+    return _respond(render.list_response(items, len(items), 1))
 
 
 @router.get("/ResourceTypes/{name}")
 def resource_type(name: str, request: Request) -> JSONResponse:
-    for item in _resource_types(request):
+    for item in render.resource_types(_base(request)):
         if item["id"] == name:
             return _respond(item)
     raise scim.ScimError(f"no resource type {name}", status=404)
@@ -319,13 +198,13 @@ def resource_type(name: str, request: Request) -> JSONResponse:
 
 @router.get("/Schemas")
 def schemas(request: Request) -> JSONResponse:
-    items = _schemas(request)
-    return _respond(_list(items, len(items), 1))
+    items = render.schemas(_base(request))
+    return _respond(render.list_response(items, len(items), 1))
 
 
 @router.get("/Schemas/{schema_id}")
 def schema(schema_id: str, request: Request) -> JSONResponse:
-    for item in _schemas(request):
+    for item in render.schemas(_base(request)):
         if item["id"] == schema_id:
             return _respond(item)
     raise scim.ScimError(f"no schema {schema_id}", status=404)
@@ -362,7 +241,7 @@ def _list_work(
 ) -> dict[str, Any]:
     ctx = get_context(request)
     with ctx.db.tenant_session(TenantContext(principal.tenant_id)) as session:
-        start, count = _page(params)
+        start, count = render.page(params.get("startIndex"), params.get("count"))
         items: list[dict[str, Any]] = []
         total = 0
         if kind in ("User", "*"):
@@ -373,7 +252,7 @@ def _list_work(
             groups_ = scim.list_groups(session, params.get("filter"), lenient=kind == "*")
             items += [_group_body(request, session, r, Context.SEARCH_RESPONSE) for r in groups_]
             total += len(groups_)
-        return _list(items[start - 1 : start - 1 + count], total, start)
+        return render.list_response(items[start - 1 : start - 1 + count], total, start)
 
 
 def _query_params(request: Request) -> dict[str, str | None]:
