@@ -314,3 +314,18 @@ def test_the_platform_log_exports_and_verifies(
     assert report.ok, report.problem
     assert report.origin == "rempart/audit/platform"
     assert report.verified_size >= 4
+
+
+def test_an_overlong_line_is_refused_without_reading_it_whole(
+    db: Database, tenant_a: TenantContext, verifier: NoteVerifier, log: str, tmp_path: Path
+) -> None:
+    from rempart.audit.verifier import MAX_LINE
+
+    lines = _export(db, tenant_a)
+    lines.insert(2, '{"type":"entry","index":1,"entry":"' + "x" * (MAX_LINE + 10) + '"}\n')
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(lines))
+    report = verify_export(path, log, verifier)
+    _check(report, "malformed")
+    assert report.problem is not None
+    assert "longer than" in report.problem.message

@@ -25,10 +25,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rempart.audit.errors import CheckpointError, ExportError
 from rempart.audit.export import EXPORT_FORMAT, EXPORT_VERSION
@@ -335,6 +335,22 @@ def verify_lines(
     )
 
 
+MAX_LINE = 1 << 20
+"""Longest line accepted (characters): entries are small; a huge line is an attack on memory."""
+
+
+def _bounded_lines(handle: TextIO) -> Iterator[str]:
+    lineno = 0
+    while True:
+        line = handle.readline(MAX_LINE + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_LINE:
+            raise _fail("malformed", f"line longer than {MAX_LINE} characters", lineno)
+        yield line
+
+
 def verify_export(
     path: Path,
     trusted_checkpoint: str,
@@ -346,7 +362,10 @@ def verify_export(
     try:
         with path.open(encoding="utf-8", newline="\n") as handle:
             return verify_lines(
-                handle, trusted_checkpoint, verifier, check_timestamp=check_timestamp
+                _bounded_lines(handle),
+                trusted_checkpoint,
+                verifier,
+                check_timestamp=check_timestamp,
             )
     except UnicodeDecodeError:
         problem = Problem("malformed", "the export is not UTF-8 text")
