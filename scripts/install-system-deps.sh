@@ -11,6 +11,8 @@ have_pg() {
 have_pg || missing+=(postgresql)
 # SoftHSM2 for the vault's PKCS#11 provider tests.
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+# OpenSSL's `openssl ts` for the audit log's RFC 3161 time-stamp tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
