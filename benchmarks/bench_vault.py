@@ -229,7 +229,7 @@ def bench_rewrap(workdir: Path, count: int, batch: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=20_000, help="calls per round (fields)")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--hsm-fields", type=int, default=2_000)
     parser.add_argument("--rewrap", type=int, default=100_000, help="DEKs to re-wrap")
     parser.add_argument("--batch", type=int, default=10_000)

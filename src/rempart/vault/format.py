@@ -34,6 +34,7 @@ _PREFIX = MAGIC + bytes([VERSION])
 FIELD_AAD_DOMAIN = b"rempart/vault/field/v1"
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")
+_pack_u16 = _U16.pack
 MIN_LENGTH = 3 + 1 + 1 + 4 + NONCE_BYTES + TAG_BYTES
 
 
@@ -52,14 +53,12 @@ class FieldContext(tuple[TenantId, str, str, str, bytes]):
     def __new__(cls, tenant: TenantId, table: str, column: str, row_id: str) -> FieldContext:
         try:
             row = row_id.encode()
-            location = _location_aad(tenant, table, column)
+            aad = _location_aad(tenant, table, column) + _pack_u16(len(row)) + row
         except (AttributeError, TypeError) as exc:
             raise TypeError("FieldContext fields must be strings") from exc
-        if len(row) > 0xFFFF:
-            raise ValueError("context element longer than 65535 bytes")
-        return tuple.__new__(
-            cls, (tenant, table, column, row_id, location + _U16.pack(len(row)) + row)
-        )
+        except struct.error as exc:  # the row id does not fit its 16-bit length
+            raise ValueError("context element longer than 65535 bytes") from exc
+        return tuple.__new__(cls, (tenant, table, column, row_id, aad))
 
     @property
     def tenant(self) -> TenantId:
