@@ -41,34 +41,74 @@ def flatten(data: Mapping[str, Any]) -> tuple[dict[str, list[Any]], set[str]]:
     """Dotted path -> scalars under it (nulls give an empty list), and the paths of objects."""
     flat: dict[str, list[Any]] = {}
     containers: set[str] = set()
-    count = 0
-    stack: list[tuple[str, Any, int]] = [("", data, 0)]
-    while stack:
-        path, value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise EventError(f"event nested deeper than {MAX_DEPTH} levels")
-        if isinstance(value, Mapping):
-            if path:
-                containers.add(path)
-                flat.setdefault(path, [])
-            prefix = path + "." if path else ""
-            for key, item in value.items():
-                stack.append((prefix + str(key), item, depth + 1))
-        elif isinstance(value, list | tuple):
-            if path not in flat:
-                flat[path] = []
-            for item in reversed(value):
-                stack.append((path, item, depth + 1))
-        else:
+    count = _flatten_into(flat, containers, "", data, 0, 0)
+    if count > MAX_VALUES:
+        raise EventError(f"event holds more than {MAX_VALUES} values")
+    return flat, containers
+
+
+def _flatten_into(
+    flat: dict[str, list[Any]],
+    containers: set[str],
+    prefix: str,
+    obj: Mapping[str, Any],
+    depth: int,
+    count: int,
+) -> int:
+    """Recursive walk of one object; returns the running count of scalar values."""
+    if depth > MAX_DEPTH:
+        raise EventError(f"event nested deeper than {MAX_DEPTH} levels")
+    for key, value in obj.items():
+        path = prefix + key if type(key) is str else prefix + str(key)
+        t = type(value)
+        if t is str or t is int or t is float or t is bool:
             slot = flat.get(path)
             if slot is None:
-                slot = flat[path] = []
-            if value is not None:
-                count += 1
-                if count > MAX_VALUES:
-                    raise EventError(f"event holds more than {MAX_VALUES} values")
+                flat[path] = [value]
+            else:
                 slot.append(value)
-    return flat, containers
+            count += 1
+        elif t is dict or (t is not list and isinstance(value, Mapping)):
+            containers.add(path)
+            flat.setdefault(path, [])
+            count = _flatten_into(flat, containers, path + ".", value, depth + 1, count)
+        elif t is list or t is tuple:
+            flat.setdefault(path, [])
+            count = _flatten_list(flat, containers, path, value, depth + 1, count)
+        elif value is None:
+            flat.setdefault(path, [])
+        else:
+            flat.setdefault(path, []).append(value)
+            count += 1
+        if count > MAX_VALUES:
+            raise EventError(f"event holds more than {MAX_VALUES} values")
+    return count
+
+
+def _flatten_list(
+    flat: dict[str, list[Any]],
+    containers: set[str],
+    path: str,
+    items: Any,
+    depth: int,
+    count: int,
+) -> int:
+    if depth > MAX_DEPTH:
+        raise EventError(f"event nested deeper than {MAX_DEPTH} levels")
+    slot = flat[path]
+    for item in items:
+        t = type(item)
+        if t is dict or (t is not list and t is not tuple and isinstance(item, Mapping)):
+            containers.add(path)
+            count = _flatten_into(flat, containers, path + ".", item, depth + 1, count)
+        elif t is list or t is tuple:
+            count = _flatten_list(flat, containers, path, item, depth + 1, count)
+        elif item is not None:
+            slot.append(item)
+            count += 1
+        if count > MAX_VALUES:
+            raise EventError(f"event holds more than {MAX_VALUES} values")
+    return count
 
 
 def _apply_fallbacks(

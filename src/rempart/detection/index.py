@@ -23,7 +23,7 @@ from rempart.detection.event import EventView
 from rempart.detection.ir import And, Node, Not, Or, Test
 
 GRAM = 3
-AFFIX = 8  # prefixes/suffixes are indexed on at most this many characters
+AFFIX = 16  # prefixes/suffixes are indexed on at most this many characters
 
 Key = tuple[str, str, str]  # (field, kind, text) with kind in eq/prefix/suffix/contains
 _WEIGHT = {"eq": 1.0, "prefix": 1.2, "suffix": 1.2, "contains": 2.0}
@@ -68,6 +68,12 @@ def test_keys(t: Test) -> list[Key] | None:
     return None
 
 
+def _cost(key: Key, freq: Counter[Key]) -> float:
+    """Expected work a key brings: rules sharing it, times how common its text is likely
+    to be in events (short texts such as ``1`` or ``.exe`` are everywhere)."""
+    return _WEIGHT[key[1]] * freq[key] * (1 + 8 / max(len(key[2]), 1))
+
+
 def positive_keys(node: Node) -> set[Key]:
     """Every key that appears outside a ``not``, for frequency counting."""
     out: set[Key] = set()
@@ -85,7 +91,7 @@ def best_anchor(node: Node, freq: Counter[Key]) -> tuple[float, frozenset[Key]] 
         keys = test_keys(node)
         if not keys:
             return None
-        return sum(_WEIGHT[k[1]] * freq[k] for k in keys), frozenset(keys)
+        return sum(_cost(k, freq) for k in keys), frozenset(keys)
     if isinstance(node, And):
         options = [a for a in (best_anchor(i, freq) for i in node.items) if a is not None]
         return min(options, key=lambda a: a[0]) if options else None
@@ -109,6 +115,7 @@ class _FieldIndex:
     prefix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     suffix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     grams: dict[str, list[int]] = field(default_factory=dict)
+    gram_keys: frozenset[str] = frozenset()
     prefix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
     suffix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
 
@@ -153,6 +160,7 @@ class CandidateIndex:
             gram = min(sorted(grams), key=lambda g: gram_freq[(fld, g)])
             fields[fld].grams.setdefault(gram, []).append(i)
         for fi in fields.values():
+            fi.gram_keys = frozenset(fi.grams)
             fi.prefix_items = tuple(sorted(fi.prefix.items()))
             fi.suffix_items = tuple(sorted(fi.suffix.items()))
         self.always = tuple(always)
@@ -185,12 +193,14 @@ class CandidateIndex:
                     hit = table.get(v[-n:])
                     if hit:
                         found.update(hit)
-                if fi.grams:
+                if fi.grams and len(v) >= GRAM:
                     grams = fi.grams
-                    for j in range(len(v) - GRAM + 1):
-                        hit = grams.get(v[j : j + GRAM])
-                        if hit:
-                            found.update(hit)
+                    # The value's trigrams as a set, intersected in C with the indexed ones.
+                    present = fi.gram_keys.intersection(
+                        {v[j : j + GRAM] for j in range(len(v) - GRAM + 1)}
+                    )
+                    for gram in present:
+                        found.update(grams[gram])
         return sorted(found)
 
     def describe(self) -> dict[str, int]:
