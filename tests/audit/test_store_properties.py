@@ -41,9 +41,7 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
         db.dispose()
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, deadline=None)
 @given(
     batches=st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=6), data=st.data()
 )
