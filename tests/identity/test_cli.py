@@ -98,3 +98,24 @@ def test_bootstrap_prints_a_one_time_link(env: Path, oidc: OidcServer) -> None:
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "r.example", "/auth/acme/login")
     assert parse_qs(parts.query)["bootstrap"][0].startswith("rb1.")
+
+
+def test_configuration_changes_from_the_cli_are_audited(env: Path, oidc: OidcServer) -> None:
+    from rempart.audit import query
+    from rempart.cli.common import tenant_context
+    from rempart.config import load_settings
+    from rempart.storage.open import open_database
+
+    assert invoke(
+        "identity", "idp", "set", "-t", "acme", "--issuer", oidc.issuer, "--client-id", "rempart-a",
+        "--redirect-uri", REDIRECT_URI, "--insecure-http-loopback",
+    )[0] == 0  # fmt: skip
+    assert invoke("identity", "policy", "set", "-t", "acme", "--min-assurance", "2")[0] == 0
+    db = open_database(load_settings())
+    try:
+        ctx = tenant_context(db, "acme")
+        with db.tenant_session(ctx) as s:
+            actions = {e.action for e in query(s) if e.outcome == "success"}
+    finally:
+        db.dispose()
+    assert {"identity.idp.configure", "identity.policy.set"} <= actions

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from rempart.audit import query
 from rempart.identity.assurance import Level
 from rempart.identity.login import LOGIN_COOKIE
-from rempart.identity.models import LoginAttempt, User, UserSession
+from rempart.identity.models import IdentityProvider, LoginAttempt, User, UserSession
 from rempart.identity.sessions import COOKIE_NAME
 from rempart.storage import Database, TenantContext
 from tests.identity.conftest import BOTH_LANES, App, begin, configure, me, sign_in, to_callback
@@ -213,3 +214,50 @@ def test_cookie_flags_parse_as_a_host_prefixed_cookie(app: App, oidc: OidcServer
     assert morsel["httponly"]
     assert morsel["path"] == "/"
     assert not morsel["domain"]
+
+
+def test_unreachable_token_endpoint_is_a_clear_error_and_opens_no_session(
+    app: App, oidc: OidcServer
+) -> None:
+    from tests.pg import free_port
+
+    t = configure(app.db, app.identity, oidc)
+    with app.db.tenant_session(t.ctx) as s:
+        row = s.scalar(select(IdentityProvider))
+        assert row is not None
+        row.discovery = {**row.discovery, "token_endpoint": f"http://127.0.0.1:{free_port()}/token"}
+    response = sign_in(app.client, t.slug)
+    assert response.status_code == 502
+    assert response.json()["type"].endswith("idp-unavailable")
+    assert _sessions(app.db, t.ctx) == 0
+    with app.db.tenant_session(t.ctx) as s:
+        assert any(e.outcome == "failure" for e in query(s, action="auth.login"))
+
+
+def test_login_starts_are_rate_limited_per_address(app: App, oidc: OidcServer) -> None:
+    from datetime import timedelta
+
+    from rempart.identity.ratelimit import Limit, RateLimiter
+
+    t = configure(app.db, app.identity, oidc)
+    app.identity.login_rate = RateLimiter(Limit(2, timedelta(minutes=1)), clock=app.clock)
+    for _ in range(2):
+        assert app.client.get(f"/auth/{t.slug}/login", follow_redirects=False).status_code == 302
+    limited = app.client.get(f"/auth/{t.slug}/login", follow_redirects=False)
+    assert limited.status_code == 429
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "x" * 20000])
+def test_backchannel_logout_refuses_malformed_tokens(
+    token: str, app: App, oidc: OidcServer
+) -> None:
+    t = configure(app.db, app.identity, oidc)
+    response = app.client.post(f"/auth/{t.slug}/backchannel-logout", data={"logout_token": token})
+    assert response.status_code in (400, 422)
+
+
+def test_oversize_callback_parameters_are_refused(app: App) -> None:
+    response = app.client.get("/auth/callback", params={"state": "s" * 3000, "code": "c"})
+    assert response.status_code == 422
+    response = app.client.get("/auth/callback", params={"state": "not-a-state", "code": "c"})
+    assert response.status_code == 401

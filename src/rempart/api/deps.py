@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 
 from rempart.api.context import AppContext
 from rempart.audit import Actor, Origin
 from rempart.errors import AuthenticationFailed, PermissionDenied, UnsupportedMediaType
 from rempart.identity.assurance import AssuranceMapping, Level, check_assurance
 from rempart.identity.context import IdentityContext
+from rempart.identity.idp import assurance_of, get_policy
+from rempart.identity.models import IdentityProvider
 from rempart.identity.scopes import Scope
 from rempart.identity.sessions import (
     COOKIE_NAME,
@@ -162,17 +166,25 @@ def require_role(role: str) -> Callable[[SessionPrincipal], SessionPrincipal]:
 def require_assurance(
     level: Level, max_age_s: int | None = None
 ) -> Callable[[SessionPrincipal, AppContext], SessionPrincipal]:
-    """A dependency for sensitive actions: step up (RFC 9470) when level or auth age fall short."""
-    from datetime import timedelta
+    """A dependency for sensitive actions: step up (RFC 9470) when level or auth age fall short.
+
+    ``max_age_s`` defaults to the tenant's policy (``step_up_max_age_s``); the
+    challenge names the acr value the tenant's provider maps to ``level``.
+    """
 
     def check(principal: SessionUser, ctx: Ctx) -> SessionPrincipal:
+        with ctx.db.tenant_session(TenantContext(principal.tenant_id)) as session:
+            policy = get_policy(session, principal.tenant_id, clock=ctx.clock)
+            idp = session.scalar(select(IdentityProvider))
+            mapping = assurance_of(idp) if idp is not None else AssuranceMapping.from_config(None)
+            age = policy.step_up_max_age_s if max_age_s is None else max_age_s
         check_assurance(
             level=int(principal.assurance),
             auth_time=principal.auth_time,
             required=level,
-            max_age=None if max_age_s is None else timedelta(seconds=max_age_s),
+            max_age=timedelta(seconds=age),
             now=ctx.clock(),
-            mapping=AssuranceMapping.from_config(None),
+            mapping=mapping,
         )
         return principal
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,7 +18,10 @@ from urllib.parse import urlencode
 import typer
 from pydantic import SecretStr
 from rich.table import Table
+from sqlalchemy.orm import Session
 
+from rempart.audit import Actor, Origin
+from rempart.audit.trail import AuditNote, audited
 from rempart.cli.common import (
     ConfigOption,
     console,
@@ -41,6 +46,7 @@ from rempart.identity.idp import (
     set_policy,
 )
 from rempart.identity.sessions import list_sessions, revoke_user_sessions
+from rempart.storage import Database, TenantContext
 from rempart.storage.tenants import Tenant
 from rempart.vault import open_local_vault
 from rempart.vault.sql_store import SqlKeyringStore
@@ -56,6 +62,16 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(sessions_app, name="sessions")
 
 TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
+
+
+@contextmanager
+def _audited(
+    db: Database, ctx: TenantContext, action: str, resource_type: str
+) -> Iterator[tuple[Session, AuditNote]]:
+    """Configuration changes from the command line are audited like any other."""
+    origin = Origin(actor=Actor(type="system", id="cli"))
+    with audited(db, ctx, origin, action=action, resource_type=resource_type) as pair:
+        yield pair
 
 
 def _secret(file: Path | None, env: str | None) -> SecretStr | None:
@@ -129,9 +145,11 @@ def idp_set(
             sealer = open_local_vault(settings, store=SqlKeyringStore(db))
         with http_client() as http:
             docs, sealed = prepare_idp(idp, ctx.tenant_id, http=http, sealer=sealer)
-        with db.tenant_session(ctx) as session:
+        with _audited(db, ctx, "identity.idp.configure", "identity_provider") as (session, note):
             row = configure_idp(session, ctx.tenant_id, idp, documents=docs, sealed_secret=sealed)
             kids = [k.get("kid") for k in row.jwks["keys"]]
+            note.resource_id = row.id
+            note.details.update(issuer=issuer, client_id=client_id, algorithms=list(alg))
     console.print(f"identity provider {issuer} pinned ({len(kids)} signing key(s))")
 
 
@@ -171,7 +189,7 @@ def idp_refresh(tenant: str = TenantOption, config: Path | None = ConfigOption) 
             issuer, loopback = row.issuer, row.insecure_http_loopback
         with http_client() as http:
             docs = fetch_documents(http, issuer, allow_http_loopback=loopback)
-        with db.tenant_session(ctx) as session:
+        with _audited(db, ctx, "identity.idp.refresh", "identity_provider") as (session, _n):
             refresh_idp(session, docs)
     console.print(f"identity provider {issuer} re-pinned")
 
@@ -191,7 +209,8 @@ def policy_set(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with db.tenant_session(ctx) as session:
+        with _audited(db, ctx, "identity.policy.set", "identity_policy") as (session, note):
+            note.details.update(min_assurance=min_assurance, allowed_networks=list(allow))
             row = set_policy(
                 session,
                 ctx.tenant_id,
@@ -242,9 +261,10 @@ def bootstrap(
         with db.platform_session() as platform:
             row = platform.get(Tenant, ctx.tenant_id)
             slug = row.slug if row is not None else tenant
-        with db.tenant_session(ctx) as session:
+        with _audited(db, ctx, "identity.bootstrap.create", "bootstrap_link") as (session, note):
             get_idp(session)
             link = create_bootstrap_link(session, ctx.tenant_id, ttl=timedelta(minutes=ttl_minutes))
+            note.resource_id = link.link_id
     url = f"{base_url.rstrip('/')}/auth/{slug}/login?{urlencode({'bootstrap': link.secret})}"
     console.print(f"expires: {link.expires_at.isoformat(timespec='seconds')} (works once)")
     print(url)
@@ -288,8 +308,10 @@ def sessions_revoke(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with db.tenant_session(ctx) as session:
+        with _audited(db, ctx, "session.revoke_all", "user") as (session, note):
             ended = revoke_user_sessions(session, user, reason="admin-cli")
+            note.resource_id = user
+            note.details["sessions_ended"] = ended
     console.print(f"ended {ended} session(s)")
 
 

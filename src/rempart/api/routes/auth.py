@@ -324,7 +324,7 @@ def backchannel(
 
 
 AdminUser = Annotated[SessionPrincipal, Depends(require_role(ADMIN_ROLE))]
-SteppedUp = Annotated[SessionPrincipal, Depends(require_assurance(SENSITIVE, 900))]
+SteppedUp = Annotated[SessionPrincipal, Depends(require_assurance(SENSITIVE))]
 
 
 @router.get("/admin/sessions", summary="Sessions of the tenant (administrators)")
