@@ -261,3 +261,15 @@ def test_oversize_callback_parameters_are_refused(app: App) -> None:
     assert response.status_code == 422
     response = app.client.get("/auth/callback", params={"state": "not-a-state", "code": "c"})
     assert response.status_code == 401
+
+
+def test_stale_login_attempts_are_swept(app: App, oidc: OidcServer) -> None:
+    from datetime import timedelta
+
+    t = configure(app.db, app.identity, oidc)
+    begin(app.client, t.slug)
+    begin(app.client, t.slug)
+    app.clock.advance(timedelta(days=2))
+    begin(app.client, t.slug)
+    with app.db.tenant_session(t.ctx) as s:
+        assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 1

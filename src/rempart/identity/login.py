@@ -25,7 +25,7 @@ from typing import Any
 import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import OAuth2Client
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rempart.audit import Actor, Origin
@@ -52,6 +52,7 @@ from rempart.types import TenantId
 
 LOGIN_COOKIE = "__Host-rempart_login"
 ATTEMPT_TTL = timedelta(minutes=10)
+ATTEMPT_RETENTION = timedelta(days=1)
 MAX_PARAM_LENGTH = 2048
 TOKEN_TIMEOUT_S = 5.0
 
@@ -173,6 +174,12 @@ def start_login(
             expires_at=now + ATTEMPT_TTL,
         )
         session.add(attempt)
+        # Attempts are short-lived: sweep the tenant's stale ones as new ones arrive.
+        session.execute(
+            delete(LoginAttempt)
+            .where(LoginAttempt.expires_at < now - ATTEMPT_RETENTION)
+            .execution_options(synchronize_session=False)
+        )
         session.flush()
         extra: dict[str, Any] = {"nonce": nonce}
         if step_up is not None:
