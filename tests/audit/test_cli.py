@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -107,25 +106,38 @@ def test_verify_fails_closed_on_bad_inputs(site: Path) -> None:
         assert message in err
 
 
-def test_prove_prints_proofs_that_verify(site: Path) -> None:
+def test_prove_prints_proofs_that_verify_offline(site: Path) -> None:
     code, key, _ = invoke("public-key")
+    (site / "log.pub").write_text(key)
     verifier = NoteVerifier.from_vkey(key)
     invoke("checkpoint", "--tenant", "acme")
+    with_key = ["--public-key", str(site / "log.pub")]
     code, out, err = invoke("prove", "--tenant", "acme", "--seq", "4")
     assert code == 0, err
-    doc = json.loads(out)
-    proof = InclusionProof(
-        doc["entry"],
-        doc["index"],
-        doc["tree_size"],
-        [base64.b64decode(h) for h in doc["hashes"]],
-        doc["checkpoint"],
-    )
-    proof.verify(verifier)
+    InclusionProof.from_json(json.loads(out)).verify(verifier)
+    (site / "incl.json").write_text(out)
+    code, out, err = invoke("verify-proof", str(site / "incl.json"), *with_key)
+    assert code == 0, err
+    assert "entry 4 is in the signed tree of size 6" in out
+
+    doc = json.loads((site / "incl.json").read_text())
+    doc["entry"] = doc["entry"].replace("res-4", "res-5")
+    (site / "forged.json").write_text(json.dumps(doc))
+    code, _out, err = invoke("verify-proof", str(site / "forged.json"), *with_key)
+    assert code == 1
+    assert "NOT VERIFIED" in err
+    (site / "junk.json").write_text('{"entry": 1}')
+    code, _out, err = invoke("verify-proof", str(site / "junk.json"), *with_key)
+    assert code == 1
+
     code, out, err = invoke("prove", "--tenant", "acme", "--from", "6")
     assert code == 0, err
-    doc = json.loads(out)
-    ConsistencyProof(doc["old_checkpoint"], doc["new_checkpoint"], []).verify(verifier)
+    ConsistencyProof.from_json(json.loads(out)).verify(verifier)
+    (site / "cons.json").write_text(out)
+    code, out, err = invoke("verify-proof", str(site / "cons.json"), *with_key)
+    assert code == 0, err
+    assert "prefix" in out
+
     code, _out, err = invoke("prove", "--tenant", "acme")
     assert code == 1
     code, _out, err = invoke("prove", "--tenant", "acme", "--platform", "--seq", "1")

@@ -8,6 +8,7 @@ and ``ConsistencyProof.verify`` do exactly what an offline auditor does.
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,27 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidProof("proof field is not a string")
+    return value
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidProof("proof field is not a non-negative integer")
+    return value
+
+
+def _hashes(value: Any) -> list[bytes]:
+    if not isinstance(value, list):
+        raise InvalidProof("proof hashes are not a list")
+    try:
+        return [base64.b64decode(_text(h), validate=True) for h in value]
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidProof("proof hash is not base64") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class InclusionProof:
     """An entry, its index, and the audit path to the root of a signed checkpoint."""
@@ -46,6 +68,20 @@ class InclusionProof:
             "hashes": [_b64(h) for h in self.hashes],
             "checkpoint": self.checkpoint,
         }
+
+    @classmethod
+    def from_json(cls, doc: Any) -> InclusionProof:
+        """Parse ``to_json`` output, refusing anything malformed (``InvalidProof``)."""
+        try:
+            return cls(
+                _text(doc["entry"]),
+                _count(doc["index"]),
+                _count(doc["tree_size"]),
+                _hashes(doc["hashes"]),
+                _text(doc["checkpoint"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidProof("malformed inclusion proof document") from exc
 
     def verify(self, verifier: NoteVerifier, origin: str | None = None) -> None:
         """Raise unless the checkpoint is signed, matches, and the entry is in its tree."""
@@ -73,7 +109,18 @@ class ConsistencyProof:
             "hashes": [_b64(h) for h in self.hashes],
         }
 
+    @classmethod
+    def from_json(cls, doc: Any) -> ConsistencyProof:
+        """Parse ``to_json`` output, refusing anything malformed (``InvalidProof``)."""
+        try:
+            return cls(
+                _text(doc["old_checkpoint"]), _text(doc["new_checkpoint"]), _hashes(doc["hashes"])
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidProof("malformed consistency proof document") from exc
+
     def verify(self, verifier: NoteVerifier) -> None:
+        """Raise unless both checkpoints are signed, of one log, and the older is a prefix."""
         old, new = verifier.verify(self.old_checkpoint), verifier.verify(self.new_checkpoint)
         if old.origin != new.origin:
             raise InvalidProof("the two checkpoints belong to different logs")

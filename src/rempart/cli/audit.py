@@ -18,6 +18,8 @@ import typer
 from sqlalchemy.orm import Session
 
 from rempart.audit import (
+    ConsistencyProof,
+    InclusionProof,
     NoteVerifier,
     export_log,
     issue_checkpoint,
@@ -42,6 +44,7 @@ from rempart.cli.common import (
     tenant_context,
 )
 from rempart.config import ensure_data_dir
+from rempart.errors import RempartError
 from rempart.storage import Database
 
 app = typer.Typer(
@@ -99,6 +102,30 @@ def verify(
     )
     if save_latest is not None and report.latest_checkpoint is not None:
         save_latest.write_text(report.latest_checkpoint, encoding="utf-8")
+
+
+@app.command("verify-proof")
+def verify_proof(
+    proof: Annotated[Path, typer.Argument(help="Proof document from `rempart audit prove`")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="The log's verifier key")],
+) -> None:
+    """Check an inclusion or consistency proof offline; exit 1 if it does not hold."""
+    try:
+        verifier = NoteVerifier.from_vkey(_read(public_key, "public key"))
+        doc = json.loads(_read(proof, "proof"))
+        if isinstance(doc, dict) and "entry" in doc:
+            inclusion = InclusionProof.from_json(doc)
+            inclusion.verify(verifier)
+            what = f"entry {inclusion.index} is in the signed tree of size {inclusion.tree_size}"
+        else:
+            consistency = ConsistencyProof.from_json(doc)
+            consistency.verify(verifier)
+            what = "the older signed tree is a prefix of the newer one"
+    except ValueError as exc:
+        raise fail(f"NOT VERIFIED: proof is not JSON ({exc})") from None
+    except RempartError as exc:
+        raise fail(f"NOT VERIFIED: {exc.detail}") from None
+    console.print(f"verified: {what}", markup=False, highlight=False)
 
 
 @contextmanager
