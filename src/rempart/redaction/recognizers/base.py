@@ -87,7 +87,12 @@ class Document:
     @property
     def protected(self) -> list[tuple[int, int]]:
         if self._protected is None:
-            self._protected = [(m.start(), m.end()) for m in PROTECTED.finditer(self.text)]
+            text = self.text
+            self._protected = (
+                [(m.start(), m.end()) for m in PROTECTED.finditer(text)]
+                if "[" in text or "<" in text or "**" in text
+                else []
+            )
         return self._protected
 
     def expects(self, label: str) -> bool:

@@ -58,15 +58,17 @@ class DateOfBirthRecognizer(Recognizer):
             return
         text = doc.view.text
         cue_rx = CUES[Entity.DATE_OF_BIRTH]
-        if not expects and cue_rx.search(text) is None:
-            return
-        prev_end = 0
-        for m in _DATE.finditer(text):
-            # The cue must belong to this date: none of another date in between.
-            window_start = max(prev_end, m.start() - 60)
-            prev_end = m.end()
-            if not (expects or cue_rx.search(text, window_start, m.start())):
+        if expects:
+            windows = [(0, len(text))]
+        else:
+            # Only the text just after a birth cue can hold the birth date.
+            windows = [(c.end(), min(len(text), c.end() + 80)) for c in cue_rx.finditer(text)]
+        seen: set[int] = set()
+        for lo, hi in windows:
+            m = _DATE.search(text, lo, hi)
+            if m is None or m.start() in seen or m.start() - lo > 60:
                 continue
+            seen.add(m.start())
             span = doc.span_from_view(m.start(), m.end(), Entity.DATE_OF_BIRTH, 0.85, self.id)
             if span:
                 yield span

@@ -30,6 +30,13 @@ class EmailRecognizer(Recognizer):
                 span = doc.span(m.start(), m.end(), Entity.EMAIL, 0.95, self.id)
                 if span:
                     yield span
+        # Dictated: needs an "at" word and a "dot" word.
+        words = doc.words
+        if not (
+            ("arobase" in words or "at" in words or "arrobase" in words or "arobas" in words)
+            and ("point" in words or "dot" in words)
+        ):
+            return
         for start, end in find_dictated_emails(text):
             span = doc.span(start, end, Entity.EMAIL, 0.85, self.id)
             if span:
