@@ -226,6 +226,67 @@ def bench_rewrap(workdir: Path, count: int, batch: int) -> None:
     )
 
 
+def bench_rewrap_sql(workdir: Path, count: int, batch: int) -> None:
+    """The same re-wrap on the SQL keyring store (SQLite in a temporary data dir)."""
+    print(
+        f"\n== 4. re-wrap of {count:,} DEKs on the SQL keyring store (SQLite, batches of {batch:,})"
+    )
+    from sqlalchemy import insert
+
+    from rempart.config import load_settings
+    from rempart.storage import TenantContext
+    from rempart.storage.migrate import upgrade
+    from rempart.storage.open import open_database
+    from rempart.storage.tenants import create_tenant
+    from rempart.vault.models import VaultDek
+    from rempart.vault.sql_store import SqlKeyringStore
+
+    db = open_database(load_settings(data_dir=workdir / "sql"), admin=True)
+    try:
+        upgrade(db.engine)
+        with db.platform_session() as session:
+            tenant = TenantId(create_tenant(session, "bench", "Bench").id)
+        provider = LocalKeyFileProvider(workdir / "sql-keys.json")
+        vault = Vault(SqlKeyringStore(db), [provider])
+        vault.create_tenant(tenant)
+        kek = vault.keys.active_kek(tenant)
+        now = datetime.now(UTC)
+        start = time.perf_counter()
+        rows = []
+        for i in range(count):
+            key_id = f"subject:{i:07d}"
+            wrapped = provider.wrap(
+                kek.key_ref, os.urandom(32), wrap_aad(tenant, key_id, 1, kek.version)
+            )
+            rows.append(
+                {
+                    "tenant_id": tenant,
+                    "key_id": key_id,
+                    "version": 1,
+                    "kek_version": kek.version,
+                    "wrapped": wrapped,
+                    "status": KeyStatus.ACTIVE.value,
+                    "created_at": now,
+                    "encryptions": 0,
+                }
+            )
+        with db.tenant_session(TenantContext(tenant)) as session:
+            session.execute(insert(VaultDek), rows)
+        del rows
+        print(f"setup: {count:,} wrapped DEKs in {time.perf_counter() - start:.1f} s")
+        vault.keys.rotate_kek(tenant)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        report = vault.keys.rewrap(tenant, batch_size=batch)
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(
+            f"re-wrap: {report.rewrapped:,} DEKs in {report.seconds:.1f} s "
+            f"({report.rewrapped / report.seconds:,.0f} DEKs/s), {report.remaining} remaining; "
+            f"peak RSS grew {max(0, rss_after - rss_before) / 1024:.0f} MiB"
+        )
+    finally:
+        db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=20_000, help="calls per round (fields)")
@@ -233,6 +294,9 @@ def main() -> None:
     parser.add_argument("--hsm-fields", type=int, default=2_000)
     parser.add_argument("--rewrap", type=int, default=100_000, help="DEKs to re-wrap")
     parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument(
+        "--rewrap-sql", type=int, default=20_000, help="DEKs to re-wrap on SQLite (0: skip)"
+    )
     args = parser.parse_args()
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
@@ -245,6 +309,8 @@ def main() -> None:
         bench_fields(vault, args.ops, args.rounds)
         bench_hsm(workdir, args.hsm_fields, args.rounds)
         bench_rewrap(workdir, args.rewrap, args.batch)
+        if args.rewrap_sql:
+            bench_rewrap_sql(workdir, args.rewrap_sql, args.batch)
 
 
 if __name__ == "__main__":

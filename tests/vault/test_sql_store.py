@@ -11,6 +11,7 @@ from rempart.storage import Database, TenantContext
 from rempart.types import TenantId
 from rempart.vault import FieldContext, KeyStateConflict, KeyStatus, Vault
 from rempart.vault.sql_store import SqlKeyringStore
+from rempart.vault.store import Rewrap
 from tests.conftest import make_tenant
 from tests.vault.conftest import CountingProvider
 
@@ -88,6 +89,25 @@ def test_rewrap_batches_are_atomic_and_resumable(
     assert [sql_vault.decrypt_field(fctx(tenant_a, str(i)), c) for i, c in enumerate(cts)] == [
         b"v"
     ] * 8
+
+
+def test_a_rewrap_batch_never_touches_another_tenants_keys_or_moved_ones(
+    sql_vault: Vault, tenant_a: TenantContext, tenant_b: TenantContext
+) -> None:
+    a, b = tenant_a.tenant_id, tenant_b.tenant_id
+    sql_vault.create_tenant(a)
+    sql_vault.create_tenant(b)
+    store = sql_vault.keys.store
+    sql_vault.encrypt_field(fctx(tenant_b), b"v", subject="only-b")  # a key A does not have
+    b_before = {(d.key_id, d.version): d.wrapped for d in store.list_deks(b)}
+    forged = [Rewrap("subject:only-b", 1, 1, 2, b"x" * 60)]
+    assert store.apply_rewraps(a, forged) == 0  # B's key, issued for A: nothing
+    assert {(d.key_id, d.version): d.wrapped for d in store.list_deks(b)} == b_before
+    sql_vault.keys.rotate_kek(a)
+    assert sql_vault.keys.rewrap(a).rewrapped == 2
+    stale = [Rewrap(d.key_id, d.version, 1, 2, b"y" * 60) for d in store.list_deks(a)]
+    assert store.apply_rewraps(a, stale) == 0  # compare-and-set: already under KEK 2
+    assert all(d.wrapped != b"y" * 60 for d in store.list_deks(a))
 
 
 def test_encryption_counter_is_persisted_and_triggers_rotation(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -218,21 +218,42 @@ class SqlKeyringStore:
             )
 
     def apply_rewraps(self, tenant: TenantId, rewraps: Sequence[Rewrap]) -> int:
-        applied = 0
+        """One transaction and one ``executemany`` per batch (a statement per DEK through
+        the ORM cost milliseconds each). The tenant is in the WHERE clause explicitly,
+        as this bypasses the ORM's tenant filter; PostgreSQL's row-level security still
+        applies to the connection."""
+        if not rewraps:
+            return 0
+        table = cast(Table, VaultDek.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.tenant_id == bindparam("b_tenant"),
+                table.c.key_id == bindparam("b_key_id"),
+                table.c.version == bindparam("b_version"),
+                table.c.kek_version == bindparam("b_from_kek"),
+                # Not IN (...): an expanding parameter cannot go through executemany.
+                or_(*(table.c.status == status for status in _USABLE)),
+            )
+            .values(kek_version=bindparam("b_to_kek"), wrapped=bindparam("b_wrapped"))
+        )
+        params = [
+            {
+                "b_tenant": tenant,
+                "b_key_id": rw.key_id,
+                "b_version": rw.version,
+                "b_from_kek": rw.from_kek,
+                "b_to_kek": rw.to_kek,
+                "b_wrapped": rw.wrapped,
+            }
+            for rw in rewraps
+        ]
         with self._session(tenant) as s:
-            for rw in rewraps:
-                result = s.execute(
-                    update(VaultDek)
-                    .where(
-                        VaultDek.key_id == rw.key_id,
-                        VaultDek.version == rw.version,
-                        VaultDek.kek_version == rw.from_kek,
-                        VaultDek.status.in_(_USABLE),
-                    )
-                    .values(kek_version=rw.to_kek, wrapped=rw.wrapped)
-                )
-                applied += _rowcount(result)
-        return applied
+            connection = s.connection()
+            result = connection.execute(statement, params)
+            if connection.dialect.supports_sane_multi_rowcount:
+                return _rowcount(result)
+            return len(rewraps)  # pragma: no cover - both supported dialects count
 
     def reserve_encryptions(self, tenant: TenantId, key_id: str, version: int, count: int) -> int:
         with self._session(tenant) as s:
