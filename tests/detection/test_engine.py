@@ -117,3 +117,28 @@ def test_timestamp_cache_tells_booleans_from_numbers() -> None:
     assert parse_time_cached(True) is None
     assert parse_time_cached(1) is not None
     assert parse_time_cached(1.0) is not None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literal"),
+    [
+        (r"ipconfig\s+/all", "ipconfig"),
+        (r"a|bcd", None),
+        (r"abcd?e", "abc"),
+        (r"\\perfc\.dat", "\\perfc.dat"),
+        (r"foo(bar)?baz", "foo"),
+        (r"x\x41yz", None),
+        (r"[abc]DEFG", "defg"),
+    ],
+)
+def test_regex_literals_used_for_indexing_are_mandatory(pattern: str, literal: str | None) -> None:
+    from rempart.detection.index import regex_literal
+
+    assert regex_literal(pattern) == literal
+
+
+def test_regex_rules_are_indexed_by_their_literal() -> None:
+    engine = _engine({"sel": {"A|re": r"ipconfig\s+/all"}, "condition": "sel"})
+    assert engine.index.always == ()
+    assert engine.match({"A": "IPCONFIG /all"}) == []  # case-sensitive regex
+    assert engine.match({"A": "ipconfig  /all"})

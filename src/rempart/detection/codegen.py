@@ -22,6 +22,7 @@ _HELPERS: dict[str, Any] = {
     "prefix_any": matchers.prefix_any,
     "suffix_any": matchers.suffix_any,
     "contains_any": matchers.contains_any,
+    "chars_any": matchers.chars_any,
     "seq_any": matchers.seq_any,
     "glob_any": matchers.glob_any,
     "nonempty": matchers.nonempty,
@@ -72,6 +73,15 @@ class _Emitter:
 
     def test(self, t: Test) -> str:
         f = repr(t.field)
+        if t.kind == "contains" and any(len(n) == 1 for n in t.arg):
+            # One-character needles become one set test; the others stay substrings.
+            chars = frozenset(n for n in t.arg if len(n) == 1)
+            src = self.source(t)
+            expr = f"chars_any({src}, {self.const(chars)})"
+            rest = tuple(n for n in t.arg if len(n) != 1)
+            if rest:
+                expr = f"({expr} or contains_any({src}, {self.const(rest)}))"
+            return expr
         if t.kind in _STRING_HELPER:
             return f"{_STRING_HELPER[t.kind]}({self.source(t)}, {self.const(t.arg)})"
         if t.kind == "any":

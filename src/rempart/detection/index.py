@@ -38,6 +38,83 @@ def _seq_key(fld: str, head: str, mids: tuple[str, ...], tail: str) -> Key | Non
     return (fld, "contains", best) if len(best) >= GRAM else None
 
 
+_REGEX_BREAK = set(".^$")
+_QUANT = set("*?{")
+
+
+def regex_literal(pattern: str) -> str | None:
+    """The longest ASCII literal every match of ``pattern`` must contain, or None.
+
+    Conservative: any top-level alternation, verbose mode or oddity gives None. Groups
+    and classes are skipped (they only end a literal run); a quantifier that allows
+    zero occurrences drops the character it applies to.
+    """
+    if "(?x" in pattern:
+        return None
+    runs: list[str] = []
+    run: list[str] = []
+    i, n = 0, len(pattern)
+
+    def cut() -> None:
+        if run:
+            runs.append("".join(run))
+            run.clear()
+
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return None
+            nxt = pattern[i + 1]
+            if nxt in "xuUNpP0123456789":  # escapes with an argument: give up
+                return None
+            if nxt.isascii() and not nxt.isalnum() and nxt.isprintable():
+                run.append(nxt)
+            else:
+                cut()
+            i += 2
+            continue
+        if c == "|":
+            return None
+        if c in "([":
+            cut()
+            close = ")" if c == "(" else "]"
+            depth, i = 1, i + 1
+            while i < n and depth:
+                if pattern[i] == "\\":
+                    i += 2
+                    continue
+                if c == "(" and pattern[i] == "(":
+                    depth += 1
+                elif pattern[i] == close:
+                    depth -= 1
+                i += 1
+            continue
+        if c in _QUANT:
+            if run:
+                run.pop()
+            cut()
+            if c == "{":
+                end = pattern.find("}", i)
+                i = end + 1 if end >= 0 else n
+                continue
+            i += 1
+            continue
+        if c == "+":
+            cut()
+            i += 1
+            continue
+        if c in _REGEX_BREAK or not c.isascii() or not c.isprintable():
+            cut()
+            i += 1
+            continue
+        run.append(c)
+        i += 1
+    cut()
+    best = max(runs, key=len, default="")
+    return best.casefold() if len(best) >= GRAM else None
+
+
 def test_keys(t: Test) -> list[Key] | None:
     """Index keys of which one must hold for the test to pass, or None."""
     if t.field is None:
@@ -57,6 +134,9 @@ def test_keys(t: Test) -> list[Key] | None:
         if any(len(n) < GRAM for n in t.arg):
             return None
         return [(fld, "contains", fold(n)) for n in t.arg]
+    if t.kind == "re":
+        literal = regex_literal(t.arg.pattern)
+        return [(fld, "contains", literal)] if literal else None
     if t.kind == "seq":
         keys = []
         for head, mids, tail in t.arg:
@@ -69,9 +149,11 @@ def test_keys(t: Test) -> list[Key] | None:
 
 
 def _cost(key: Key, freq: Counter[Key]) -> float:
-    """Expected work a key brings: rules sharing it, times how common its text is likely
-    to be in events (short texts such as ``1`` or ``.exe`` are everywhere)."""
-    return _WEIGHT[key[1]] * freq[key] * (1 + 8 / max(len(key[2]), 1))
+    """Expected work a key brings: rules sharing it, times, for substrings and affixes,
+    how common the text is likely to be in events (``.exe`` is everywhere). A whole
+    value is as selective whatever its length (``EventID: 1``)."""
+    common = 1.0 if key[1] == "eq" else 1 + 8 / max(len(key[2]), 1)
+    return _WEIGHT[key[1]] * freq[key] * common
 
 
 def positive_keys(node: Node) -> set[Key]:
@@ -215,4 +297,4 @@ class CandidateIndex:
         return dict(out)
 
 
-__all__ = ["CandidateIndex", "Key", "best_anchor", "positive_keys", "test_keys"]
+__all__ = ["CandidateIndex", "Key", "best_anchor", "positive_keys", "regex_literal", "test_keys"]

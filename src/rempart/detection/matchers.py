@@ -57,6 +57,14 @@ def contains_any(vals: Values, needles: tuple[str, ...]) -> bool:
     return False
 
 
+def chars_any(vals: Values, chars: frozenset[str]) -> bool:
+    """Substring test for one-character needles (emoji...): a set test in C."""
+    for v in vals:
+        if not chars.isdisjoint(v):
+            return True
+    return False
+
+
 def _seq_match(v: str, head: str, mids: tuple[str, ...], tail: str) -> bool:
     """``head*mid1*mid2*...*tail`` without ``?``: leftmost finds are exact for ``*``."""
     if not v.startswith(head):
@@ -267,6 +275,7 @@ __all__ = [
     "COMPARATORS",
     "REGEX_TIMEOUT_SECONDS",
     "BoundedRegex",
+    "chars_any",
     "cidr_any",
     "cmp_any",
     "contains_any",
