@@ -328,3 +328,26 @@ def test_retire_an_old_dek_with_confirmation_and_an_old_kek_after_rewrap(
     code, _, err = invoke("retire", "--tenant", "acme", "--kek", "1", "--version", "1")
     assert code == 1
     assert err.startswith("error: give either --kek")
+
+
+def test_protect_key_file_asks_twice_and_the_new_passphrase_opens_it(
+    site: dict[str, TenantId], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("init", "--tenant", "acme")
+    new = "a brand new operator passphrase"
+    result = runner.invoke(vault_cli.app, ["protect-key-file"], input=f"{new}\n{new}\n")
+    assert result.exit_code == 0, result.stderr
+    assert new not in result.stdout
+    doc = json.loads((tmp_path / "data" / "vault-keys.json").read_text())
+    assert doc["kdf"]["name"] == "argon2id"
+    code, _, err = invoke("status", "--tenant", "acme")
+    assert code == 1
+    assert "needs a passphrase" in err
+    monkeypatch.setenv("REMPART_VAULT_PASSPHRASE", new)
+    assert status("acme")["provider"] == "local"
+    short = runner.invoke(vault_cli.app, ["protect-key-file"], input="short\nshort\n")
+    assert short.exit_code == 1
+    assert short.stderr.startswith("error: the new passphrase must have at least 12")
+    code, _, err = invoke("protect-key-file", "--kdf", "md5")
+    assert code == 1
+    assert err.startswith("error: --kdf must be argon2id or scrypt")

@@ -143,3 +143,37 @@ def test_an_unprotected_file_reports_no_protection(tmp_path: Path) -> None:
     provider = LocalKeyFileProvider(tmp_path / "k.json")
     provider.create_kek(T, 1)
     assert provider.protection == "none"
+
+
+def test_a_scrypt_file_is_reprotected_with_argon2id_and_a_new_passphrase(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    old = LocalKeyFileProvider(path, passphrase="old passphrase", scrypt_log2_n=14)
+    ref = old.create_kek(T, 1)
+    wrapped = old.wrap(ref, b"k" * 32, b"aad")
+    salt_before = json.loads(path.read_text())["kdf"]["salt"]
+    make(path, "old passphrase").reprotect("new passphrase", kdf="argon2id")
+    doc = json.loads(path.read_text())
+    assert doc["kdf"]["name"] == "argon2id"
+    assert doc["kdf"]["salt"] != salt_before
+    with pytest.raises(WrongPassphrase):
+        make(path, "old passphrase").check()
+    assert make(path, "new passphrase").unwrap(ref, wrapped, b"aad") == b"k" * 32
+
+
+def test_reprotect_needs_the_current_passphrase_and_can_remove_it(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    ref = make(path, "current one").create_kek(T, 1)
+    before = path.read_bytes()
+    with pytest.raises(WrongPassphrase):
+        make(path, "not the current one").reprotect("attacker's choice")
+    assert path.read_bytes() == before
+    with pytest.raises(ValueError, match="empty"):
+        make(path, "current one").reprotect("")
+    provider = make(path, "current one")
+    provider.reprotect(None)
+    assert provider.protection == "none"
+    assert json.loads(path.read_text())["kdf"] is None
+    assert LocalKeyFileProvider(path).check() == 1
+    with pytest.raises(WrongPassphrase, match="not passphrase-protected"):
+        make(path, "current one").check()
+    assert ref in json.loads(base64.b64decode(json.loads(path.read_text())["payload"]))["keks"]

@@ -36,6 +36,7 @@ from rempart.vault import (
     RewrapProgress,
     Vault,
     VaultEvent,
+    key_providers,
     open_vault,
     provider_for,
 )
@@ -397,6 +398,40 @@ def retire(
         if version is not None:
             vault.keys.retire_dek(t.id, key_id, version)
         console.print(f"tenant {t.slug}: {label} retired")
+
+
+@app.command("protect-key-file")
+@handle_errors
+def protect_key_file(
+    kdf: str = typer.Option("argon2id", "--kdf", help="argon2id or scrypt"),
+    remove_passphrase: bool = typer.Option(
+        False,
+        "--remove-passphrase-weakening-protection",
+        help="Leave the key file protected by its 0600 mode only",
+    ),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Re-protect the local key file under a new passphrase (asked twice) and derivation.
+
+    The current passphrase comes from the settings (``vault_passphrase``); set the
+    new one there afterwards.
+    """
+    if kdf not in ("argon2id", "scrypt"):
+        raise ValidationFailed("--kdf must be argon2id or scrypt")
+    settings = settings_from(config)
+    provider = next(p for p in key_providers(settings) if isinstance(p, LocalKeyFileProvider))
+    provider.check()  # the current passphrase opens it, before asking for a new one
+    if remove_passphrase:
+        provider.reprotect(None)
+        console.print(f"{provider.path}: no passphrase any more (file mode 0600 only)")
+        return
+    new = typer.prompt("new passphrase", hide_input=True, confirmation_prompt=True)
+    if len(new) < 12:
+        raise ValidationFailed("the new passphrase must have at least 12 characters")
+    provider.reprotect(new, kdf="argon2id" if kdf == "argon2id" else "scrypt")
+    console.print(
+        f"{provider.path}: protected with {kdf}; set REMPART_VAULT_PASSPHRASE to the new one"
+    )
 
 
 @app.command("shred-tenant")

@@ -89,11 +89,10 @@ class LocalKeyFileProvider:
         self._path = path
         self._passphrase = passphrase.encode() if passphrase is not None else None
         self._kdf: PassphraseKdf = kdf
-        self._kdf_params: tuple[int, int, int] = (
-            (scrypt_log2_n, scrypt_r, scrypt_p)
-            if kdf == "scrypt"
-            else (argon2_memory_kib, argon2_iterations, argon2_lanes)
-        )
+        self._params: dict[str, tuple[int, int, int]] = {
+            "scrypt": (scrypt_log2_n, scrypt_r, scrypt_p),
+            "argon2id": (argon2_memory_kib, argon2_iterations, argon2_lanes),
+        }
         self._lock = threading.RLock()
         self._keys: dict[str, bytes] | None = None
         self._aeads: dict[str, Aead] = {}
@@ -142,6 +141,23 @@ class LocalKeyFileProvider:
             if keys.pop(key_ref, None) is not None:
                 self._write(keys)
             self._aeads.pop(key_ref, None)
+
+    def reprotect(self, passphrase: str | None, *, kdf: PassphraseKdf | None = None) -> None:
+        """Rewrite the key file under a new passphrase (``None``: file mode only) and
+        derivation (default: the one this provider was built with), with a new salt.
+
+        The file must open with the current passphrase first; the rewrite is atomic.
+        """
+        if passphrase is not None and not passphrase:
+            raise ValueError("passphrase must not be empty")
+        if kdf is not None and kdf not in get_args(PassphraseKdf):
+            raise ValueError(f"unknown passphrase key derivation: {kdf}")
+        with self._lock, self._file_lock():
+            keys = self._read()
+            self._passphrase = passphrase.encode() if passphrase is not None else None
+            self._kdf = kdf or self._kdf
+            self._derived = None
+            self._write(keys)
 
     def check(self) -> int:
         """Open the file (creating it if absent) and return how many KEKs it holds."""
@@ -282,9 +298,10 @@ class LocalKeyFileProvider:
         kdf: dict[str, Any] | None = None
         if self._passphrase is None:
             payload = plain
+            self._protection = None
         else:
             if self._derived is None:
-                self._passphrase_key(self._kdf, random_bytes(16), self._kdf_params)
+                self._passphrase_key(self._kdf, random_bytes(16), self._params[self._kdf])
             if self._derived is None:  # pragma: no cover - set just above
                 raise WrongPassphrase("passphrase required")
             (name, salt, params), key = self._derived
