@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="Proxy addresses whose X-Forwarded-For header is believed.",
     )
     api_docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
+    audit_checkpoint_interval_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description="How often `rempart serve` signs a checkpoint of each audit log that grew.",
+    )
     vault_default_provider: Literal["local", "pkcs11", "aws-kms"] = Field(
         default="local", description="Key provider of new tenant keyrings (docs/vault.md)."
     )

@@ -17,7 +17,7 @@ from rempart.api.problems import (
     unhandled_error_handler,
     validation_error_handler,
 )
-from rempart.api.routes import auth, health, interactions, scim
+from rempart.api.routes import audit, auth, health, interactions, scim
 from rempart.errors import RempartError
 
 API_PREFIX = "/api/v1"
@@ -37,6 +37,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.ctx = ctx
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(interactions.router)
+    api.include_router(audit.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(scim.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rempart.audit.note import NoteSigner
 from rempart.config import Settings
 from rempart.storage import Database
 from rempart.types import Clock, utc_now
@@ -14,6 +15,8 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Clock = field(default=utc_now)
+    # Signs audit checkpoints; its public key is what auditors keep.
+    audit_signer: NoteSigner | None = None
 
 
 __all__ = ["AppContext"]

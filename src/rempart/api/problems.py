@@ -129,7 +129,10 @@ async def database_unavailable_handler(request: Request, exc: Exception) -> JSON
         error_type=type(exc).__name__,
     )
     return problem_response(
-        request, 503, "database-unavailable", "Service unavailable",
+        request,
+        503,
+        "database-unavailable",
+        "Service unavailable",
         "the database is unavailable or busy; retry later",
         headers={"Retry-After": "1"},
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import uvicorn
 
 from rempart.api import AppContext, create_app
+from rempart.audit import load_or_create_signer
+from rempart.audit.scheduler import CheckpointScheduler
 from rempart.cli.common import console
-from rempart.config import Settings
+from rempart.config import Settings, ensure_data_dir
 from rempart.demo import seed
 from rempart.errors import ConfigurationError
 from rempart.logs import configure_logging
@@ -39,15 +43,24 @@ def prepare_database(settings: Settings) -> Database:
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     configure_logging(settings.log_level, settings.log_format)
     db = prepare_database(settings)
-    app = create_app(AppContext(settings=settings, db=db))
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
+    signer = load_or_create_signer(ensure_data_dir(settings))
+    app = create_app(AppContext(settings=settings, db=db, audit_signer=signer))
+    scheduler = CheckpointScheduler(
+        db, signer, interval=timedelta(seconds=settings.audit_checkpoint_interval_seconds)
     )
+    scheduler.start()
+    try:
+        uvicorn.run(
+            app,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        scheduler.stop()
+        db.dispose()
 
 
 def run_demo(settings: Settings, *, port: int = 8000, serve: bool = True) -> None:

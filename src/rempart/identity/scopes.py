@@ -8,6 +8,8 @@ from enum import StrEnum
 class Scope(StrEnum):
     INTERACTION_WRITE = "interaction:write"
     INTERACTION_READ = "interaction:read"
+    # Audit tooling of the tenant (SIEM, auditors' scripts): search, proofs, checkpoints.
+    AUDIT_READ = "audit:read"
     # The tenant's provisioning client (SCIM 2.0 Users and Groups).
     SCIM_PROVISION = "scim:provision"
 
