@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from rempart.audit.note import NoteSigner
 from rempart.config import Settings
 from rempart.storage import Database
+from rempart.vault import Vault
 from rempart.types import Clock, utc_now
 
 
@@ -17,6 +18,8 @@ class AppContext:
     clock: Clock = field(default=utc_now)
     # Signs audit checkpoints; its public key is what auditors keep.
     audit_signer: NoteSigner | None = None
+    # Keys and ciphertext; routes that need it refuse to work without it (fail closed).
+    vault: Vault | None = None
 
 
 __all__ = ["AppContext"]
