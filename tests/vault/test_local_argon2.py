@@ -177,3 +177,22 @@ def test_reprotect_needs_the_current_passphrase_and_can_remove_it(tmp_path: Path
     with pytest.raises(WrongPassphrase, match="not passphrase-protected"):
         make(path, "current one").check()
     assert ref in json.loads(base64.b64decode(json.loads(path.read_text())["payload"]))["keks"]
+
+
+def test_open_local_vault_follows_the_key_file_settings(tmp_path: Path) -> None:
+    from rempart.config import load_settings
+    from rempart.vault import open_local_vault
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        vault_key_file=tmp_path / "elsewhere" / "keys.json",
+        vault_passphrase="from the settings, long enough",
+        vault_passphrase_kdf="scrypt",
+    )
+    vault = open_local_vault(settings)
+    vault.create_tenant(T)
+    doc = json.loads((tmp_path / "elsewhere" / "keys.json").read_text())
+    assert doc["kdf"]["name"] == "scrypt"
+    assert not (tmp_path / "data" / "vault-keys.json").exists()
+    with pytest.raises(WrongPassphrase):
+        open_local_vault(settings, passphrase="an explicit wrong one")

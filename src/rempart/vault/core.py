@@ -144,9 +144,16 @@ def open_local_vault(
     on_event: VaultEventSink = discard_events,
     key_file: Path | None = None,
 ) -> Vault:
-    """The default vault: KEKs in ``<data_dir>/vault-keys.json`` (0600)."""
-    path = key_file or ensure_data_dir(settings) / DEFAULT_FILE_NAME
-    provider = LocalKeyFileProvider(path, passphrase=passphrase)
+    """A vault with the local key file only (``open_vault`` adds the HSM and KMS).
+
+    The key file, its passphrase and derivation come from the settings
+    (``vault_key_file``, default ``<data_dir>/vault-keys.json``, 0600;
+    ``vault_passphrase``; ``vault_passphrase_kdf``) unless given here.
+    """
+    path = key_file or settings.vault_key_file or ensure_data_dir(settings) / DEFAULT_FILE_NAME
+    if passphrase is None and settings.vault_passphrase is not None:
+        passphrase = settings.vault_passphrase.get_secret_value()
+    provider = LocalKeyFileProvider(path, passphrase=passphrase, kdf=settings.vault_passphrase_kdf)
     provider.check()
     return Vault(store or MemoryKeyringStore(), [provider], on_event=on_event)
 
