@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
-from rempart.api.deps import Ctx, Principal, origin_of, scoped, tenant_of
+from rempart.api.auditing import audited_request
+from rempart.api.deps import Ctx, Principal, scoped
 from rempart.api.problems import ERROR_RESPONSES
 from rempart.audit import (
-    audited,
     latest_checkpoint,
     list_checkpoints,
     prove_consistency,
@@ -25,30 +25,11 @@ from rempart.audit import (
     verifier_key,
 )
 from rempart.audit.checkpoints import SignedCheckpoint
-from rempart.audit.search import MAX_PAGE
+from rempart.audit.search import MAX_PAGE, AuditPage
 from rempart.errors import NotFound
 from rempart.identity.scopes import Scope
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
-
-
-class AuditEntryOut(BaseModel):
-    uid: str
-    seq: int
-    time: datetime
-    actor_type: str
-    actor_id: str
-    action: str
-    resource_type: str
-    resource_id: str | None
-    outcome: str
-    class_uid: int | None
-    entry: str
-
-
-class AuditPageOut(BaseModel):
-    items: list[AuditEntryOut]
-    next_cursor: str | None
 
 
 class CheckpointOut(BaseModel):
@@ -71,7 +52,7 @@ def _checkpoint_out(cp: SignedCheckpoint) -> CheckpointOut:
 
 @router.get(
     "/events",
-    response_model=AuditPageOut,
+    response_model=AuditPage,
     summary="Search the tenant's audit log, newest first",
     **scoped(Scope.AUDIT_READ),
 )
@@ -88,14 +69,13 @@ def search_events(
     until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> AuditPageOut:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+) -> AuditPage:
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="audit.search",
         resource_type="audit_log",
-        clock=ctx.clock,
     ) as (session, note):
         page = search(
             session,
@@ -110,13 +90,7 @@ def search_events(
             cursor=cursor,
         )
         note.details["count"] = len(page.items)
-    return AuditPageOut(
-        items=[
-            AuditEntryOut(**{f: getattr(i, f) for f in AuditEntryOut.model_fields})
-            for i in page.items
-        ],
-        next_cursor=page.next_cursor,
-    )
+    return page
 
 
 @router.get(
@@ -132,13 +106,12 @@ def get_checkpoints(
     min_size: Annotated[int, Query(ge=0)] = 0,
     max_size: Annotated[int | None, Query(ge=0)] = None,
 ) -> list[CheckpointOut]:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="audit.checkpoints",
         resource_type="audit_log",
-        clock=ctx.clock,
     ) as (session, _note):
         rows = list_checkpoints(session, min_size=min_size, max_size=max_size)
     return [_checkpoint_out(cp) for cp in rows[:1000]]
@@ -151,13 +124,12 @@ def get_checkpoints(
     **scoped(Scope.AUDIT_READ),
 )
 def get_latest_checkpoint(request: Request, ctx: Ctx, principal: Principal) -> CheckpointOut:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="audit.checkpoints",
         resource_type="audit_log",
-        clock=ctx.clock,
     ) as (session, _note):
         cp = latest_checkpoint(session)
         if cp is None:
@@ -177,14 +149,13 @@ def get_inclusion_proof(
     uid: Annotated[str, Query(min_length=1, max_length=64)],
     tree_size: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="audit.prove",
         resource_type="audit_entry",
         resource_id=uid,
-        clock=ctx.clock,
     ) as (session, _note):
         return prove_inclusion(session, uid=uid, tree_size=tree_size).to_json()
 
@@ -201,13 +172,12 @@ def get_consistency_proof(
     old_size: Annotated[int, Query(ge=0)],
     new_size: Annotated[int | None, Query(ge=0)] = None,
 ) -> dict[str, Any]:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="audit.prove",
         resource_type="audit_log",
-        clock=ctx.clock,
     ) as (session, _note):
         return prove_consistency(session, old_size, new_size).to_json()
 

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from rempart.api.deps import Ctx, Principal, origin_of, require_json, scoped, tenant_of
+from rempart.api.auditing import audited_request
+from rempart.api.deps import Ctx, Principal, require_json, scoped
 from rempart.api.problems import ERROR_RESPONSES
-from rempart.audit import audited
 from rempart.contact import service
 from rempart.contact.schemas import InteractionIn, InteractionOut, InteractionPage
 from rempart.identity.scopes import Scope
@@ -32,13 +32,12 @@ def create_interaction(
     principal: Principal,
     _json: Annotated[None, Depends(require_json)],
 ) -> InteractionOut:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="interaction.create",
         resource_type="interaction",
-        clock=ctx.clock,
     ) as (session, note):
         interaction, created = service.ingest(
             session, payload, created_by=principal.actor_id, clock=ctx.clock
@@ -65,13 +64,12 @@ def list_interactions(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     channel: Literal["call", "chat", "email"] | None = None,
 ) -> InteractionPage:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="interaction.list",
         resource_type="interaction",
-        clock=ctx.clock,
     ) as (session, note):
         page = service.list_page(session, limit=limit, cursor=cursor, channel=channel)
         note.details["count"] = len(page.items)
@@ -90,13 +88,12 @@ def get_interaction(
     ctx: Ctx,
     principal: Principal,
 ) -> InteractionOut:
-    with audited(
-        ctx.db,
-        tenant_of(principal),
-        origin_of(request, ctx, principal),
+    with audited_request(
+        request,
+        ctx,
+        principal,
         action="interaction.read",
         resource_type="interaction",
         resource_id=interaction_id,
-        clock=ctx.clock,
     ) as (session, _note):
         return service.get(session, interaction_id)
