@@ -55,6 +55,8 @@ class Permission(StrEnum):
     RISK_MANAGE = "risk:manage"
     TRAINING_READ = "training:read"
     TRAINING_MANAGE = "training:manage"
+    PAYMENT_CAPTURE = "payment:capture"
+    PAYMENT_OBSERVE = "payment:observe"
 
     @property
     def resource(self) -> str:

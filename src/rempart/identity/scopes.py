@@ -12,6 +12,10 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     # The tenant's provisioning client (SCIM 2.0 Users and Groups).
     SCIM_PROVISION = "scim:provision"
+    # The IVR / CCaaS flow that relays a caller's keypad digits (secure payment capture).
+    PAYMENT_CAPTURE = "payment:capture"
+    # The agent desktop's progress view of a capture (masked, no card data).
+    PAYMENT_OBSERVE = "payment:observe"
 
 
 def parse_scopes(values: list[str] | tuple[str, ...]) -> list[Scope]:
