@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from tests.identity.oidc_server import (
     node_available,
     start_server,
 )
+from tests.pg import free_port
 
 BOTH_LANES = pytest.mark.parametrize(
     "db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
@@ -76,7 +78,17 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 def oidc() -> Iterator[OidcServer]:
     if not node_available():
         pytest.fail("the test OpenID provider is not installed: run `make test` (npm ci)")
-    server = start_server([Client("rempart-a", "secret-a"), Client("rempart-b", "secret-b")])
+    # A third client whose back-channel logout URI is a real Rempart server the
+    # back-channel test starts on this port, for a tenant with this slug.
+    rempart_port = free_port()
+    bcl_slug = f"bcl-{secrets.token_hex(6)}"
+    bcl = Client(
+        "rempart-bcl",
+        "secret-bcl",
+        backchannel_logout_uri=f"http://127.0.0.1:{rempart_port}/auth/{bcl_slug}/backchannel-logout",
+    )
+    server = start_server([Client("rempart-a", "secret-a"), Client("rempart-b", "secret-b"), bcl])
+    server.extra.update(rempart_port=rempart_port, bcl_slug=bcl_slug)
     try:
         yield server
     finally:
@@ -157,7 +169,7 @@ def configure(
     settings = IdpSettings(
         issuer=server.issuer,
         client_id=client,
-        client_secret=SecretStr("secret-a" if client == "rempart-a" else "secret-b"),
+        client_secret=SecretStr("secret-" + client.removeprefix("rempart-")),
         redirect_uri=REDIRECT_URI,
         post_logout_redirect_uri=POST_LOGOUT_URI,
         scopes=("openid", "profile", "email", "groups"),

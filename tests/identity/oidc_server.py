@@ -22,6 +22,8 @@ import httpx
 from joserfc import jws
 from joserfc.jwk import RSAKey
 
+from tests.pg import free_port
+
 OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 REDIRECT_URI = "https://testserver/auth/callback"
 POST_LOGOUT_URI = "https://testserver/"
@@ -49,6 +51,7 @@ USERS: dict[str, dict[str, Any]] = {
 class Client:
     client_id: str
     secret: str
+    backchannel_logout_uri: str | None = None
 
 
 @dataclass
@@ -87,6 +90,11 @@ class OidcServer:
         signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{b64(signature)}"
 
+    def events(self) -> list[str]:
+        """What the provider recorded (back-channel deliveries, logouts)."""
+        log = self.root / "events.log"
+        return log.read_text().splitlines() if log.exists() else []
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -124,18 +132,18 @@ def start_server(clients: list[Client]) -> OidcServer:
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],
                 "token_endpoint_auth_method": "client_secret_basic",
-                "backchannel_logout_uri": "https://testserver/auth/backchannel-logout",
+                "backchannel_logout_uri": c.backchannel_logout_uri
+                or "https://testserver/auth/backchannel-logout",
                 "backchannel_logout_session_required": True,
             }
             for c in clients
         ],
     }
     # The issuer must name the port, so find one first and hand it over.
-    from tests.pg import free_port
-
     port = free_port()
     config["port"] = port
     config["issuer"] = f"http://127.0.0.1:{port}"
+    config["log"] = str(root / "events.log")
     path = root / "config.json"
     path.write_text(json.dumps(config))
     process = subprocess.Popen(
@@ -193,6 +201,20 @@ def drive_login(
     finally:
         if own:
             client.close()
+
+
+def logout_at_idp(browser: httpx.Client, issuer: str) -> None:
+    """The person signs out at the IdP itself (confirming its form): every RP is told."""
+    page = browser.get(f"{issuer}/session/end", follow_redirects=False)
+    assert page.status_code == 200, page.text[:300]
+    match = re.search(r'name="xsrf" value="([^"]+)"', page.text)
+    assert match, "the IdP's logout form carries no xsrf value"
+    done = browser.post(
+        f"{issuer}/session/end/confirm",
+        data={"xsrf": match.group(1), "logout": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code in (200, 302, 303), done.text[:300]
 
 
 def callback_params(url: str) -> dict[str, str]:

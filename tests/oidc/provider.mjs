@@ -36,6 +36,14 @@ const provider = new Provider(cfg.issuer, {
     backchannelLogout: { enabled: true },
   },
   pkce: { required: () => true },
+  // The provider refuses to call loopback addresses (SSRF protection); the
+  // Rempart server that receives back-channel logout tokens in the tests
+  // listens on 127.0.0.1, so this test IdP alone calls it directly.
+  fetch: (url, options) => {
+    const { dispatcher, ...rest } = options;
+    void dispatcher;
+    return globalThis.fetch(url, rest);
+  },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
     if (!users[id]) return undefined;
@@ -59,6 +67,12 @@ const provider = new Provider(cfg.issuer, {
     return grant;
   },
 });
+
+// Back-channel deliveries are recorded, so a failing test can say why.
+const log = (line) => { if (cfg.log) fs.appendFileSync(cfg.log, `${line}\n`); };
+provider.on('backchannel.success', (ctx, client) => log(`backchannel.success ${client.clientId}`));
+provider.on('backchannel.error', (ctx, err, client) => log(`backchannel.error ${client.clientId} ${err.message}`));
+provider.on('end_session.success', () => log('end_session.success'));
 
 async function auto(req, res, url) {
   const details = await provider.interactionDetails(req, res);
