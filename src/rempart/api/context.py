@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from rempart.audit.note import NoteSigner
 from rempart.config import Settings
+from rempart.contact.payments.config import PaymentConfig
 from rempart.storage import Database
-from rempart.vault import Vault
 from rempart.types import Clock, utc_now
+from rempart.vault import Vault
+from rempart.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,10 @@ class AppContext:
     clock: Clock = field(default=utc_now)
     # Signs audit checkpoints; its public key is what auditors keep.
     audit_signer: NoteSigner | None = None
+    # Card tokenization and field encryption (secure payment capture needs it).
+    vault: Vault | None = None
+    # Secure payment capture: processor adapter, timeouts (defaults when None).
+    payments: PaymentConfig | None = None
     # Keys and ciphertext; routes that need it refuse to work without it (fail closed).
     vault: Vault | None = None
 
