@@ -56,13 +56,13 @@ def test_demo_serves_the_first_path_with_the_printed_tokens(tmp_path: Path) -> N
             except httpx.TransportError:
                 time.sleep(0.2)
         fr, uk = ({"Authorization": f"Bearer {t}"} for t in tokens)
-        listed = httpx.get(f"{base}/api/v1/interactions", headers=fr, timeout=10)
+        listed = httpx.get(f"{base}/api/v1/interactions", headers=fr, timeout=30)
         assert listed.status_code == 200
         items = listed.json()["items"]
         assert len(items) == 12
         assert {i["language"] for i in items} == {"fr"}
         assert {i["channel"] for i in items} == {"call", "chat", "email"}
-        one = httpx.get(f"{base}/api/v1/interactions/{items[0]['id']}", headers=fr, timeout=10)
+        one = httpx.get(f"{base}/api/v1/interactions/{items[0]['id']}", headers=fr, timeout=30)
         assert one.status_code == 200
         assert one.json()["segments"]
         assert (
@@ -74,7 +74,7 @@ def test_demo_serves_the_first_path_with_the_printed_tokens(tmp_path: Path) -> N
         pushed = httpx.post(
             f"{base}/api/v1/interactions",
             headers=fr,
-            timeout=10,
+            timeout=30,
             json={
                 "external_id": "e2e-1",
                 "channel": "chat",

@@ -18,6 +18,7 @@ from rempart.storage import Database
 from rempart.storage.migrate import is_up_to_date, upgrade
 from rempart.storage.open import open_database
 from rempart.storage.rls import posture_problems
+from rempart.vault.setup import open_vault
 
 
 def prepare_database(settings: Settings) -> Database:
@@ -44,7 +45,8 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
     configure_logging(settings.log_level, settings.log_format)
     db = prepare_database(settings)
     signer = load_or_create_signer(ensure_data_dir(settings))
-    app = create_app(AppContext(settings=settings, db=db, audit_signer=signer))
+    vault = open_vault(settings, db)
+    app = create_app(AppContext(settings=settings, db=db, audit_signer=signer, vault=vault))
     scheduler = CheckpointScheduler(
         db, signer, interval=timedelta(seconds=settings.audit_checkpoint_interval_seconds)
     )
