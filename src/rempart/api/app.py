@@ -17,7 +17,7 @@ from rempart.api.problems import (
     unhandled_error_handler,
     validation_error_handler,
 )
-from rempart.api.routes import audit, auth, health, interactions, scim
+from rempart.api.routes import audit, auth, health, interactions, payments, scim
 from rempart.errors import RempartError
 
 API_PREFIX = "/api/v1"
@@ -38,6 +38,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(interactions.router)
     api.include_router(audit.router)
+    api.include_router(payments.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(scim.router)
