@@ -13,6 +13,9 @@ _REGIONS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+_MAIN_REGION: Final[dict[int, str]] = {33: "FR", 44: "GB", 1: "US"}
+
+
 @lru_cache(maxsize=8192)
 def is_phone(digits: str, international: bool, lang: str) -> bool:
     """True when ``digits`` (no separators) is a valid number in one of our regions.
@@ -27,7 +30,15 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
             num = phonenumbers.parse("+" + digits, None)
         except phonenumbers.NumberParseException:
             return False
-        return phonenumbers.is_valid_number(num)
+        # Checking one known region is much cheaper than finding the region
+        # (+1 alone spans two dozen regions).
+        region = _MAIN_REGION.get(num.country_code or 0)
+        if region is not None:
+            # Shared codes (+44 Jersey, +1 Canada...) fall back to the full check.
+            return bool(phonenumbers.is_valid_number_for_region(num, region)) or bool(
+                phonenumbers.is_valid_number(num)
+            )
+        return bool(phonenumbers.is_valid_number(num))
     if not 9 <= n <= 11:
         return False
     for region in _REGIONS.get(lang, _REGIONS["en"]):
@@ -44,7 +55,9 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
             num = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(num):
+        if phonenumbers.is_valid_number_for_region(num, region) or (
+            region != "FR" and phonenumbers.is_valid_number(num)  # +44/+1 shared regions
+        ):
             return True
     return False
 
