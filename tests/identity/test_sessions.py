@@ -230,3 +230,35 @@ def test_backchannel_logout_by_subject_ends_all_of_its_sessions(app: App, oidc: 
     assert response.status_code == 200
     assert first.get("/auth/me").status_code == 401
     assert second.get("/auth/me").status_code == 401
+
+
+def test_rp_initiated_logout_is_accepted_by_the_real_idp(app: App, oidc: OidcServer) -> None:
+    import re
+
+    import httpx
+
+    from tests.identity.conftest import begin
+
+    t = configure(app.db, app.identity, oidc)
+    with httpx.Client(timeout=10) as idp_browser:
+        callback = drive_login(begin(app.client, t.slug), "alice", browser=idp_browser)
+        assert app.client.get(to_callback(callback), follow_redirects=False).status_code == 303
+        csrf = me(app.client)["csrf_token"]
+        out = app.client.post(
+            "/auth/logout", headers={"X-CSRF-Token": csrf}, follow_redirects=False
+        )
+        assert out.status_code == 303
+        page = idp_browser.get(out.headers["location"], follow_redirects=False)
+        assert page.status_code == 200, page.text[:300]
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.text)
+        assert xsrf is not None
+        done = idp_browser.post(
+            f"{oidc.issuer}/session/end/confirm",
+            data={"xsrf": xsrf.group(1), "logout": "yes"},
+            follow_redirects=False,
+        )
+        assert done.status_code in (302, 303)
+        assert done.headers["location"].startswith("https://testserver/")
+        # The IdP session is gone too: a new authorization asks for a login again.
+        again = idp_browser.get(begin(app.client, t.slug), follow_redirects=False)
+        assert "/interaction/" in again.headers["location"]
