@@ -17,12 +17,16 @@ from rempart.detection.ir import And, Const, Node, Not, Or, Test
 
 Predicate = Callable[[EventView], bool]
 
+GRAM_LIST_MIN = 8
+"""From this many substrings on one field, a trigram table beats trying each."""
+
 _HELPERS: dict[str, Any] = {
     "eq_any": matchers.eq_any,
     "prefix_any": matchers.prefix_any,
     "suffix_any": matchers.suffix_any,
     "contains_any": matchers.contains_any,
     "chars_any": matchers.chars_any,
+    "contains_grams": matchers.contains_grams,
     "seq_any": matchers.seq_any,
     "glob_any": matchers.glob_any,
     "nonempty": matchers.nonempty,
@@ -82,6 +86,16 @@ class _Emitter:
             if rest:
                 expr = f"({expr} or contains_any({src}, {self.const(rest)}))"
             return expr
+        if (
+            t.kind == "contains"
+            and t.field is not None
+            and not t.cased
+            and len(t.arg) >= GRAM_LIST_MIN
+            and all(len(n) >= 3 for n in t.arg)
+        ):
+            # Many substrings: try only those whose first trigram the value has.
+            table = self.const(matchers.gram_table(t.arg))
+            return f"contains_grams({self.source(t)}, ev.grams({f}), {table})"
         if t.kind in _STRING_HELPER:
             return f"{_STRING_HELPER[t.kind]}({self.source(t)}, {self.const(t.arg)})"
         if t.kind == "any":

@@ -162,6 +162,7 @@ class EventView:
         "_fallbacks",
         "_flat",
         "_fold",
+        "_grams",
         "_slow",
         "_text",
         "_values",
@@ -179,6 +180,7 @@ class EventView:
         self._slow = bool(fallbacks) or type(data) is not dict
         self._values: dict[str, list[Any] | None] = {}
         self._fold: dict[str, tuple[str, ...]] = {}
+        self._grams: dict[str, frozenset[str]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
@@ -269,6 +271,16 @@ class EventView:
             if text is None:
                 text = self.text(field)
             result = self._fold[field] = tuple(t.casefold() for t in text) if text else ()
+        return result
+
+    def grams(self, field: str) -> frozenset[str]:
+        """Every 3-character substring of the field's case-folded values (shared by all
+        the rules that look for substrings in this field)."""
+        result = self._grams.get(field)
+        if result is None:
+            result = self._grams[field] = frozenset(
+                v[j : j + 3] for v in self.fold(field) for j in range(len(v) - 2)
+            )
         return result
 
     def _all_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

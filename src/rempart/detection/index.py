@@ -262,6 +262,12 @@ class CandidateIndex:
                 names = self._field_names.intersection(ev.paths)
         for fld in names:
             fi = fields[fld]
+            if fi.grams:
+                # The field's trigrams (computed once per event, shared with the rules),
+                # intersected in C with the indexed ones.
+                grams = fi.grams
+                for gram in fi.gram_keys.intersection(ev.grams(fld)):
+                    found.update(grams[gram])
             for v in ev.fold(fld):
                 if fi.eq:
                     hit = fi.eq.get(v)
@@ -275,14 +281,7 @@ class CandidateIndex:
                     hit = table.get(v[-n:])
                     if hit:
                         found.update(hit)
-                if fi.grams and len(v) >= GRAM:
-                    grams = fi.grams
-                    # The value's trigrams as a set, intersected in C with the indexed ones.
-                    present = fi.gram_keys.intersection(
-                        {v[j : j + GRAM] for j in range(len(v) - GRAM + 1)}
-                    )
-                    for gram in present:
-                        found.update(grams[gram])
+
         return sorted(found)
 
     def describe(self) -> dict[str, int]:

@@ -65,6 +65,28 @@ def chars_any(vals: Values, chars: frozenset[str]) -> bool:
     return False
 
 
+GramTable = dict[str, tuple[str, ...]]
+
+
+def gram_table(needles: tuple[str, ...]) -> GramTable:
+    """Needles (3+ characters) grouped by their first trigram."""
+    table: dict[str, list[str]] = {}
+    for n in needles:
+        table.setdefault(n[:3], []).append(n)
+    return {g: tuple(ns) for g, ns in table.items()}
+
+
+def contains_grams(vals: Values, grams: frozenset[str], table: GramTable) -> bool:
+    """Substring test for many needles: only those whose first trigram occurs in the
+    value are tried (the value's trigrams are computed once per event and field)."""
+    for g in grams.intersection(table):
+        for n in table[g]:
+            for v in vals:
+                if n in v:
+                    return True
+    return False
+
+
 def _seq_match(v: str, head: str, mids: tuple[str, ...], tail: str) -> bool:
     """``head*mid1*mid2*...*tail`` without ``?``: leftmost finds are exact for ``*``."""
     if not v.startswith(head):
@@ -279,9 +301,11 @@ __all__ = [
     "cidr_any",
     "cmp_any",
     "contains_any",
+    "contains_grams",
     "eq_any",
     "fieldref_any",
     "glob_any",
+    "gram_table",
     "nonempty",
     "parse_time",
     "parse_time_cached",
