@@ -95,34 +95,51 @@ def check_keys(keys: str) -> None:
         raise KeypadRejected("keys must be the digits 0-9, '#' (end of field) or '*' (clear)")
 
 
-def apply_keys(entry: Entry, keys: str, now: datetime) -> Entry | Rejection:
+def _check_confined(entry: Entry, keys: str, field: Field) -> None:
+    """Keys sent for a named field must end within it: no spill into the next field."""
+    length, limit, last = len(getattr(entry, field)), _max_len(entry, field), len(keys) - 1
+    for i, key in enumerate(keys):
+        if key == "*":
+            length = 0
+        elif key == "#" or (length := length + 1) >= limit:
+            if i != last:
+                raise TooManyDigits(f"too many digits for the {field} field")
+
+
+def apply_keys(
+    entry: Entry, keys: str, now: datetime, *, field: Field | None = None
+) -> Entry | Rejection:
     """The entry after ``keys``, or the rejection of a field they completed.
 
     Raises ``KeypadRejected`` (nothing changes) for characters outside the
-    keypad and for digits beyond a field's length or after the last field.
-    A field that ends but fails its check yields a ``Rejection``: that field
-    is cleared and the keys after it are ignored.
+    keypad, for digits after the last field, and, when the caller names the
+    ``field`` the keys are for, for keys beyond that field's end. Without a
+    named field, digits past a field's end flow into the next field (callers
+    type ahead). A field that ends but fails its check yields a ``Rejection``:
+    that field is cleared and the keys after it are ignored.
     """
     check_keys(keys)
+    if field is not None:
+        if field != entry.field:
+            raise KeypadRejected(f"the entry expects the {entry.field or 'no'} field")
+        _check_confined(entry, keys, field)
     for key in keys:
-        field = entry.field
-        if field is None:
+        current = entry.field
+        if current is None:
             raise TooManyDigits("every field is already complete")
-        value: str = getattr(entry, field)
+        value: str = getattr(entry, current)
         if key == "*":
-            entry = replace(entry, **{field: ""})
+            entry = replace(entry, **{current: ""})
             continue
         if key != "#":
             value += key
-            if len(value) > _max_len(entry, field):
-                raise TooManyDigits(f"too many digits for the {field} field")
-            entry = replace(entry, **{field: value})
-            if len(value) < _max_len(entry, field):
+            entry = replace(entry, **{current: value})
+            if len(value) < _max_len(entry, current):
                 continue
         try:
-            entry = _close_field(entry, field, now)
+            entry = _close_field(entry, current, now)
         except FieldRejected as exc:
-            return Rejection(replace(entry, **{field: ""}), exc)
+            return Rejection(replace(entry, **{current: ""}), exc)
     return entry
 
 

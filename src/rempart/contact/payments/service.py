@@ -228,7 +228,7 @@ def press(
     _refuse_closed(capture)
     if field is not None and field != capture.current_field:
         raise FieldMismatch(f"the capture expects the {capture.current_field or 'no'} field")
-    result = apply_keys(_entry(vault, capture), keys, now)
+    result = apply_keys(_entry(vault, capture), keys, now, field=field)
     entry = result.entry if isinstance(result, Rejection) else result
     ctx = _entry_ctx(TenantId(capture.tenant_id), capture.id)
     has_digits = bool(entry.pan or entry.expiry or entry.cvv)
