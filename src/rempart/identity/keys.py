@@ -10,6 +10,7 @@ the provider.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -107,6 +108,7 @@ class PinnedKeys:
         self._interval = refresh_interval
         self._clock = clock
         self._lock = threading.Lock()
+        self._imported: dict[str, Key] = {}
         self.refreshes = 0
 
     @property
@@ -128,7 +130,13 @@ class PinnedKeys:
                 found = self._find(kid, alg)
         if found is None:
             raise TokenRejected("unknown-kid")
-        return _KEY_CLASSES[found["kty"]].import_key(found)
+        # Importing an RSA key costs more than verifying with it: keep the objects.
+        cache_key = json.dumps(found, sort_keys=True)
+        key = self._imported.get(cache_key)
+        if key is None:
+            key = _KEY_CLASSES[found["kty"]].import_key(found)
+            self._imported[cache_key] = key
+        return key
 
     def _may_refresh(self) -> bool:
         return self._refresh is not None and self._clock() - self._fetched_at >= self._interval

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from rempart.errors import AuthenticationFailed, NotFound, PermissionDenied
 from rempart.identity.allowlist import check_allowed
 from rempart.identity.assurance import Level
-from rempart.identity.idp import claim_mapping_of, get_policy
+from rempart.identity.idp import ClaimMapping, get_policy
 from rempart.identity.models import (
     IdentityPolicy,
     IdentityProvider,
@@ -154,16 +154,16 @@ def create_session(
     )
 
 
-def effective_roles(session: Session, user: User, idp: IdentityProvider | None) -> list[str]:
+def effective_roles(session: Session, user: User, mapping: ClaimMapping | None) -> list[str]:
     """Roles from the last login's claims, local grants, and SCIM groups mapped now."""
     roles = set(user.idp_roles or []) | set(user.granted_roles or [])
-    if idp is not None:
+    if mapping is not None and mapping.roles:
         names = session.scalars(
             select(ScimGroup.display_name)
             .join(ScimGroupMember, ScimGroupMember.group_id == ScimGroup.id)
             .where(ScimGroupMember.user_id == user.id)
         ).all()
-        roles.update(claim_mapping_of(idp).roles_for(names))
+        roles.update(mapping.roles_for(names))
     return sorted(roles)
 
 
@@ -178,28 +178,36 @@ def resolve_session(
     tenant_id, secret = parse_cookie(cookie_value)
     now = clock()
     with db.tenant_session(TenantContext(tenant_id)) as session:
-        row = session.scalar(select(UserSession).where(UserSession.secret_hash == _hash(secret)))
-        if row is None:
+        # One round trip for what every request needs; RLS and the tenant
+        # criterion apply to each joined table.
+        found = session.execute(
+            select(UserSession, User, Tenant.status, IdentityPolicy, IdentityProvider.claim_mapping)
+            .join(User, User.id == UserSession.user_id)
+            .join(Tenant, Tenant.id == UserSession.tenant_id)
+            .outerjoin(IdentityPolicy, IdentityPolicy.tenant_id == UserSession.tenant_id)
+            .outerjoin(IdentityProvider, IdentityProvider.tenant_id == UserSession.tenant_id)
+            .where(UserSession.secret_hash == _hash(secret))
+        ).first()
+        if found is None:
             raise SessionInvalid("invalid session")
+        row, user, tenant_status, stored_policy, mapping_config = found
         if row.revoked_at is not None:
             raise SessionInvalid("session ended")
         if now >= row.absolute_expires_at or now >= row.idle_expires_at:
             raise SessionInvalid("session expired")
-        user = session.get(User, row.user_id)
-        if user is None or not user.active:
+        if not user.active:
             raise SessionInvalid("account disabled")
-        tenant = session.get(Tenant, tenant_id)
-        if tenant is None or tenant.status != "active":
+        if tenant_status != "active":
             raise SessionInvalid("tenant is not active")
-        policy = get_policy(session, tenant_id, clock=clock)
+        policy = stored_policy or get_policy(session, tenant_id, clock=clock)
         check_allowed(source_ip, policy.allowed_networks)
         if now - row.last_seen_at >= TOUCH_RESOLUTION:
             row.last_seen_at = now
             row.idle_expires_at = min(
                 now + timedelta(seconds=policy.idle_timeout_s), row.absolute_expires_at
             )
-        idp = session.scalar(select(IdentityProvider))
-        roles = effective_roles(session, user, idp)
+        mapping = None if mapping_config is None else ClaimMapping.from_config(mapping_config)
+        roles = effective_roles(session, user, mapping)
         return SessionPrincipal(
             tenant_id=tenant_id,
             user_id=user.id,
