@@ -115,3 +115,12 @@ def test_unknown_pipeline_is_one_clear_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", "-p", "nope", str(_rules(tmp_path))])
     assert result.exit_code == 1
     assert "unknown pipeline" in result.stderr
+
+
+def test_detect_is_a_subcommand_of_rempart() -> None:
+    from rempart.cli.main import build_app
+
+    result = runner.invoke(build_app(), ["detect", "--help"])
+    assert result.exit_code == 0
+    assert "scan" in result.stdout
+    assert "regress" in result.stdout
