@@ -38,12 +38,20 @@ class IdentityContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        # A contact center's agents often share one NAT address: the limits are
+        # per address but sized for a shift starting at once, so that a few
+        # failed callbacks cannot lock a whole site out.
         if self.login_lockout is None:
-            self.login_lockout = Lockout(clock=self.clock)
+            self.login_lockout = Lockout(
+                threshold=20,
+                window=timedelta(minutes=10),
+                duration=timedelta(minutes=5),
+                clock=self.clock,
+            )
         if self.scim_lockout is None:
             self.scim_lockout = Lockout(threshold=10, clock=self.clock)
         if self.login_rate is None:
-            self.login_rate = RateLimiter(Limit(60, timedelta(minutes=1)), clock=self.clock)
+            self.login_rate = RateLimiter(Limit(300, timedelta(minutes=1)), clock=self.clock)
 
     def http(self) -> httpx.Client:
         return http_client(self.http_transport)
