@@ -87,12 +87,11 @@ def check_expiry(mmyy: str, now: datetime) -> datetime:
 
 
 def mask_pan(digits_entered: int, last_four: str | None) -> str:
-    """``**** **** **** 1234``: stars for hidden digits, in groups of four, the last four shown."""
-    if last_four is None:
-        chars = "*" * digits_entered
-    else:
-        chars = "*" * max(digits_entered - len(last_four), 0) + last_four
-    return " ".join(chars[i : i + 4] for i in range(0, len(chars), 4))
+    """``**** **** **** 1234``: stars for hidden digits in groups of four, then the last four."""
+    hidden = digits_entered - len(last_four) if last_four else digits_entered
+    stars = "*" * max(hidden, 0)
+    groups = [stars[i : i + 4] for i in range(0, len(stars), 4)]
+    return " ".join([*groups, last_four] if last_four else groups)
 
 
 __all__ = [
