@@ -10,7 +10,6 @@ from rempart.contact.payments.config import PaymentConfig
 from rempart.storage import Database
 from rempart.types import Clock, utc_now
 from rempart.vault import Vault
-from rempart.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -20,8 +19,6 @@ class AppContext:
     clock: Clock = field(default=utc_now)
     # Signs audit checkpoints; its public key is what auditors keep.
     audit_signer: NoteSigner | None = None
-    # Card tokenization and field encryption (secure payment capture needs it).
-    vault: Vault | None = None
     # Secure payment capture: processor adapter, timeouts (defaults when None).
     payments: PaymentConfig | None = None
     # Keys and ciphertext; routes that need it refuse to work without it (fail closed).
