@@ -48,8 +48,12 @@ typecheck: install
 ## make check: ruff and mypy --strict.
 check: lint typecheck
 
+## make bench: every benchmark script (see benchmarks/README.md), with its ratio.
+BENCHES := bench_vault.py bench_audit.py bench_detection.py bench_identity.py access.py
 bench: install
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	$(PIP) install --quiet -r benchmarks/access/requirements.txt \
+		-r benchmarks/detection/requirements.txt
+	@for f in $(BENCHES); do echo "== benchmarks/$$f"; $(PY) benchmarks/$$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
