@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.errors import AuthenticationFailed, NotFound, ValidationFailed
+from rempart.identity.allowlist import check_allowed
+from rempart.identity.idp import get_policy
 from rempart.identity.models import MachineToken
 from rempart.identity.scopes import Scope, parse_scopes
 from rempart.storage import Database, TenantContext
@@ -126,8 +128,19 @@ def parse_token(value: str) -> tuple[TenantId, str, str]:
     return TenantId(str(tenant)), str(token), parts[3]
 
 
-def authenticate(db: Database, value: str, *, clock: Clock = utc_now) -> MachinePrincipal:
-    """Check a presented token. Says why only once the secret is proven right."""
+def authenticate(
+    db: Database,
+    value: str,
+    *,
+    clock: Clock = utc_now,
+    source_ip: str | None = None,
+    check_network: bool = False,
+) -> MachinePrincipal:
+    """Check a presented token. Says why only once the secret is proven right.
+
+    With ``check_network``, the caller's address must also be inside the
+    tenant's IP allowlist (``identity_policies.allowed_networks``).
+    """
     tenant_id, token_id, secret = parse_token(value)
     now = clock()
     with db.tenant_session(TenantContext(tenant_id)) as session:
@@ -143,6 +156,8 @@ def authenticate(db: Database, value: str, *, clock: Clock = utc_now) -> Machine
         tenant = session.get(Tenant, tenant_id)
         if tenant is None or tenant.status != "active":
             raise AuthenticationFailed("tenant is not active")
+        if check_network:
+            check_allowed(source_ip, get_policy(session, tenant_id, clock=clock).allowed_networks)
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
             row.last_used_at = now
         scopes = frozenset(Scope(s) for s in row.scopes if s in Scope._value2member_map_)

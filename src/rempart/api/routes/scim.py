@@ -29,8 +29,6 @@ from rempart.audit import Actor, Origin
 from rempart.audit.trail import AuditNote, audited
 from rempart.errors import AuthenticationFailed, PermissionDenied, RempartError
 from rempart.identity import scim
-from rempart.identity.allowlist import check_allowed
-from rempart.identity.idp import get_policy
 from rempart.identity.models import ScimGroup
 from rempart.identity.models import User as UserRow
 from rempart.identity.ratelimit import TooManyRequests
@@ -96,16 +94,15 @@ def _principal(request: Request) -> MachinePrincipal:
     try:
         if scheme.lower() != "bearer" or not value.strip():
             raise AuthenticationFailed("missing bearer token")
-        principal = authenticate(ctx.db, value.strip(), clock=ctx.clock)
+        principal = authenticate(
+            ctx.db, value.strip(), clock=ctx.clock, source_ip=ip, check_network=True
+        )
     except AuthenticationFailed:
         if lockout is not None and lockout.failure(lock_key):
             raise TooManyRequests("temporarily locked after repeated failures") from None
         raise
     if Scope.SCIM_PROVISION not in principal.scopes:
         raise PermissionDenied("token lacks the scim:provision scope")
-    with ctx.db.tenant_session(TenantContext(principal.tenant_id)) as session:
-        networks = list(get_policy(session, principal.tenant_id).allowed_networks)
-    check_allowed(ip, networks)
     request.state.tenant_id = principal.tenant_id
     request.state.token_id = principal.token_id
     return principal
