@@ -89,7 +89,9 @@ def bob(db: Database, clock: MutableClock) -> Flow:
 
 
 def push_call(client: TestClient, flow: Flow, external_id: str = "call-0001") -> str:
-    r = client.post("/api/v1/interactions", json=interaction(external_id), headers=flow.pusher.headers)
+    r = client.post(
+        "/api/v1/interactions", json=interaction(external_id), headers=flow.pusher.headers
+    )
     assert r.status_code == 201, r.text
     interaction_id: str = r.json()["id"]
     return interaction_id

@@ -67,7 +67,11 @@ def test_another_tenants_capture_is_not_found(client: TestClient, alice: Flow, b
     _problem(keys(client, bob, capture, "4"), 404, "capture-not-found")
     r = client.get(f"{CAPTURES}/{capture}", headers=bob.agent.headers)
     _problem(r, 404, "capture-not-found")
-    _problem(client.get(f"{CAPTURES}/{capture}/events", headers=bob.agent.headers), 404, "capture-not-found")
+    _problem(
+        client.get(f"{CAPTURES}/{capture}/events", headers=bob.agent.headers),
+        404,
+        "capture-not-found",
+    )
 
 
 @pytest.mark.parametrize("pressed", ["4a", "4 9", "+", "", "٤", "1" * 33])
@@ -159,7 +163,9 @@ def test_a_second_completion_is_a_409_and_the_processor_is_called_once(
     assert isinstance(processor, TestProcessor)
     capture = open_capture(client, alice, push_call(client, alice))
     enter_card(client, alice, capture)
-    assert client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers).status_code == 200
+    assert (
+        client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers).status_code == 200
+    )
     r = client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers)
     _problem(r, 409, "capture-already-completed")
     _problem(keys(client, alice, capture, "1"), 409, "capture-already-completed")
@@ -192,10 +198,17 @@ def test_a_cancelled_capture_is_closed_for_good(
 ) -> None:
     capture = open_capture(client, alice, push_call(client, alice))
     keys(client, alice, capture, "4970")
-    assert client.post(f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers).json()["status"] == "cancelled"
+    assert (
+        client.post(f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers).json()["status"]
+        == "cancelled"
+    )
     assert _row(db, alice, capture).entry_ciphertext is None
     _problem(keys(client, alice, capture, "1"), 409, "capture-closed")
-    _problem(client.post(f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers), 409, "capture-closed")
+    _problem(
+        client.post(f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers),
+        409,
+        "capture-closed",
+    )
 
 
 def test_completion_after_expiry_is_a_410_and_nothing_is_tokenized(

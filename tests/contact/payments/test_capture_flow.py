@@ -48,7 +48,8 @@ def test_a_full_capture_tokenizes_the_card_and_hands_the_token_to_the_processor(
     assert request.card.token == body["card_token"]
     assert (request.card.expiry_month, request.card.expiry_year) == (12, 2029)
     assert request.cvv.reveal() == CVV
-    assert request.amount_minor == 4990 and request.currency == "EUR"
+    assert request.amount_minor == 4990
+    assert request.currency == "EUR"
     assert request.capture_id == capture
 
 
@@ -71,7 +72,8 @@ def test_the_agent_sees_progress_and_never_a_digit_beyond_the_last_four(
     assert view["expiry"]["valid"] is True
     assert view["cvv"] == {"entered": True}
     assert view["status"] == "ready"
-    assert PAN[:12] not in str(view) and CVV not in str(view)
+    assert PAN[:12] not in str(view)
+    assert CVV not in str(view)
 
 
 def test_the_agent_token_cannot_relay_keys_and_the_ivr_token_cannot_watch(
@@ -104,7 +106,8 @@ def test_the_processor_can_receive_the_pan_when_configured(
     (request,) = processor.received
     assert isinstance(request.card, PanCard)
     assert request.card.pan.reveal() == PAN
-    assert PAN not in repr(request) and CVV not in repr(request.cvv)
+    assert PAN not in repr(request)
+    assert CVV not in repr(request.cvv)
 
 
 def test_without_a_processor_completion_returns_the_token_for_the_flow(
@@ -120,7 +123,10 @@ def test_without_a_processor_completion_returns_the_token_for_the_flow(
     assert body["status"] == "completed"
     assert body["card_token"].startswith("tok_")
     assert body["processor_reference"] is None
-    assert vault.detokenize_card(alice.ivr.ctx.tenant_id, body["card_token"], actor="t", reason="test") == PAN
+    assert (
+        vault.detokenize_card(alice.ivr.ctx.tenant_id, body["card_token"], actor="t", reason="test")
+        == PAN
+    )
 
 
 def test_a_declined_payment_closes_the_capture_as_declined(
@@ -143,9 +149,13 @@ def test_an_unreachable_processor_is_a_502_and_the_capture_stays_ready_for_a_ret
     r = client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers)
     assert r.status_code == 502
     assert r.json()["type"] == "urn:rempart:problem:payment-processor-unavailable"
-    assert client.get(f"{CAPTURES}/{capture}", headers=alice.agent.headers).json()["status"] == "ready"
+    assert (
+        client.get(f"{CAPTURES}/{capture}", headers=alice.agent.headers).json()["status"] == "ready"
+    )
     processor.fail = False
-    assert client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers).status_code == 200
+    assert (
+        client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers).status_code == 200
+    )
 
 
 def test_an_american_express_card_needs_a_four_digit_code(client: TestClient, alice: Flow) -> None:

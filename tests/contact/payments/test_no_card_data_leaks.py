@@ -1,4 +1,4 @@
-"""After full captures, the PAN (grouped in any way) and the CVV are nowhere they could be read back.
+"""After full captures, the PAN (grouped any way) and the CVV are nowhere to be read back.
 
 Searched: every log line (structlog and the standard library), every row of
 every table (audit records, transcripts, capture sessions, vault tables: text
@@ -61,7 +61,7 @@ def _all_rows(db: Database, flow: Flow) -> list[tuple[str, str]]:
                 {"t": flow.ivr.ctx.tenant_id},
             )
         for table in inspect(conn).get_table_names():
-            for row in conn.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608 - table names from the schema
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 for value in row:
                     if isinstance(value, bytes | memoryview):
                         out.append((table, bytes(value).decode("latin-1")))
@@ -95,7 +95,11 @@ def _capture_everything(client: TestClient, flow: Flow) -> list[str]:
     second = open_capture(client, flow, call)
     note(keys(client, flow, second, PAN + "#" + EXPIRY))
     note(client.post(f"{CAPTURES}/{second}/cancel", headers=flow.ivr.headers))
-    note(client.get(f"/api/v1/payments/interactions/{call}/recording-pauses", headers=flow.pusher.headers))
+    note(
+        client.get(
+            f"/api/v1/payments/interactions/{call}/recording-pauses", headers=flow.pusher.headers
+        )
+    )
     return responses
 
 
@@ -115,7 +119,12 @@ def test_a_full_capture_leaves_no_card_data_in_logs_rows_or_responses(
         assert _leaks(line) == [], line
     rows = _all_rows(db, alice)
     tables = {table for table, _ in rows}
-    assert {"payment_captures", "audit_records", "vault_card_tokens", "transcript_segments"} <= tables
+    assert {
+        "payment_captures",
+        "audit_records",
+        "vault_card_tokens",
+        "transcript_segments",
+    } <= tables
     for table, value in rows:
         assert _leaks(value) == [], table
     for body in responses:

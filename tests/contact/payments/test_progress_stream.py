@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from rempart.audit.models import AuditRecord
 from rempart.storage import Database
-
 from tests.contact.payments.conftest import (
     CAPTURES,
     PAN,
@@ -80,7 +79,9 @@ def test_the_agent_sees_each_step_while_the_caller_types(
         keys(client, alice, capture, "582")
         client.post(f"{CAPTURES}/{capture}/complete", headers=alice.ivr.headers)
     finally:
-        client.post(f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers)  # ends a stuck stream
+        client.post(
+            f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers
+        )  # ends a stuck stream
         watcher.join(timeout=30)
     assert not watcher.is_alive()
     events = _events(bodies[0])

@@ -49,9 +49,11 @@ def test_an_expired_capture_pauses_until_its_deadline(
     second = open_capture(client, alice, call)  # closes the stale one at its deadline
     with db.tenant_session(alice.ivr.ctx) as s:
         first, live = recording_pauses(s, call)
-    assert first.capture_id == capture and first.end is not None
+    assert first.capture_id == capture
+    assert first.end is not None
     assert first.end_ms == first.start_ms + 30_000
-    assert live.capture_id == second and live.end is None
+    assert live.capture_id == second
+    assert live.end is None
 
 
 def test_pauses_of_another_tenants_call_are_not_found(
@@ -59,5 +61,7 @@ def test_pauses_of_another_tenants_call_are_not_found(
 ) -> None:
     call = push_call(client, alice)
     open_capture(client, alice, call)
-    r = client.get(f"/api/v1/payments/interactions/{call}/recording-pauses", headers=bob.pusher.headers)
+    r = client.get(
+        f"/api/v1/payments/interactions/{call}/recording-pauses", headers=bob.pusher.headers
+    )
     assert r.status_code == 404

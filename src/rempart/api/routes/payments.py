@@ -43,9 +43,7 @@ _MORE: dict[int | str, dict[str, Any]] = {
         503: "Payment capture not configured",
     }.items()
 }
-router = APIRouter(
-    prefix="/payments", tags=["payments"], responses={**ERROR_RESPONSES, **_MORE}
-)
+router = APIRouter(prefix="/payments", tags=["payments"], responses={**ERROR_RESPONSES, **_MORE})
 CaptureId = Annotated[str, Path(max_length=64)]
 
 

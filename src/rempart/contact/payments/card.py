@@ -9,7 +9,12 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, datetime
 
-from rempart.contact.payments.errors import CardExpired, CardNumberInvalid, CvvInvalid, ExpiryInvalid
+from rempart.contact.payments.errors import (
+    CardExpired,
+    CardNumberInvalid,
+    CvvInvalid,
+    ExpiryInvalid,
+)
 
 PAN_MIN, PAN_MAX = 12, 19
 EXPIRY_LEN = 4

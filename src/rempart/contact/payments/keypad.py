@@ -68,6 +68,14 @@ class Rejection:
     error: FieldRejected
 
 
+def _with(entry: Entry, field: Field, value: str) -> Entry:
+    if field == "pan":
+        return replace(entry, pan=value)
+    if field == "expiry":
+        return replace(entry, expiry=value)
+    return replace(entry, cvv=value)
+
+
 def _max_len(entry: Entry, field: Field) -> int:
     if field == "pan":
         return PAN_MAX
@@ -101,9 +109,8 @@ def _check_confined(entry: Entry, keys: str, field: Field) -> None:
     for i, key in enumerate(keys):
         if key == "*":
             length = 0
-        elif key == "#" or (length := length + 1) >= limit:
-            if i != last:
-                raise TooManyDigits(f"too many digits for the {field} field")
+        elif (key == "#" or (length := length + 1) >= limit) and i != last:
+            raise TooManyDigits(f"too many digits for the {field} field")
 
 
 def apply_keys(
@@ -129,17 +136,17 @@ def apply_keys(
             raise TooManyDigits("every field is already complete")
         value: str = getattr(entry, current)
         if key == "*":
-            entry = replace(entry, **{current: ""})
+            entry = _with(entry, current, "")
             continue
         if key != "#":
             value += key
-            entry = replace(entry, **{current: value})
+            entry = _with(entry, current, value)
             if len(value) < _max_len(entry, current):
                 continue
         try:
             entry = _close_field(entry, current, now)
         except FieldRejected as exc:
-            return Rejection(replace(entry, **{current: ""}), exc)
+            return Rejection(_with(entry, current, ""), exc)
     return entry
 
 

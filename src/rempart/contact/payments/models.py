@@ -63,5 +63,15 @@ class PaymentCapture(TenantScoped, Base):
     decline_code: Mapped[str | None] = mapped_column(String(32))
 
 
-__all__ = ["CANCELLED", "COMPLETED", "DECLINED", "EXPIRED", "FAILED", "LIVE", "OPEN", "READY",
-           "TERMINAL", "PaymentCapture"]
+__all__ = [
+    "CANCELLED",
+    "COMPLETED",
+    "DECLINED",
+    "EXPIRED",
+    "FAILED",
+    "LIVE",
+    "OPEN",
+    "READY",
+    "TERMINAL",
+    "PaymentCapture",
+]

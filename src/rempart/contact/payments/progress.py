@@ -52,8 +52,8 @@ def progress_of(capture: PaymentCapture, now: datetime, max_attempts: int) -> Ca
     return CaptureProgress(
         capture_id=capture.id,
         interaction_id=capture.interaction_id,
-        status=status,  # type: ignore[arg-type]
-        current_field=capture.current_field if status in LIVE else None,  # type: ignore[arg-type]
+        status=status,
+        current_field=capture.current_field if status in LIVE else None,
         pan=PanProgress(
             digits_entered=capture.pan_digits,
             complete=complete,

@@ -146,7 +146,9 @@ def open_capture(
     tenant = _tenant(session)
     lifetime = ttl or config.default_ttl
     if not timedelta(seconds=10) <= lifetime <= config.max_ttl:
-        raise ValidationFailed(f"ttl must be between 10 s and {int(config.max_ttl.total_seconds())} s")
+        raise ValidationFailed(
+            f"ttl must be between 10 s and {int(config.max_ttl.total_seconds())} s"
+        )
     if session.get(Interaction, interaction_id) is None:
         raise NotFound("no such interaction")
     now = clock()
@@ -317,7 +319,7 @@ def _authorize(
     )
     try:
         return processor.authorize(request)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any adapter failure means unavailable
         # The adapter's own message may quote what it was sent: drop it, keep the type.
         raise ProcessorUnavailable(
             f"the payment processor failed ({type(exc).__name__}); the capture stays ready"
@@ -341,7 +343,7 @@ def get_capture(session: Session, capture_id: str) -> PaymentCapture:
 
 
 def expire_due(session: Session, *, clock: Clock = utc_now) -> int:
-    """Close every live capture of the tenant past its deadline (a sweep; reads also do it lazily)."""
+    """Close the tenant's live captures past their deadline (a sweep; reads do it lazily)."""
     now = clock()
     rows = session.scalars(
         select(PaymentCapture).where(
