@@ -285,3 +285,15 @@ def test_discovery_endpoints_answer(path: str, app: App) -> None:
     response = app.client.get(f"/scim/v2{path}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/scim+json")
+
+
+def test_equality_lookups_by_name_external_id_and_id(app: App, oidc: OidcServer) -> None:
+    _, scim = _setup(app, oidc)
+    quoted = scim.user('o"brien', "ext-1")
+    scim.user("other", "ext-2")
+    found = scim.get("/Users", filter='userName eq "O\\"BRIEN"').json()
+    assert [r["id"] for r in found["Resources"]] == [quoted["id"]]
+    assert scim.get("/Users", filter='externalId eq "EXT-1"').json()["totalResults"] == 0
+    assert scim.get("/Users", filter=f'id eq "{quoted["id"]}"').json()["totalResults"] == 1
+    scim.delete(f"/Users/{quoted['id']}")
+    assert scim.get("/Users", filter='userName eq "o\\"brien"').json()["totalResults"] == 0

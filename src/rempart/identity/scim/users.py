@@ -12,12 +12,14 @@ for SCIM.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from scim2_models import Context, EnterpriseUser, SCIMException, User
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from rempart.identity.models import IdentityProvider, ScimGroup, ScimGroupMember
@@ -208,12 +210,32 @@ def get_user(session: Session, user_id: str) -> UserRow:
     return live_user(session, user_id)
 
 
+# The lookups provisioning clients make before every write (Entra ID: userName
+# or externalId eq "..."), answered by the database instead of a scan.
+_EQ_FILTER = re.compile(r'^\s*(userName|externalId|id)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.I)
+
+
+def _candidates(filter_: str | None) -> Select[UserRow]:
+    stmt = select(UserRow).order_by(UserRow.created_at, UserRow.id)
+    match = _EQ_FILTER.match(filter_ or "")
+    if match is None:
+        return stmt.limit(MAX_SCAN)
+    attr, raw = match.group(1).lower(), match.group(2)
+    try:
+        value = json.loads(f'"{raw}"')
+    except ValueError:
+        return stmt.limit(MAX_SCAN)
+    if attr == "username":
+        return stmt.where(func.lower(UserRow.user_name) == value.lower())
+    if attr == "externalid":
+        return stmt.where(UserRow.external_id == value)
+    return stmt.where(UserRow.id == value)
+
+
 def list_users(session: Session, filter_: str | None, *, lenient: bool = False) -> list[UserRow]:
     rows = [
         r
-        for r in session.scalars(
-            select(UserRow).order_by(UserRow.created_at, UserRow.id).limit(MAX_SCAN)
-        )
+        for r in session.scalars(_candidates(filter_))
         if not (r.scim_attributes or {}).get(DELETED)
     ]
     if not filter_:
@@ -224,6 +246,7 @@ def list_users(session: Session, filter_: str | None, *, lenient: bool = False) 
         if lenient:
             return []
         raise
+    # The filter is evaluated on every candidate even when SQL chose them.
     out = []
     for row in rows:
         resource = load_user(row)
