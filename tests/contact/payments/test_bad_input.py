@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from rempart.audit.models import AuditRecord
 from rempart.contact.payments import PaymentCapture
@@ -245,3 +246,18 @@ def test_payments_without_a_vault_are_unavailable(
         call = push_call(client, alice)
         r = client.post(CAPTURES, json={"interaction_id": call}, headers=alice.ivr.headers)
     _problem(r, 503, "payments-unavailable")
+
+
+def test_a_concurrent_change_is_never_overwritten(
+    client: TestClient, alice: Flow, db: Database
+) -> None:
+    # A writer that read the row before another request changed it cannot overwrite it:
+    # the version column makes every UPDATE a compare-and-set (PostgreSQL also locks the row).
+    capture = open_capture(client, alice, push_call(client, alice))
+    with db.tenant_session(alice.ivr.ctx) as stale:
+        loaded = stale.get(PaymentCapture, capture)  # read before the other request writes
+        assert loaded is not None
+        assert keys(client, alice, capture, "49").status_code == 200
+        loaded.pan_digits = 7
+        with pytest.raises(StaleDataError):
+            stale.flush()

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from rempart.api.context import AppContext
 from rempart.api.deps import Ctx, Principal, origin_of, require_json, scoped, tenant_of
@@ -26,7 +27,7 @@ from rempart.api.problems import ERROR_RESPONSES, PROBLEM_MEDIA_TYPE, Problem
 from rempart.audit import AuditEvent, append
 from rempart.contact.payments import service
 from rempart.contact.payments.config import PaymentConfig
-from rempart.contact.payments.errors import PaymentsUnavailable
+from rempart.contact.payments.errors import CaptureBusy, PaymentsUnavailable
 from rempart.contact.payments.models import TERMINAL
 from rempart.contact.payments.progress import CaptureProgress, progress_of, sse_event
 from rempart.errors import RempartError
@@ -37,7 +38,7 @@ from rempart.vault import Vault
 _MORE: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": desc}
     for code, desc in {
-        409: "Capture closed, already completed, incomplete, already open, or another field",
+        409: "Capture closed, completed, incomplete, already open, busy, or another field",
         410: "Capture expired",
         502: "Payment processor unavailable (the capture stays ready)",
         503: "Payment capture not configured",
@@ -138,15 +139,19 @@ def _run(
     """
     _, config = _engine(ctx)
     try:
-        with ctx.db.tenant_session(tenant_of(principal)) as session:
-            outcome = work(session)
-            capture = outcome.capture
-            details = {"status": capture.status, "field": capture.current_field}
-            append(
-                session,
-                _event(request, ctx, principal, action, capture.id, outcome.error, details),
-            )
-            out = _out(ctx, capture, config)
+        try:
+            with ctx.db.tenant_session(tenant_of(principal)) as session:
+                outcome = work(session)
+                session.flush()  # the version check (and bump) happens here
+                capture = outcome.capture
+                details = {"status": capture.status, "field": capture.current_field}
+                append(
+                    session,
+                    _event(request, ctx, principal, action, capture.id, outcome.error, details),
+                )
+                out = _out(ctx, capture, config)
+        except StaleDataError as exc:
+            raise CaptureBusy("the capture changed meanwhile; send the request again") from exc
     except RempartError as exc:
         with ctx.db.tenant_session(tenant_of(principal)) as session:
             append(session, _event(request, ctx, principal, action, capture_id, exc, {}))

@@ -8,6 +8,7 @@ and the rule, never the value.
     ├── CaptureAlreadyOpen      409 the interaction already has an open capture
     ├── CaptureClosed           409 completed, cancelled, failed or declined
     ├── CaptureAlreadyCompleted 409 a second completion
+    ├── CaptureBusy             409 changed by a concurrent request: resend the keys
     ├── CaptureIncomplete       409 completion before every field is entered
     ├── FieldMismatch           409 keys sent for a field that is not the current one
     ├── CaptureExpired          410 the capture window has passed
@@ -44,6 +45,13 @@ class CaptureClosed(Conflict):
 class CaptureAlreadyCompleted(Conflict):
     title = "Capture session already completed"
     slug = "capture-already-completed"
+
+
+class CaptureBusy(Conflict):
+    """Two requests changed the capture at once; the later one is refused, to be resent."""
+
+    title = "Capture changed concurrently"
+    slug = "capture-busy"
 
 
 class CaptureIncomplete(Conflict):
@@ -114,6 +122,7 @@ class ProcessorUnavailable(RempartError):
 __all__ = [
     "CaptureAlreadyCompleted",
     "CaptureAlreadyOpen",
+    "CaptureBusy",
     "CaptureClosed",
     "CaptureExpired",
     "CaptureIncomplete",

@@ -62,6 +62,10 @@ class PaymentCapture(TenantScoped, Base):
     processor_reference: Mapped[str | None] = mapped_column(String(200))
     decline_code: Mapped[str | None] = mapped_column(String(32))
 
+    # Every UPDATE checks and bumps the version: a concurrent change is never overwritten,
+    # and the progress stream knows something changed.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's convention
+
 
 __all__ = [
     "CANCELLED",

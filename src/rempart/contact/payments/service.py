@@ -102,11 +102,15 @@ def _close(capture: PaymentCapture, status: str, now: datetime) -> None:
     capture.current_field = None
     capture.closed_at = now
     capture.recording_resumed_at = now
-    capture.version += 1
 
 
-def _load(session: Session, capture_id: str) -> PaymentCapture:
-    capture = session.get(PaymentCapture, capture_id)
+def _load(session: Session, capture_id: str, *, lock: bool = True) -> PaymentCapture:
+    """The capture, locked for this transaction on PostgreSQL (``SELECT ... FOR UPDATE``).
+
+    SQLite has no row locks: there the ``version`` column is a compare-and-set
+    (SQLAlchemy's version counter) and a concurrent change fails the flush.
+    """
+    capture = session.get(PaymentCapture, capture_id, with_for_update=lock or None)
     if capture is None:
         raise CaptureNotFound("no such capture session")
     return capture
@@ -183,7 +187,6 @@ def open_capture(
         expiry_valid=False,
         cvv_entered=False,
         failed_attempts=0,
-        version=1,
     )
     session.add(capture)
     session.flush()
@@ -208,7 +211,6 @@ def _show(capture: PaymentCapture, entry: Entry, sealed: bytes | None) -> None:
     capture.expiry_valid = entry.field in ("cvv", None)
     capture.cvv_entered = entry.field is None
     capture.status = READY if entry.complete else OPEN
-    capture.version += 1
 
 
 def press(
@@ -339,7 +341,7 @@ def cancel(session: Session, capture_id: str, *, clock: Clock = utc_now) -> Outc
 
 
 def get_capture(session: Session, capture_id: str) -> PaymentCapture:
-    return _load(session, capture_id)
+    return _load(session, capture_id, lock=False)
 
 
 def expire_due(session: Session, *, clock: Clock = utc_now) -> int:
