@@ -261,3 +261,40 @@ def test_a_concurrent_change_is_never_overwritten(
         loaded.pan_digits = 7
         with pytest.raises(StaleDataError):
             stale.flush()
+
+
+def test_a_collision_reaches_the_client_as_a_retryable_409(
+    client: TestClient, alice: Flow, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rempart.contact.payments import service
+
+    capture = open_capture(client, alice, push_call(client, alice))
+
+    def collide(*_args: object, **_kwargs: object) -> service.Outcome:
+        raise StaleDataError("UPDATE matched 0 rows")
+
+    monkeypatch.setattr(service, "press", collide)
+    _problem(keys(client, alice, capture, "4"), 409, "capture-busy")
+    record = _last_audit(db, alice)
+    assert (record.action, record.outcome, record.reason) == (
+        "payment.capture.keys",
+        "failure",
+        "capture-busy",
+    )
+
+
+def test_the_sweep_closes_overdue_captures_and_wipes_their_keys(
+    client: TestClient, alice: Flow, db: Database, clock: MutableClock
+) -> None:
+    from rempart.contact.payments import service
+
+    capture = open_capture(client, alice, push_call(client, alice), ttl_s=30)
+    keys(client, alice, capture, "4970")
+    with db.tenant_session(alice.ivr.ctx) as s:
+        assert service.expire_due(s, clock=clock) == 0
+    clock.advance(timedelta(seconds=30))
+    with db.tenant_session(alice.ivr.ctx) as s:
+        assert service.expire_due(s, clock=clock) == 1
+    row = _row(db, alice, capture)
+    assert (row.status, row.entry_ciphertext, row.open_slot) == ("expired", None, None)
+    assert row.recording_resumed_at == row.expires_at
