@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from rempart.api.context import AppContext
-from rempart.audit import Actor, Origin
+from rempart.audit import Actor, AuditEvent, Origin, append
 from rempart.errors import AuthenticationFailed, PermissionDenied, UnsupportedMediaType
+from rempart.identity.allowlist import NetworkNotAllowed
 from rempart.identity.assurance import AssuranceMapping, Level, check_assurance
 from rempart.identity.context import IdentityContext
 from rempart.identity.idp import assurance_of, get_policy
@@ -25,7 +26,7 @@ from rempart.identity.sessions import (
     check_csrf,
     resolve_session,
 )
-from rempart.identity.tokens import MachinePrincipal, authenticate
+from rempart.identity.tokens import MachinePrincipal, authenticate, parse_token
 from rempart.identity.vaultseam import LazyVaultSealer
 from rempart.storage import TenantContext
 
@@ -64,10 +65,41 @@ def get_principal(request: Request, ctx: Ctx) -> MachinePrincipal:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise AuthenticationFailed("authorization must use the Bearer scheme")
-    principal = authenticate(ctx.db, value.strip(), clock=ctx.clock)
+    source_ip = client_ip(request, ctx)
+    try:
+        principal = authenticate(
+            ctx.db, value.strip(), clock=ctx.clock, source_ip=source_ip, check_network=True
+        )
+    except NetworkNotAllowed:
+        # Raised only once the secret is proven, so the claimed tenant is the real one.
+        _record_network_refusal(request, ctx, value.strip(), source_ip)
+        raise
     request.state.tenant_id = principal.tenant_id
     request.state.token_id = principal.token_id
     return principal
+
+
+def _record_network_refusal(
+    request: Request, ctx: AppContext, token: str, source_ip: str | None
+) -> None:
+    tenant_id, token_id, _secret = parse_token(token)
+    with ctx.db.tenant_session(TenantContext(tenant_id)) as session:
+        append(
+            session,
+            AuditEvent(
+                tenant_id=tenant_id,
+                actor=Actor(type="machine", id=f"token:{token_id}"),
+                action="auth.machine_token",
+                resource_type="machine_token",
+                resource_id=token_id,
+                outcome="failure",
+                time=ctx.clock(),
+                reason=NetworkNotAllowed.slug,
+                source_ip=source_ip,
+                user_agent=request.headers.get("user-agent"),
+                request_id=getattr(request.state, "request_id", None),
+            ),
+        )
 
 
 Principal = Annotated[MachinePrincipal, Depends(get_principal)]
