@@ -82,6 +82,19 @@ def _capture_everything(client: TestClient, flow: Flow) -> list[str]:
     for digit in BAD_PAN:
         note(keys(client, flow, capture, digit))
     note(keys(client, flow, capture, "#"))
+    # Card data sent the wrong way: in a bad key batch, in an unknown member, as a number.
+    note(keys(client, flow, capture, PAN + "x"))
+    note(keys(client, flow, capture, PAN + PAN))
+    note(
+        client.post(
+            f"{CAPTURES}/{capture}/dtmf",
+            json={"keys": "4", "pan": PAN, "cvv": CVV},
+            headers=flow.ivr.headers,
+        )
+    )
+    note(
+        client.post(f"{CAPTURES}/{capture}/dtmf", json={"keys": int(PAN)}, headers=flow.ivr.headers)
+    )
     note(keys(client, flow, capture, PAN[:8]))
     note(client.get(f"{CAPTURES}/{capture}", headers=flow.agent.headers))
     note(keys(client, flow, capture, PAN[8:] + "#"))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from rempart.audit.models import AuditRecord
 from rempart.storage import Database
+from tests.api.conftest import MutableClock
 from tests.contact.payments.conftest import (
     CAPTURES,
     PAN,
@@ -104,3 +107,29 @@ def test_a_stream_of_a_cancelled_capture_ends_with_cancelled(
     (event,) = _events(client.get(f"{CAPTURES}/{capture}/events", headers=alice.agent.headers).text)
     assert event["status"] == "cancelled"
     assert event["pan"]["digits_entered"] == 4
+
+
+def test_the_stream_ends_by_itself_when_the_deadline_passes(
+    client: TestClient, alice: Flow, db: Database, clock: MutableClock
+) -> None:
+    capture = open_capture(client, alice, push_call(client, alice), ttl_s=60)
+    bodies: list[str] = []
+    watcher = threading.Thread(
+        target=lambda: bodies.append(
+            client.get(f"{CAPTURES}/{capture}/events", headers=alice.agent.headers).text
+        )
+    )
+    watcher.start()
+    for _ in range(500):
+        if _observed(db, alice):
+            break
+        time.sleep(0.01)
+    clock.advance(timedelta(seconds=60))  # nobody touches the capture: the stream notices
+    watcher.join(timeout=30)
+    if watcher.is_alive():  # pragma: no cover - unblock before failing
+        client.post(f"{CAPTURES}/{capture}/cancel", headers=alice.ivr.headers)
+        watcher.join(timeout=30)
+        pytest.fail("the stream did not end at the deadline")
+    events = _events(bodies[0])
+    assert events[0]["status"] == "open"
+    assert events[-1]["status"] == "expired"
