@@ -11,7 +11,7 @@ taken when the previous turn asked for a card, an IBAN or a phone number.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Final
 
 from rempart.redaction.context import (
@@ -36,10 +36,39 @@ MAX_DIGITS: Final = 19
 _PARTIAL_LABELS: Final = (Entity.CARD_NUMBER, Entity.IBAN, Entity.NATIONAL_ID, Entity.PHONE)
 
 
+class _Cues:
+    """Card and ID cues before one run, looked up only when a candidate needs them."""
+
+    __slots__ = ("_card", "_id", "base", "doc", "text")
+
+    def __init__(self, doc: Document, text: str, base: int) -> None:
+        self.doc = doc
+        self.text = text
+        self.base = base
+        self._card: bool | None = None
+        self._id: bool | None = None
+
+    @property
+    def card(self) -> bool:
+        if self._card is None:
+            self._card = self.doc.expects(Entity.CARD_NUMBER) or (
+                nearest_cue_distance(self.text, self.base, CUES[Entity.CARD_NUMBER], 60) is not None
+            )
+        return self._card
+
+    @property
+    def id(self) -> bool:
+        if self._id is None:
+            self._id = self.doc.expects(Entity.NATIONAL_ID) or (
+                nearest_cue_distance(self.text, self.base, CUES[Entity.NATIONAL_ID], 60) is not None
+            )
+        return self._id
+
+
 def _validate(
-    digits: str, plus: bool, seps: str, lang: str, card_cue: bool, id_cue: bool
+    digits: str, plus: bool, seps: str, lang: str, cues: _Cues
 ) -> tuple[str, float] | None:
-    """What ``digits`` validates as. Cues are worked out once per run by the caller."""
+    """What ``digits`` validates as. Cues are looked up lazily, once per run."""
     n = len(digits)
     if plus or digits.startswith("00"):
         body = digits if plus else digits[2:]
@@ -47,13 +76,13 @@ def _validate(
     if 12 <= n <= 19 and card_issuer(digits):
         if luhn_ok(digits):
             return Entity.CARD_NUMBER, 0.95
-        if card_cue:
+        if cues.card:
             return Entity.CARD_NUMBER, 0.6  # mistyped, but announced as a card
     if 9 <= n <= 11 and is_phone(digits, False, lang):
         return Entity.PHONE, 0.85
     if n == 9:
         dashed = seps.count("-") == 2 or seps.count(" ") == 2
-        if (dashed or id_cue) and is_ssn(digits):
+        if (dashed or cues.id) and is_ssn(digits):
             return Entity.NATIONAL_ID, 0.8
     return None
 
@@ -89,24 +118,36 @@ class DigitRunRecognizer(Recognizer):
             yield from self._scan_run(doc, text, run)
 
     def _scan_run(self, doc: Document, text: str, run: re.Match[str]) -> Iterator[Span]:
-        base = run.start()
         raw = run.group()
+        if len(raw) < 4:
+            return  # fewer than four digits: nothing to validate, nothing partial
+        base = run.start()
         plus = raw.startswith("+")
-        cleaned = _TRUNK.sub("   ", raw)
+        cleaned = _TRUNK.sub("   ", raw) if "(0)" in raw else raw
         groups = [(base + g.start(), base + g.end(), g.group()) for g in _GROUP.finditer(cleaned)]
         total = sum(len(g[2]) for g in groups)
         if total < 4:
             return
+        found_any = False
+        if total >= 9:
+            found_any = yield from self._candidates(doc, text, run, groups, plus)
+        if not found_any and (total >= 6 or raw == text.strip()):
+            yield from self._partial(doc, text, run.start(), run.end(), total)
+
+    def _candidates(
+        self,
+        doc: Document,
+        text: str,
+        run: re.Match[str],
+        groups: list[tuple[int, int, str]],
+        plus: bool,
+    ) -> Generator[Span, None, bool]:
+        """Validated sub-runs on group boundaries; returns whether any was yielded."""
         i = 0
         found_any = False
         n = len(groups)
         lang = doc.lang
-        card_cue = doc.expects(Entity.CARD_NUMBER) or (
-            nearest_cue_distance(text, base, CUES[Entity.CARD_NUMBER], 60) is not None
-        )
-        id_cue = doc.expects(Entity.NATIONAL_ID) or (
-            nearest_cue_distance(text, base, CUES[Entity.NATIONAL_ID], 60) is not None
-        )
+        cues = _Cues(doc, text, run.start())
         while i < n:
             # Candidate ends for a start at group i, longest first: the first
             # that validates is the longest.
@@ -121,7 +162,7 @@ class DigitRunRecognizer(Recognizer):
             best: tuple[int, str, float] | None = None
             for j, cand in reversed(ends):
                 seps = text[groups[i][1] : groups[j][0]]
-                res = _validate(cand, plus and i == 0, seps, lang, card_cue, id_cue)
+                res = _validate(cand, plus and i == 0, seps, lang, cues)
                 if res is not None:
                     best = (j, res[0], res[1])
                     break
@@ -138,9 +179,7 @@ class DigitRunRecognizer(Recognizer):
                     found_any = True
                     yield span
             i = j + 1
-        whole = run.group() == text.strip()
-        if not found_any and (total >= 6 or (whole and total >= 4)):
-            yield from self._partial(doc, text, run.start(), run.end(), total)
+        return found_any
 
     def _partial(
         self, doc: Document, text: str, start: int, end: int, total: int
