@@ -204,12 +204,14 @@ class CorrelationState:
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
         corr = self.corr
-        key = tuple(_first(event, f) for f in self._group_fields[rule_key])
+        text = event.text
+        key = tuple([v[0] if (v := text(f)) else None for f in self._group_fields[rule_key]])
         value: Any = None
         fld = self._value_fields[rule_key]
         if fld is not None:
             if corr.type == "value_count":
-                value = _first(event, fld)
+                vals = text(fld)
+                value = vals[0] if vals else None
             else:
                 raw = event.scalars(fld)
                 value = to_number(raw[0]) if raw else None
@@ -330,11 +332,6 @@ def _eval_extended(cond: Cond, seen: set[str]) -> bool:
         return not _eval_extended(args, seen)
     results = (_eval_extended(a, seen) for a in args)
     return all(results) if op == "and" else any(results)
-
-
-def _first(event: EventView, fld: str) -> str | None:
-    vals = event.text(fld)
-    return vals[0] if vals else None
 
 
 def _extended_tree(item: Any, keys: dict[str, str]) -> Cond:

@@ -175,26 +175,31 @@ class DetectionEngine:
         """Rule matches and correlation alerts for one event, as the output should show."""
         ev = event if isinstance(event, EventView) else self.view(event)
         matched = self.match(ev, event_index)
+        if not matched:
+            return []
         out: list[Detection] = []
-        when: float | None = None
+        silent, watchers = self._silent, self._watchers
         queue: list[str] = []
         for rule in matched:
-            if rule.id not in self._silent:
+            if rule.id not in silent:
                 out.append(Detection(rule.id, rule.title, rule.level))
-            if rule.id in self._watchers:
+            if rule.id in watchers:
                 queue.append(rule.id)
-        while queue:
-            key = queue.pop(0)
-            if when is None:
-                when = self.event_time(ev)
-            for state in self._watchers.get(key, ()):
+        if not queue:
+            return out
+        when = self.event_time(ev)
+        pos = 0
+        while pos < len(queue):  # correlations can feed correlations (chaining)
+            key = queue[pos]
+            pos += 1
+            for state in watchers.get(key, ()):
                 alert = state.observe(key, ev, when)
                 if alert is None:
                     continue
                 corr = alert.correlation
-                if corr.id not in self._silent:
+                if corr.id not in silent:
                     out.append(Detection(corr.id, corr.title, corr.level, alert))
-                if corr.id in self._watchers:
+                if corr.id in watchers:
                     queue.append(corr.id)
         return out
 

@@ -163,6 +163,7 @@ class EventView:
         "_flat",
         "_fold",
         "_grams",
+        "_scalars",
         "_slow",
         "_text",
         "_values",
@@ -180,7 +181,8 @@ class EventView:
         self._slow = bool(fallbacks) or type(data) is not dict
         self._values: dict[str, list[Any] | None] = {}
         self._fold: dict[str, tuple[str, ...]] = {}
-        self._grams: dict[str, frozenset[str]] = {}
+        self._grams: dict[str, set[str]] = {}
+        self._scalars: dict[str, tuple[Any, ...]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
@@ -252,15 +254,24 @@ class EventView:
 
     def scalars(self, field: str) -> tuple[Any, ...]:
         """Scalar values of the field, empty when absent or null."""
-        values = self._lookup(field)
-        return tuple(values) if values else ()
+        result = self._scalars.get(field)
+        if result is None:
+            values = self._lookup(field)
+            result = self._scalars[field] = tuple(values) if values else ()
+        return result
 
     def text(self, field: str) -> tuple[str, ...]:
         """Scalar values rendered as text, case preserved."""
         result = self._text.get(field)
         if result is None:
             values = self._lookup(field)
-            result = self._text[field] = tuple(map(to_text, values)) if values else ()
+            if not values:
+                result = ()
+            elif len(values) == 1 and type(values[0]) is str:
+                result = (values[0],)
+            else:
+                result = tuple(map(to_text, values))
+            self._text[field] = result
         return result
 
     def fold(self, field: str) -> tuple[str, ...]:
@@ -270,17 +281,23 @@ class EventView:
             text = self._text.get(field)
             if text is None:
                 text = self.text(field)
-            result = self._fold[field] = tuple(t.casefold() for t in text) if text else ()
+            if not text:
+                result = ()
+            elif len(text) == 1:
+                result = (text[0].casefold(),)
+            else:
+                result = tuple([t.casefold() for t in text])
+            self._fold[field] = result
         return result
 
-    def grams(self, field: str) -> frozenset[str]:
+    def grams(self, field: str) -> set[str]:
         """Every 3-character substring of the field's case-folded values (shared by all
         the rules that look for substrings in this field)."""
         result = self._grams.get(field)
         if result is None:
-            result = self._grams[field] = frozenset(
+            result = self._grams[field] = {
                 v[j : j + 3] for v in self.fold(field) for j in range(len(v) - 2)
-            )
+            }
         return result
 
     def _all_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

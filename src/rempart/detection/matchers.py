@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import operator
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -76,7 +77,7 @@ def gram_table(needles: tuple[str, ...]) -> GramTable:
     return {g: tuple(ns) for g, ns in table.items()}
 
 
-def contains_grams(vals: Values, grams: frozenset[str], table: GramTable) -> bool:
+def contains_grams(vals: Values, grams: AbstractSet[str], table: GramTable) -> bool:
     """Substring test for many needles: only those whose first trigram occurs in the
     value are tried (the value's trigrams are computed once per event and field)."""
     for g in grams.intersection(table):
@@ -242,12 +243,21 @@ def timepart_any(
 
 
 _TIME_CACHE: dict[tuple[type, Any], datetime | None] = {}
+_TIME_TEXT_CACHE: dict[str, datetime | None] = {}
 
 
 def parse_time_cached(value: Any) -> datetime | None:
     """:func:`parse_time` memoised over the last few thousand distinct values (rules
     often read the same timestamp several times: hour ranges, minute, correlation).
     Keyed by type too: ``True == 1`` in Python, but only 1 is a timestamp."""
+    if type(value) is str:  # the common case: one lookup, no key tuple
+        try:
+            return _TIME_TEXT_CACHE[value]
+        except KeyError:
+            if len(_TIME_TEXT_CACHE) > 4096:
+                _TIME_TEXT_CACHE.clear()
+            moment = _TIME_TEXT_CACHE[value] = parse_time(value)
+            return moment
     key = (type(value), value)
     try:
         return _TIME_CACHE[key]
