@@ -12,7 +12,6 @@ from __future__ import annotations
 import ipaddress
 import operator
 from collections.abc import Callable
-from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -77,7 +76,7 @@ def gram_table(needles: tuple[str, ...]) -> GramTable:
     return {g: tuple(ns) for g, ns in table.items()}
 
 
-def contains_grams(vals: Values, grams: AbstractSet[str], table: GramTable) -> bool:
+def contains_grams(vals: Values, grams: set[str] | frozenset[str], table: GramTable) -> bool:
     """Substring test for many needles: only those whose first trigram occurs in the
     value are tried (the value's trigrams are computed once per event and field)."""
     for g in grams.intersection(table):
