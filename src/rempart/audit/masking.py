@@ -11,6 +11,7 @@ cannot be undone.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -35,19 +36,43 @@ _LONG_NUMBER = re.compile(r"\+?\d(?:[ \-.]?\d){8,}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 
 
+# Every pattern above needs an "@" or a digit: a string with neither is returned as is.
+_MAYBE_SENSITIVE = re.compile(r"[@\d]")
+
+
 def mask_text(value: str) -> str:
     """Mask e-mail addresses, IBANs and long digit runs inside a string."""
+    if _MAYBE_SENSITIVE.search(value) is None:
+        return value
     value = _EMAIL.sub(PERSONAL_MARK, value)
     value = _IBAN.sub(PERSONAL_MARK, value)
     return _LONG_NUMBER.sub(PERSONAL_MARK, value)
 
 
+@functools.lru_cache(maxsize=4096)
+def key_mark(key: str) -> str | None:
+    """The mark a key imposes on its value (secret first, then personal), or None.
+
+    Keys repeat across events, so the decision is made once per distinct key.
+    """
+    if _SECRET_KEY.search(key):
+        return SECRET_MARK
+    if _PERSONAL_KEY.search(key):
+        return PERSONAL_MARK
+    return None
+
+
 def mask_value(value: Any, key: str = "") -> Any:
     """A JSON-compatible copy of ``value`` with secrets and personal data masked."""
-    if key and _SECRET_KEY.search(key):
-        return SECRET_MARK if value is not None else None
-    if key and _PERSONAL_KEY.search(key):
-        return PERSONAL_MARK if value is not None else None
+    if key:
+        mark = key_mark(key)
+        if mark is not None:
+            return mark if value is not None else None
+    kind = type(value)
+    if kind is str:
+        return mask_text(value)
+    if kind is list:
+        return [mask_value(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): mask_value(v, str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -64,4 +89,4 @@ def mask_value(value: Any, key: str = "") -> Any:
     return mask_text(str(value))
 
 
-__all__ = ["PERSONAL_MARK", "SECRET_MARK", "mask_text", "mask_value"]
+__all__ = ["PERSONAL_MARK", "SECRET_MARK", "key_mark", "mask_text", "mask_value"]

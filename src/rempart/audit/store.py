@@ -36,7 +36,7 @@ from rempart.audit.models import (
     PlatformCheckpoint,
     PlatformLogHead,
 )
-from rempart.audit.schema import classify, encode_ocsf, to_ocsf
+from rempart.audit.schema import encode_ocsf, to_ocsf
 from rempart.errors import ValidationFailed
 from rempart.storage.base import new_id
 from rempart.storage.tenancy import PLATFORM_KEY, TenantContextMissing, session_tenant
@@ -196,7 +196,9 @@ def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value is not None else None
 
 
-def _row(event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes) -> dict[str, Any]:
+def _row(
+    event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes, class_uid: int
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": uid,
         "time": event.time,
@@ -212,7 +214,7 @@ def _row(event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes) -> dic
         "user_agent": event.user_agent[:300] if event.user_agent else None,
         "request_id": _clip(event.request_id, 64),
         "details": {},  # replaced by the masked copy that went into the leaf
-        "class_uid": int(classify(event)),
+        "class_uid": class_uid,
         "seq": seq,
         "leaf_hash": leaf_hash(data),
         "entry": data.decode("utf-8"),
@@ -247,17 +249,17 @@ def append_events(
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     out: list[Appended] = []
+    key_values = log.key_values()
+    origin = head.origin
     for event in events:
         uid, seq = new_id(), rng.size
-        obj = to_ocsf(event, log_name=head.origin, sequence=seq, uid=uid)
+        obj = to_ocsf(event, log_name=origin, sequence=seq, uid=uid)
         data = encode_ocsf(obj)
-        row = _row(event, log, uid, seq, data)
+        row = _row(event, log, uid, seq, data, obj["class_uid"])
         details = obj.get("unmapped", {}).get("details")
         row["details"] = details if isinstance(details, dict) else {}
         for node in rng.append(row["leaf_hash"]):
-            nodes.append(
-                {"level": node.level, "idx": node.index, "hash": node.hash, **log.key_values()}
-            )
+            nodes.append({"level": node.level, "idx": node.index, "hash": node.hash, **key_values})
         rows.append(row)
         out.append(Appended(uid, seq, row["leaf_hash"]))
     # Core inserts: the rows are complete and stamped with the log's tenant
