@@ -16,6 +16,25 @@ _REGIONS: Final[dict[str, tuple[str, ...]]] = {
 _MAIN_REGION: Final[dict[int, str]] = {33: "FR", 44: "GB", 1: "US"}
 
 
+_CODES: Final[dict[str, int]] = {"FR": 33, "GB": 44, "US": 1}
+
+
+def _national(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``digits`` in national form (trunk prefix first, or US 10 digits) as a number.
+
+    Builds the number directly (the trunk ``0``, or the US ``1``, dropped): what
+    ``phonenumbers.parse`` gives for these forms, at a fraction of its cost. A
+    national number starting with 0 goes through ``parse`` (leading zeros).
+    """
+    nsn = digits if region == "US" and len(digits) == 10 else digits[1:]
+    if nsn[:1] in ("0", "") or not nsn.isascii() or not nsn.isdigit():
+        try:
+            return phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            return None
+    return phonenumbers.PhoneNumber(country_code=_CODES[region], national_number=int(nsn))
+
+
 @lru_cache(maxsize=8192)
 def is_phone(digits: str, international: bool, lang: str) -> bool:
     """True when ``digits`` (no separators) is a valid number in one of our regions.
@@ -51,9 +70,8 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
             (n == 10 and digits[0] in "23456789") or (n == 11 and digits[0] == "1")
         ):
             continue
-        try:
-            num = phonenumbers.parse(digits, region)
-        except phonenumbers.NumberParseException:
+        num = _national(digits, region)
+        if num is None:
             continue
         if phonenumbers.is_valid_number_for_region(num, region) or (
             region != "FR" and phonenumbers.is_valid_number(num)  # +44/+1 shared regions
