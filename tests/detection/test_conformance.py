@@ -73,11 +73,25 @@ def test_index_never_changes_what_matches(windows_engine: DetectionEngine) -> No
     """The candidate index only skips rules that cannot match: compare with trying all."""
     events = _regression_events()
     assert len(events) > 150
-    for event in events:
-        ev = windows_engine.view(event)
-        indexed = {r.id for r in windows_engine.match(ev)}
-        brute = {r.id for r in windows_engine.rules if r.predicate(ev)}
-        assert indexed == brute
+    for _ in range(2):  # the second pass answers candidates from the per-value memo
+        for event in events:
+            ev = windows_engine.view(event)
+            indexed = {r.id for r in windows_engine.match(ev)}
+            brute = {r.id for r in windows_engine.rules if r.predicate(ev)}
+            assert indexed == brute
+
+
+def test_candidate_memo_never_changes_the_candidates(sigmahq_windows: RuleSet) -> None:
+    """Remembered candidates per field value are the ones computed afresh."""
+    fresh = DetectionEngine(sigmahq_windows, candidate_memo=0)
+    remembering = DetectionEngine(sigmahq_windows, candidate_memo=64)
+    events = _regression_events()
+    for event in events + events:  # small memo: it fills, starts over, and is hit
+        want = fresh.index.candidates(fresh.view(event))
+        got = remembering.index.candidates(remembering.view(event))
+        assert got == want
+    assert fresh.index.memo_entries() == 0
+    assert 0 < remembering.index.memo_entries() <= 64 * len(remembering.index.fields)
 
 
 def test_sysmon_rules_only_match_events_of_their_category(

@@ -28,7 +28,7 @@ from rempart.detection.correlation import (
 )
 from rempart.detection.errors import DetectionError, EventError
 from rempart.detection.event import EventView
-from rempart.detection.index import CandidateIndex
+from rempart.detection.index import MEMO_SIZE, CandidateIndex
 from rempart.detection.matchers import parse_time_cached
 from rempart.detection.ruleset import RuleSet
 from rempart.types import Clock, utc_now
@@ -80,10 +80,13 @@ class DetectionEngine:
         clock: Clock = utc_now,
         max_groups: int = MAX_GROUPS,
         max_entries: int = MAX_ENTRIES,
+        candidate_memo: int = MEMO_SIZE,
     ) -> None:
         self.ruleset = ruleset
         self.rules: list[CompiledRule] = list(ruleset.rules)
-        self.index = CandidateIndex([r.tree for r in self.rules])
+        # candidate_memo: distinct values per indexed field whose candidates are
+        # remembered (0: recompute for every event); never changes what matches.
+        self.index = CandidateIndex([r.tree for r in self.rules], memo_size=candidate_memo)
         self.timing = timing
         self.clock = clock
         n = len(self.rules)

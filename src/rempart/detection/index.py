@@ -26,6 +26,11 @@ GRAM = 3
 AFFIX = 16  # prefixes/suffixes are indexed on at most this many characters
 
 Key = tuple[str, str, str]  # (field, kind, text) with kind in eq/prefix/suffix/contains
+MEMO_SIZE = 4096
+"""Distinct values remembered per indexed field (0: none); the memo starts over when full."""
+MEMO_VALUE_CHARS = 512
+"""Values longer than this (in total, per field) are not remembered."""
+
 _WEIGHT = {"eq": 1.0, "prefix": 1.2, "suffix": 1.2, "contains": 2.0}
 
 
@@ -205,7 +210,7 @@ class _FieldIndex:
 class CandidateIndex:
     """Maps an event to the rules worth evaluating on it."""
 
-    def __init__(self, trees: Sequence[Node]) -> None:
+    def __init__(self, trees: Sequence[Node], *, memo_size: int = MEMO_SIZE) -> None:
         freq: Counter[Key] = Counter()
         for tree in trees:
             freq.update(positive_keys(tree))
@@ -249,11 +254,14 @@ class CandidateIndex:
         self.fields = fields
         self._field_names = frozenset(fields)
         self.size = len(trees)
+        self.memo_size = memo_size
+        self._memos: dict[str, dict[tuple[str, ...], tuple[int, ...]]] = {f: {} for f in fields}
 
     def candidates(self, ev: EventView) -> list[int]:
         """Sorted positions of the rules that may match ``ev``."""
         found: set[int] = set(self.always)
         fields = self.fields
+        memos = self._memos
         names: Iterable[str] = self._field_names
         if len(fields) > 32:
             # Many indexed fields: walk the event's own paths instead of asking each.
@@ -261,28 +269,52 @@ class CandidateIndex:
             with contextlib.suppress(EventError):
                 names = self._field_names.intersection(ev.paths)
         for fld in names:
-            fi = fields[fld]
-            if fi.grams:
-                # The field's trigrams (computed once per event, shared with the rules),
-                # intersected in C with the indexed ones.
-                grams = fi.grams
-                for gram in fi.gram_keys.intersection(ev.grams(fld)):
-                    found.update(grams[gram])
-            for v in ev.fold(fld):
-                if fi.eq:
-                    hit = fi.eq.get(v)
-                    if hit:
-                        found.update(hit)
-                for n, table in fi.prefix_items:
-                    hit = table.get(v[:n])
-                    if hit:
-                        found.update(hit)
-                for n, table in fi.suffix_items:
-                    hit = table.get(v[-n:])
-                    if hit:
-                        found.update(hit)
-
+            vals = ev.fold(fld)
+            if not vals:
+                continue
+            memo = memos[fld]
+            hits = memo.get(vals)
+            if hits is None:
+                hits = self._field_hits(fields[fld], fld, vals, ev)
+                if self.memo_size and sum(map(len, vals)) <= MEMO_VALUE_CHARS:
+                    if len(memo) >= self.memo_size:
+                        memo.clear()
+                    memo[vals] = hits
+            if hits:
+                found.update(hits)
         return sorted(found)
+
+    @staticmethod
+    def _field_hits(
+        fi: _FieldIndex, fld: str, vals: tuple[str, ...], ev: EventView
+    ) -> tuple[int, ...]:
+        """The rules one field's (case-folded) values make candidates: a function of the
+        values alone, so it can be remembered per value."""
+        out: set[int] = set()
+        if fi.grams:
+            # The field's trigrams (computed once per event, shared with the rules),
+            # intersected in C with the indexed ones.
+            grams = fi.grams
+            for gram in fi.gram_keys.intersection(ev.grams(fld)):
+                out.update(grams[gram])
+        for v in vals:
+            if fi.eq:
+                hit = fi.eq.get(v)
+                if hit:
+                    out.update(hit)
+            for n, table in fi.prefix_items:
+                hit = table.get(v[:n])
+                if hit:
+                    out.update(hit)
+            for n, table in fi.suffix_items:
+                hit = table.get(v[-n:])
+                if hit:
+                    out.update(hit)
+        return tuple(out)
+
+    def memo_entries(self) -> int:
+        """Field values whose candidates are currently remembered."""
+        return sum(len(memo) for memo in self._memos.values())
 
     def describe(self) -> dict[str, int]:
         """How the rules are indexed: counts by anchor kind."""
