@@ -70,11 +70,11 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
             (n == 10 and digits[0] in "23456789") or (n == 11 and digits[0] == "1")
         ):
             continue
-        num = _national(digits, region)
-        if num is None:
+        national = _national(digits, region)
+        if national is None:
             continue
-        if phonenumbers.is_valid_number_for_region(num, region) or (
-            region != "FR" and phonenumbers.is_valid_number(num)  # +44/+1 shared regions
+        if phonenumbers.is_valid_number_for_region(national, region) or (
+            region != "FR" and phonenumbers.is_valid_number(national)  # +44/+1 shared regions
         ):
             return True
     return False
