@@ -10,9 +10,16 @@ from sqlalchemy import func, inspect, select
 
 from rempart.audit import append, append_batch, append_platform, query
 from rempart.audit.errors import LogStateError
-from rempart.audit.merkle import CompactRange, leaf_hash, tree_root
-from rempart.audit.models import AuditRecord, PlatformAuditRecord
-from rempart.audit.store import StoreNodes, compact_of, log_of, read_head
+from rempart.audit.merkle import (
+    CompactRange,
+    MemoryTree,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    tree_root,
+)
+from rempart.audit.models import AuditNode, AuditRecord, PlatformAuditRecord
+from rempart.audit.store import STORED_MIN_LEVEL, StoreNodes, compact_of, log_of, read_head
 from rempart.errors import NotFound, ValidationFailed
 from rempart.storage import Base, Database, TenantContext
 from rempart.types import TenantId
@@ -48,6 +55,28 @@ def test_appends_get_contiguous_sequence_numbers_and_the_head_root_is_the_tree_r
                 leaf_hash((r.entry or "").encode()) for r in rows[:size]
             )
             assert tree_root(StoreNodes(session, log), size) == prefix.root()
+
+
+def test_only_nodes_of_level_four_and_up_are_stored_and_proofs_match_the_full_tree(
+    db: Database, tenant_a: TenantContext
+) -> None:
+    fill(db, tenant_a, 70)
+    rows = _entries(db, tenant_a)
+    full = MemoryTree()
+    for r in rows:
+        full.append(leaf_hash((r.entry or "").encode()))
+    with db.tenant_session(tenant_a) as session:
+        stored = session.execute(select(AuditNode.level, AuditNode.idx)).all()
+        # 70 leaves complete four level-4 subtrees, two of level 5 and one of level 6.
+        assert sorted(stored) == [(4, 0), (4, 1), (4, 2), (4, 3), (5, 0), (5, 1), (6, 0)]
+        assert STORED_MIN_LEVEL == 4
+        nodes = StoreNodes(session, log_of(session))
+        for size in (1, 5, 16, 17, 33, 64, 70):
+            assert tree_root(nodes, size) == tree_root(full, size)
+            for index in range(size):
+                assert inclusion_proof(nodes, index, size) == inclusion_proof(full, index, size)
+            for old in range(1, size + 1):
+                assert consistency_proof(nodes, old, size) == consistency_proof(full, old, size)
 
 
 def test_an_act_that_rolls_back_leaves_no_entry_and_no_tree_change(
@@ -197,7 +226,7 @@ def test_row_level_security_hides_other_tenants_audit_rows_even_from_raw_sql(
     from rempart.audit import issue_checkpoint
     from rempart.audit.note import Ed25519Signer
 
-    fill(db, tenant_a, 5)
+    fill(db, tenant_a, 16)  # 16 entries complete a stored (level-4) node
     with db.tenant_session(tenant_a) as session:
         issue_checkpoint(session, Ed25519Signer.generate("k"))
     tables = ("audit_records", "audit_nodes", "audit_log_heads", "audit_checkpoints")

@@ -45,6 +45,10 @@ from rempart.types import Clock, utc_now
 ORIGIN_PREFIX = "rempart/audit"
 """First part of every log's origin line; the origin is fixed when a log is created."""
 PLATFORM_LOG_ID = "platform"
+STORED_MIN_LEVEL = 4
+"""Interior nodes below this level are not stored (that would be about one row per
+entry): a proof recomputes such a node from its at most ``2**(STORED_MIN_LEVEL - 1)``
+leaf hashes. Nodes of lower levels written by earlier versions are simply unused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +263,10 @@ def append_events(
         details = obj.get("unmapped", {}).get("details")
         row["details"] = details if isinstance(details, dict) else {}
         for node in rng.append(row["leaf_hash"]):
-            nodes.append({"level": node.level, "idx": node.index, "hash": node.hash, **key_values})
+            if node.level >= STORED_MIN_LEVEL:
+                nodes.append(
+                    {"level": node.level, "idx": node.index, "hash": node.hash, **key_values}
+                )
         rows.append(row)
         out.append(Appended(uid, seq, row["leaf_hash"]))
     # Core inserts: the rows are complete and stamped with the log's tenant
@@ -271,6 +278,17 @@ def append_events(
     save_head(session, log, head, rng, clock=clock)
     if rows_out is not None:
         rows_out.extend(rows)
+    return out
+
+
+def _with_low_nodes(leaf_hashes: Mapping[int, bytes], low: Sequence[NodeId]) -> dict[NodeId, bytes]:
+    """Leaves as ``(0, seq)`` plus each unstored node of ``low`` whose leaves are all present."""
+    out: dict[NodeId, bytes] = {(0, seq): h for seq, h in leaf_hashes.items()}
+    for level, index in low:
+        span = range(index << level, (index + 1) << level)
+        if all(seq in leaf_hashes for seq in span):
+            # A perfect subtree: its compact range holds exactly its root.
+            out[(level, index)] = CompactRange.from_leaves(leaf_hashes[s] for s in span).root()
     return out
 
 
@@ -286,14 +304,18 @@ class StoreNodes:
         for level, index in ids:
             by_level.setdefault(level, []).append(index)
         out: dict[NodeId, bytes] = {}
-        leaves = by_level.pop(0, [])
+        low = [(lv, ix) for lv in range(1, STORED_MIN_LEVEL) for ix in by_level.pop(lv, [])]
+        leaves = set(by_level.pop(0, []))
+        for lv, ix in low:
+            leaves.update(range(ix << lv, (ix + 1) << lv))
+        leaf_hashes: dict[int, bytes] = {}
         if leaves:
             rec = self.log.record
             stmt = select(rec.seq, rec.leaf_hash).where(
-                *self.log.key_filter(rec), rec.seq.in_(leaves)
+                *self.log.key_filter(rec), rec.seq.in_(sorted(leaves))
             )
-            for seq, h in self.session.execute(stmt):
-                out[(0, int(seq))] = bytes(h)
+            leaf_hashes = {int(seq): bytes(h) for seq, h in self.session.execute(stmt)}
+        out.update(_with_low_nodes(leaf_hashes, low))
         if by_level:
             node = self.log.node
             # One indexed lookup per level: an OR across levels makes SQLite scan
