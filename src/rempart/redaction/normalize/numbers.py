@@ -87,6 +87,8 @@ class _Tok:
 
 
 def _fold(word: str) -> str:
+    if word.isascii():
+        return word.lower()  # what casefold and NFC give for ASCII, cheaper
     return unicodedata.normalize("NFC", word.casefold()).replace("\u2019", "'")
 
 

@@ -186,9 +186,7 @@ class DigitRunRecognizer(Recognizer):
     ) -> Iterator[Span]:
         """A run that validates as nothing, answering a question about a number."""
         for label in _PARTIAL_LABELS:
-            rx = CUES[label]
-            near = nearest_cue_distance(text, start, rx, 40)
-            if doc.expects(label) or near is not None:
+            if doc.expects(label) or nearest_cue_distance(text, start, CUES[label], 40) is not None:
                 if _excluded(text, start, end, label, doc):
                     return
                 span = doc.span_from_view(start, end, label, 0.5, self.id)
