@@ -93,7 +93,7 @@ class _Emitter:
             and len(t.arg) >= GRAM_LIST_MIN
             and all(len(n) >= 3 for n in t.arg)
         ):
-            # Many substrings: try only those whose first trigram the value has.
+            # Many substrings: try only those whose key trigram the value has.
             table = self.const(matchers.gram_table(t.arg))
             return f"contains_grams({self.source(t)}, ev.grams({f}), {table})"
         if t.kind in _STRING_HELPER:

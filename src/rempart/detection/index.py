@@ -4,8 +4,9 @@ For each rule we look for an *anchor*: a set of field tests at least one of whic
 hold for the rule to match (a conjunct of its condition, or the union of anchors of
 all branches of an ``or``). Tests on equality, prefix, suffix and substring are
 indexed on the case-folded value: equality by value, prefixes and suffixes by their
-first/last characters, substrings by one of their trigrams. Of all the anchors a rule
-has, the one whose keys are shared by the fewest other rules is chosen. An event then
+first/last characters, substrings by one of their trigrams (then looked for whole). Of
+all the anchors a rule has, the one whose keys are shared by the fewest other rules is
+chosen. An event then
 reads only the indexed fields and gathers the candidate rules; the others are not
 tried. Rules without an anchor are tried on every event (``always``). The index only
 ever narrows by a necessary condition, so it never changes what matches.
@@ -201,7 +202,7 @@ class _FieldIndex:
     eq: dict[str, list[int]] = field(default_factory=dict)
     prefix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     suffix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
-    grams: dict[str, list[int]] = field(default_factory=dict)
+    grams: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # gram -> (rule, text)
     gram_keys: frozenset[str] = frozenset()
     prefix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
     suffix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
@@ -245,7 +246,7 @@ class CandidateIndex:
         for i, (fld, _, text) in contains:
             grams = {text[j : j + GRAM] for j in range(len(text) - GRAM + 1)}
             gram = min(sorted(grams), key=lambda g: gram_freq[(fld, g)])
-            fields[fld].grams.setdefault(gram, []).append(i)
+            fields[fld].grams.setdefault(gram, []).append((i, text))
         for fi in fields.values():
             fi.gram_keys = frozenset(fi.grams)
             fi.prefix_items = tuple(sorted(fi.prefix.items()))
@@ -294,9 +295,16 @@ class CandidateIndex:
         if fi.grams:
             # The field's trigrams (computed once per event, shared with the rules),
             # intersected in C with the indexed ones.
+            # A trigram only says the substring may be there: look for the whole of it
+            # (a hexadecimal trigram of a hash is in most hashes).
             grams = fi.grams
             for gram in fi.gram_keys.intersection(ev.grams(fld)):
-                out.update(grams[gram])
+                for i, text in grams[gram]:
+                    if i not in out:
+                        for v in vals:
+                            if text in v:
+                                out.add(i)
+                                break
         for v in vals:
             if fi.eq:
                 hit = fi.eq.get(v)
