@@ -18,6 +18,7 @@ from rempart.redaction.recognizers.person import cased
 from rempart.redaction.spans import Span
 
 _WORD: Final = re.compile(r"[^\W\d_][\w'\u2019\-]*\.?")
+_GAP: Final = re.compile(r"[ \t]*,?[ \t]*")
 _NUMBER: Final = re.compile(
     r"(?<![\w/.,:])(\d{1,4})(?:\s?(?:bis|ter|quater|[a-hA-H])\b)?,?\s+", re.IGNORECASE
 )
@@ -104,8 +105,8 @@ class AddressRecognizer(Recognizer):
     def _words(self, text: str, pos: int, limit: int) -> list[re.Match[str]]:
         out: list[re.Match[str]] = []
         while len(out) < limit:
-            gap = re.match(r"[ \t]*,?[ \t]*", text[pos : pos + 8])
-            p = pos + (gap.end() if gap else 0)
+            gap = _GAP.match(text, pos, pos + 8)
+            p = gap.end() if gap else pos
             m = _WORD.match(text, p)
             if m is None:
                 break

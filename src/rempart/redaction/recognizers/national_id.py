@@ -45,6 +45,7 @@ def is_ssn(digits: str) -> bool:
     return len(digits) == 9 and bool(stdnum_ssn.is_valid(digits))
 
 
+_NIR_SEPARATORS: Final = re.compile(r"[ .\-]")
 _NIR: Final = re.compile(r"(?<![\w])[1-478](?:[ .\-]{0,2}[0-9AaBb]){12,14}(?![\w])")
 
 
@@ -60,7 +61,7 @@ class NirRecognizer(Recognizer):
             return
         text = doc.view.text
         for m in _NIR.finditer(text):
-            compact = re.sub(r"[ .\-]", "", m.group()).upper()
+            compact = _NIR_SEPARATORS.sub("", m.group()).upper()
             score = 0.0
             if is_nir(compact):
                 score = 0.95
