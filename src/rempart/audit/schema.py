@@ -326,13 +326,21 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-# Fast: floats abort to the general path; integers of 16+ digits (2**53 has
-# 16) are sent there by a byte scan, since the C parser gives no int hook for free.
-_FAST_DECODER = json.JSONDecoder(parse_float=_flag_number, parse_constant=_refuse_constant)
+def _fast_int(text: str) -> int:
+    """Fast path: integers of up to 15 characters are safe (2**53 has 16 digits)."""
+    if len(text) > 15:
+        raise _NeedsGeneralPath(text)
+    return int(text)
+
+
+# Fast: floats and long integers abort to the general path (a parse hook per
+# number is cheaper than scanning the bytes for long digit runs first).
+_FAST_DECODER = json.JSONDecoder(
+    parse_float=_flag_number, parse_int=_fast_int, parse_constant=_refuse_constant
+)
 _GENERAL_DECODER = json.JSONDecoder(
     parse_float=_number, parse_int=_number, parse_constant=_refuse_constant
 )
-_LONG_DIGITS = re.compile(rb"\d{16}")
 
 
 def _loads(decoder: json.JSONDecoder, data: bytes) -> Any:
@@ -349,9 +357,7 @@ def decode_entry(data: bytes) -> dict[str, Any]:
     Multilingual Plane, the C encoder's output is the canonical form (as in
     ``canonical``), so most entries are checked without a Python-level walk.
     """
-    general = _LONG_DIGITS.search(data) is not None or (
-        not data.isascii() and _ASTRAL.search(data) is not None
-    )
+    general = not data.isascii() and _ASTRAL.search(data) is not None
     if not general:
         try:
             obj = _loads(_FAST_DECODER, data)
