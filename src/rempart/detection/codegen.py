@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rempart.detection import matchers
-from rempart.detection.event import EventView
+from rempart.detection.event import JOIN, EventView
 from rempart.detection.ir import And, Const, Node, Not, Or, Test
 
 Predicate = Callable[[EventView], bool]
@@ -25,7 +25,10 @@ _HELPERS: dict[str, Any] = {
     "prefix_any": matchers.prefix_any,
     "suffix_any": matchers.suffix_any,
     "contains_any": matchers.contains_any,
+    "contains_text": matchers.contains_text,
     "chars_any": matchers.chars_any,
+    "chars_nonascii": matchers.chars_nonascii,
+    "contains_nonascii": matchers.contains_nonascii,
     "contains_grams": matchers.contains_grams,
     "seq_any": matchers.seq_any,
     "glob_any": matchers.glob_any,
@@ -65,6 +68,11 @@ class _Emitter:
             return "ev.all_fold()" if folded else "ev.all_text()"
         return f"ev.{'fold' if folded else 'text'}({test.field!r})"
 
+    def contains(self, src: str, needles: tuple[str, ...]) -> str:
+        nonascii = all(not n.isascii() for n in needles)
+        helper = "contains_nonascii" if nonascii else "contains_any"
+        return f"{helper}({src}, {self.const(needles)})"
+
     def emit(self, node: Node) -> str:
         if isinstance(node, Const):
             return "True" if node.value else "False"
@@ -77,14 +85,25 @@ class _Emitter:
 
     def test(self, t: Test) -> str:
         f = repr(t.field)
+        if (
+            t.kind == "contains"
+            and t.field is None
+            and not t.cased
+            and not any(JOIN in n for n in t.arg)
+        ):
+            # Keywords: each needle searched once in the event's joined folded text.
+            return f"contains_text(ev.all_fold_joined(), {self.const(t.arg)})"
         if t.kind == "contains" and any(len(n) == 1 for n in t.arg):
             # One-character needles become one set test; the others stay substrings.
+            # Needles that all hold a non-ASCII character (emoji...) skip ASCII values,
+            # which cannot contain them (``str.isascii`` costs nothing).
             chars = frozenset(n for n in t.arg if len(n) == 1)
             src = self.source(t)
-            expr = f"chars_any({src}, {self.const(chars)})"
+            helper = "chars_nonascii" if all(not c.isascii() for c in chars) else "chars_any"
+            expr = f"{helper}({src}, {self.const(chars)})"
             rest = tuple(n for n in t.arg if len(n) != 1)
             if rest:
-                expr = f"({expr} or contains_any({src}, {self.const(rest)}))"
+                expr = f"({expr} or {self.contains(src, rest)})"
             return expr
         if (
             t.kind == "contains"
@@ -96,6 +115,8 @@ class _Emitter:
             # Many substrings: try only those whose key trigram the value has.
             table = self.const(matchers.gram_table(t.arg))
             return f"contains_grams({self.source(t)}, ev.grams({f}), {table})"
+        if t.kind == "contains":
+            return self.contains(self.source(t), t.arg)
         if t.kind in _STRING_HELPER:
             return f"{_STRING_HELPER[t.kind]}({self.source(t)}, {self.const(t.arg)})"
         if t.kind == "any":

@@ -12,7 +12,7 @@ under a canonical prefix (Windows: ``Event.UserData.*.`` as ``Event.EventData.``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from rempart.detection.errors import EventError
@@ -24,6 +24,9 @@ MAX_VALUES: Final = 100_000
 """Most scalar values accepted in one event; more is an :class:`EventError`."""
 
 Fallbacks = Mapping[str, tuple[str, ...]]
+
+JOIN: Final = "\x00"
+"""Separator of :meth:`EventView.all_fold_joined`."""
 
 
 def to_text(value: Any) -> str:
@@ -163,6 +166,7 @@ class EventView:
         "_flat",
         "_fold",
         "_grams",
+        "_joined",
         "_scalars",
         "_slow",
         "_text",
@@ -185,6 +189,7 @@ class EventView:
         self._scalars: dict[str, tuple[Any, ...]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._joined: str | None = None
 
     def _flattened(self) -> tuple[dict[str, list[Any]], set[str]]:
         if self._flat is None:
@@ -320,5 +325,23 @@ class EventView:
         """Every scalar of the event as case-folded text."""
         return self._all_words()[1]
 
+    def all_fold_joined(self) -> str:
+        """Every scalar as case-folded text, joined by NUL characters: one string in
+        which a needle without a NUL is found exactly when one value holds it (case
+        folding maps each character on its own, so folding the whole is folding each)."""
+        if self._joined is None:
+            if self._words is not None:
+                text: Iterable[str] = self._words[0]
+            else:
+                seen: set[int] = set()
+                parts: list[str] = []
+                for values in self._flattened()[0].values():
+                    if id(values) not in seen:  # a fallback alias shares its list
+                        seen.add(id(values))
+                        parts.extend(map(to_text, values))
+                text = parts
+            self._joined = JOIN.join(text).casefold()
+        return self._joined
 
-__all__ = ["MAX_DEPTH", "MAX_VALUES", "EventView", "flatten", "to_text"]
+
+__all__ = ["JOIN", "MAX_DEPTH", "MAX_VALUES", "EventView", "flatten", "to_text"]

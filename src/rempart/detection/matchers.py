@@ -57,11 +57,38 @@ def contains_any(vals: Values, needles: tuple[str, ...]) -> bool:
     return False
 
 
+def contains_text(text: str, needles: tuple[str, ...]) -> bool:
+    """Substring test on one (joined) string."""
+    for n in needles:  # noqa: SIM110
+        if n in text:
+            return True
+    return False
+
+
 def chars_any(vals: Values, chars: frozenset[str]) -> bool:
     """Substring test for one-character needles (emoji...): a set test in C."""
     for v in vals:  # noqa: SIM110
         if not chars.isdisjoint(v):
             return True
+    return False
+
+
+def chars_nonascii(vals: Values, chars: frozenset[str]) -> bool:
+    """:func:`chars_any` for non-ASCII characters: ASCII values cannot hold them."""
+    for v in vals:  # noqa: SIM110
+        if not v.isascii() and not chars.isdisjoint(v):
+            return True
+    return False
+
+
+def contains_nonascii(vals: Values, needles: tuple[str, ...]) -> bool:
+    """:func:`contains_any` for needles that each hold a non-ASCII character."""
+    for v in vals:
+        if v.isascii():
+            continue
+        for n in needles:
+            if n in v:
+                return True
     return False
 
 
@@ -313,10 +340,13 @@ __all__ = [
     "REGEX_TIMEOUT_SECONDS",
     "BoundedRegex",
     "chars_any",
+    "chars_nonascii",
     "cidr_any",
     "cmp_any",
     "contains_any",
     "contains_grams",
+    "contains_nonascii",
+    "contains_text",
     "eq_any",
     "fieldref_any",
     "glob_any",
