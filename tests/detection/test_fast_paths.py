@@ -1,0 +1,71 @@
+"""The shortcuts taken for speed answer exactly what the plain tests would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rempart.detection import matchers
+from rempart.detection.event import EventView
+from tests.detection.helpers import compile_detection, matches
+
+
+def test_a_keyword_is_found_inside_one_value_not_across_two() -> None:
+    rule = compile_detection({"keywords": ["ab"], "condition": "keywords"})
+    assert "all_fold_joined" in rule.source
+    assert matches(rule, {"x": "cAB", "y": 1})
+    assert not matches(rule, {"x": "a", "y": "b"})
+    assert not matches(rule, {"x": "a", "y": {"z": "b"}})
+
+
+def test_keywords_fold_case_over_the_joined_text() -> None:
+    rule = compile_detection({"keywords": ["straße"], "condition": "keywords"})
+    assert matches(rule, {"x": "STRASSE"})
+    assert not matches(rule, {"x": "STRAS", "y": "SE"})
+
+
+def test_joined_text_equals_folding_each_value() -> None:
+    ev = EventView({"a": "ΣΑΣ İ", "b": ["K", 3, True], "c": {"d": "ß"}})
+    assert ev.all_fold_joined().split("\x00") == list(ev.all_fold())
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [(("plain ascii",), False), (("x 🐯 y",), True), (("é",), False), ((), False)],
+)
+def test_non_ascii_needles_skip_ascii_values_only(values: tuple[str, ...], expected: bool) -> None:
+    chars = frozenset({"🐯", "🦁"})
+    assert matchers.chars_nonascii(values, chars) is expected
+    assert matchers.chars_any(values, chars) is expected
+    needles = ("🐯 y", "🦁🏼")
+    assert matchers.contains_nonascii(values, needles) is expected
+    assert matchers.contains_any(values, needles) is expected
+
+
+def test_emoji_rules_use_the_non_ascii_helpers_and_still_match() -> None:
+    det: dict[str, Any] = {
+        "sel": {"CommandLine|contains": ["🐯", "🤷🏼"]},
+        "condition": "sel",
+    }
+    rule = compile_detection(det)
+    assert "chars_nonascii" in rule.source
+    assert "contains_nonascii" in rule.source
+    assert matches(rule, {"CommandLine": "run 🤷🏼 now"})
+    assert matches(rule, {"CommandLine": "🐯"})
+    assert not matches(rule, {"CommandLine": "run now"})
+    assert not matches(rule, {"CommandLine": "🤷 alone"})
+
+
+def test_many_needles_sharing_a_prefix_are_keyed_apart() -> None:
+    needles = tuple(f"imphash={i:032x}" for i in range(40))
+    table = matchers.gram_table(needles)
+    assert len(table) > 1
+    assert sorted(n for ns in table.values() for n in ns) == sorted(needles)
+    value = f"sha1=00,imphash={7:032x},md5=11"
+    grams = {value[j : j + 3] for j in range(len(value) - 2)}
+    assert matchers.contains_grams((value,), grams, table)
+    other = f"imphash={99:032x}"
+    assert not matchers.contains_grams(
+        (other,), {other[j : j + 3] for j in range(len(other) - 2)}, table
+    )
