@@ -191,3 +191,41 @@ def test_decode_accepts_exactly_the_reference_canonical_bytes(obj: dict[str, Any
 def test_decode_refuses_what_rfc8785_cannot_write_that_way(data: bytes) -> None:
     with pytest.raises(ExportError):
         decode_entry(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    details=st.dictionaries(st.text(max_size=6), json_any, max_size=6),
+    before=json_any,
+    after=json_any,
+    agent=st.text(max_size=12),
+)
+def test_the_one_pass_entry_encoding_agrees_with_the_reference_rfc8785(
+    details: dict[str, Any], before: Any, after: Any, agent: str
+) -> None:
+    import rfc8785
+
+    from rempart.audit.schema import encode_ocsf
+
+    ev = event(TENANT, 3, details=details, before=before, after=after, user_agent=agent or None)
+    obj = to_ocsf(ev, log_name="rempart/audit/x", sequence=3, uid="u")
+    try:
+        expected = rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(ValueError, match="canonicalized"):
+            encode_ocsf(obj)
+        return
+    assert encode_ocsf(obj) == expected
+    assert decode_entry(expected) == json.loads(expected)
+
+
+def test_a_key_outside_the_bmp_in_details_takes_the_utf16_key_order() -> None:
+    from rempart.audit.schema import encode_ocsf
+
+    obj = to_ocsf(
+        event(TENANT, 3, details={"\uff5e": 1, "\U0001f600": 2}),
+        log_name="rempart/audit/x",
+        sequence=3,
+        uid="u",
+    )
+    assert b'{"\xf0\x9f\x98\x80":2,"\xef\xbd\x9e":1}' in encode_ocsf(obj)
