@@ -237,6 +237,12 @@ def cmp_any(vals: tuple[Any, ...], op: Callable[[Any, Any], bool], number: float
 
 def parse_time(value: Any) -> datetime | None:
     """An aware datetime from ISO 8601 text or epoch seconds/milliseconds; naive means UTC."""
+    if isinstance(value, str):  # first: the common case
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -245,12 +251,6 @@ def parse_time(value: Any) -> datetime | None:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return None
@@ -268,10 +268,17 @@ def timepart_any(
     vals: tuple[Any, ...], part: str, op: Callable[[Any, Any], bool], number: float
 ) -> bool:
     for v in vals:
-        moment = parse_time_cached(v)
-        if moment is not None and op(time_part(moment, part), number):
-            return True
+        moment = parse_time_cached(v)  # already in UTC
+        if moment is not None:
+            value = moment.isocalendar().week if part == "week" else getattr(moment, part)
+            if op(value, number):
+                return True
     return False
+
+
+def _parse_utc(value: Any) -> datetime | None:
+    moment = parse_time(value)
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 _TIME_CACHE: dict[tuple[type, Any], datetime | None] = {}
@@ -279,7 +286,7 @@ _TIME_TEXT_CACHE: dict[str, datetime | None] = {}
 
 
 def parse_time_cached(value: Any) -> datetime | None:
-    """:func:`parse_time` memoised over the last few thousand distinct values (rules
+    """:func:`parse_time`, in UTC, memoised over the last few thousand distinct values (rules
     often read the same timestamp several times: hour ranges, minute, correlation).
     Keyed by type too: ``True == 1`` in Python, but only 1 is a timestamp."""
     if type(value) is str:  # the common case: one lookup, no key tuple
@@ -288,7 +295,7 @@ def parse_time_cached(value: Any) -> datetime | None:
         except KeyError:
             if len(_TIME_TEXT_CACHE) > 4096:
                 _TIME_TEXT_CACHE.clear()
-            moment = _TIME_TEXT_CACHE[value] = parse_time(value)
+            moment = _TIME_TEXT_CACHE[value] = _parse_utc(value)
             return moment
     key = (type(value), value)
     try:
@@ -296,10 +303,10 @@ def parse_time_cached(value: Any) -> datetime | None:
     except KeyError:
         pass
     except TypeError:  # unhashable
-        return parse_time(value)
+        return _parse_utc(value)
     if len(_TIME_CACHE) > 4096:
         _TIME_CACHE.clear()
-    moment = _TIME_CACHE[key] = parse_time(value)
+    moment = _TIME_CACHE[key] = _parse_utc(value)
     return moment
 
 
