@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from rempart.storage import Database, TenantContext
 from rempart.storage.migrate import upgrade
 from rempart.storage.tenants import create_tenant
 from rempart.types import TenantId
 from tests.pg import PostgresServer, find_pg_bin
+
+# No timing in tests: a property example that is slow on a loaded machine is not a
+# failure. In CI the examples are derandomized, so a run is reproducible.
+hypothesis_settings.register_profile(
+    "rempart", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "rempart-ci",
+    parent=hypothesis_settings.get_profile("rempart"),
+    derandomize=True,
+    print_blob=True,
+)
+hypothesis_settings.load_profile("rempart-ci" if os.environ.get("CI") else "rempart")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
