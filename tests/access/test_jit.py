@@ -21,6 +21,7 @@ from rempart.access import (
     decide,
 )
 from rempart.access.policy import AccessPolicy
+from rempart.types import TenantId
 from tests.access.helpers import T1, FixedClock, call, make_state, who
 
 UNMASK = Permission.INTERACTION_UNMASK
@@ -216,3 +217,16 @@ def test_approver_policy_can_demand_the_requesters_team_supervisor() -> None:
         svc.approve(who("sam"), grant.id)  # holds grant:approve, supervises no team of hers
     assert sink.audit[-1].outcome == "failure"
     assert svc.approve(who("bob"), grant.id).status is GrantStatus.ACTIVE  # bob supervises team-a
+
+
+def test_an_inactive_or_foreign_reviewer_cannot_review_break_glass() -> None:
+    state = make_state()
+    svc, sink, _ = service(state)
+    grant = svc.break_glass(who("sam", assurance=2), REASON)
+    state.set_user("bob", active=False)
+    with pytest.raises(GrantRefused, match="access_review:decide"):
+        svc.review_break_glass(who("bob"), grant.id, "unjustified")
+    with pytest.raises(GrantRefused, match="another tenant"):
+        svc.review_break_glass(who("bob", tenant=TenantId("t-other")), grant.id, "unjustified")
+    assert sink.audit[-1].outcome == "failure"
+    assert [g.id for g in svc.pending_reviews()] == [grant.id]

@@ -141,8 +141,7 @@ class GrantService:
             if duration <= timedelta(0) or duration > longest:
                 raise InvalidReason(f"the duration must be positive and at most {longest}")
             level = max(r.min_assurance for r in rules)
-            if principal.assurance < level:
-                raise GrantRefused(f"step-up required: assurance level {level}", step_up=level)
+            self._require_assurance(principal, level)
         except RempartError as exc:
             raise self._refuse(principal, action, interaction_id, exc) from None
         now = self.clock()
@@ -197,6 +196,23 @@ class GrantService:
         self._record(approver, action, grant_id, ok=True)
         return refused
 
+    def _require(self, principal: Principal, permission: Permission, refusal: str) -> None:
+        """Refuse unless ``principal`` is an active user of this tenant holding ``permission``.
+
+        One check for approvers, break-glass and reviewers alike: active, no
+        separation-of-duty conflict, and the permission among their roles'.
+        """
+        if principal.tenant_id != self.state.tenant_id:
+            raise GrantRefused("a principal of another tenant")
+        held, conflict = self.state.effective(principal.user_id)
+        if not self.state.is_active(principal.user_id) or conflict or permission not in held:
+            raise GrantRefused(refusal)
+
+    @staticmethod
+    def _require_assurance(principal: Principal, level: int) -> None:
+        if principal.assurance < level:
+            raise GrantRefused(f"step-up required: assurance level {level}", step_up=level)
+
     def _pending(self, approver: Principal, grant_id: str) -> Grant:
         grant = self.state.grant(grant_id)
         if approver.tenant_id != self.state.tenant_id:
@@ -205,18 +221,8 @@ class GrantService:
             raise GrantRefused(f"the grant is {grant.status.value}, not pending")
         if approver.user_id == grant.user_id:
             raise GrantRefused("nobody approves their own grant")
-        held, conflict = self.state.effective(approver.user_id)
-        if (
-            not self.state.is_active(approver.user_id)
-            or conflict
-            or Permission.GRANT_APPROVE not in held
-        ):
-            raise GrantRefused("the approver lacks grant:approve")
-        if approver.assurance < grant.min_assurance:
-            raise GrantRefused(
-                f"step-up required: assurance level {grant.min_assurance}",
-                step_up=grant.min_assurance,
-            )
+        self._require(approver, Permission.GRANT_APPROVE, "the approver lacks grant:approve")
+        self._require_assurance(approver, grant.min_assurance)
         rules = self.state.policy.unmask_rules
         if any(
             rules[p].approver_scope == "team_supervisor" for p in grant.permissions if p in rules
@@ -248,20 +254,10 @@ class GrantService:
         policy = self.state.policy
         try:
             text = validate_reason(reason)
-            held, conflict = self.state.effective(principal.user_id)
             if principal.tenant_id != self.state.tenant_id:
                 raise GrantRefused("break-glass for another tenant")
-            if (
-                not self.state.is_active(principal.user_id)
-                or conflict
-                or Permission.BREAK_GLASS_INVOKE not in held
-            ):
-                raise GrantRefused("the user may not break glass")
-            if principal.assurance < policy.break_glass_min_assurance:
-                raise GrantRefused(
-                    f"step-up required: assurance level {policy.break_glass_min_assurance}",
-                    step_up=policy.break_glass_min_assurance,
-                )
+            self._require(principal, Permission.BREAK_GLASS_INVOKE, "the user may not break glass")
+            self._require_assurance(principal, policy.break_glass_min_assurance)
         except RempartError as exc:
             raise self._refuse(principal, action, interaction_id, exc) from None
         now = self.clock()
@@ -300,13 +296,13 @@ class GrantService:
         action = "access.break_glass.review"
         try:
             grant = self.state.grant(grant_id)
-            held, conflict = self.state.effective(reviewer.user_id)
             if not grant.review_required or grant.reviewed_at is not None:
                 raise GrantRefused("this grant awaits no review")
             if reviewer.user_id == grant.user_id:
                 raise GrantRefused("nobody reviews their own break-glass")
-            if conflict or Permission.ACCESS_REVIEW_DECIDE not in held:
-                raise GrantRefused("the reviewer lacks access_review:decide")
+            self._require(
+                reviewer, Permission.ACCESS_REVIEW_DECIDE, "the reviewer lacks access_review:decide"
+            )
         except RempartError as exc:
             raise self._refuse(reviewer, action, grant_id, exc) from None
         now = self.clock()
