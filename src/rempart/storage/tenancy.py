@@ -25,6 +25,7 @@ from rempart.storage.base import TenantScoped
 from rempart.types import TenantId
 
 TENANT_KEY = "rempart.tenant_id"
+# Marks a platform session (the audit package writes the platform log from one).
 PLATFORM_KEY = "rempart.platform"
 PG_SETTING = "rempart.tenant_id"
 
@@ -65,8 +66,6 @@ def scope_orm_execute(state: ORMExecuteState) -> None:
         return
     tenant = session_tenant(state.session)
     if tenant is None:
-        if state.session.info.get(PLATFORM_KEY) and not _touches_tenant_entities(state):
-            return
         if _touches_tenant_entities(state):
             raise TenantContextMissing("tenant-owned data queried without a tenant context")
         return
