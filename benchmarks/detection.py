@@ -14,7 +14,7 @@ SQLite's cost is a full scan per rule, linear in the number of events, so its ra
 measured on at most --sqlite-events events (default 3,000) and quoted as events/s.
 Needs: pip install -r benchmarks/detection/requirements.txt
 
-    .venv/bin/python benchmarks/bench_detection.py [--events N] [--pack-events N]
+    .venv/bin/python benchmarks/detection.py [--events N] [--pack-events N]
         [--sqlite-events N] [--repeat R] [--million] [--candidate-memo N]
 """
 
