@@ -10,9 +10,9 @@ Anchors measured side by side in the same run:
 * proofs: inclusion and consistency proof generation at N leaves, in memory
   and from the database.
 
-    .venv/bin/python benchmarks/bench_audit.py            # quick (about a minute)
-    .venv/bin/python benchmarks/bench_audit.py --events 200000 --leaves 10000000
-    .venv/bin/python benchmarks/bench_audit.py --postgres-url postgresql://...
+    .venv/bin/python benchmarks/audit.py            # quick (about a minute)
+    .venv/bin/python benchmarks/audit.py --events 200000 --leaves 10000000
+    .venv/bin/python benchmarks/audit.py --postgres-url postgresql://...
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ def main(argv: list[str]) -> None:
     )
     args = parser.parse_args(argv)
     print(
-        f"bench_audit on {sys.platform}, Python {sys.version.split()[0]}, "
+        f"benchmarks/audit.py on {sys.platform}, Python {sys.version.split()[0]}, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.1f}"
     )
