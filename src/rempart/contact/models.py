@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rempart.storage.base import Base, TenantScoped, new_id
@@ -28,14 +40,49 @@ class Queue(TenantScoped, Base):
 
 
 class Customer(TenantScoped, Base):
-    """A customer of the tenant, known by the id the tenant's systems give it."""
+    """A customer of the tenant (a data subject), known by the id the tenant's systems give it.
+
+    The id is stored encrypted under the customer's own subject key
+    (``external_id_ct``) and found by its blind index (``id_index``), so a
+    copy of the table names nobody. ``external_id`` in clear is only on rows
+    written before protection on ingest existed.
+    """
 
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        UniqueConstraint("tenant_id", "id_index"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    external_id: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    id_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    external_id_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]
+
+
+class CustomerLookup(TenantScoped, Base):
+    """A blind index of a customer's phone, e-mail or id, with the value encrypted beside it.
+
+    ``digest`` is the vault's keyed HMAC of the normalised value (one per
+    tenant, field and index); ``value_ct`` the value under the customer's
+    subject key, shredded with it on erasure.
+    """
+
+    __tablename__ = "customer_lookups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "digest", "customer_id"),
+        Index("ix_customer_lookups_find", "tenant_id", "kind", "digest"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    value_ct: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Interaction(TenantScoped, Base):
@@ -49,7 +96,17 @@ class Interaction(TenantScoped, Base):
     channel: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(16))
+    # Legacy clear subject (rows from before protection on ingest); new rows
+    # keep the redacted subject in ``subject_ct`` and the original, when the
+    # tenant keeps originals, in ``subject_original_ct``.
     subject: Mapped[str | None] = mapped_column(String(500))
+    subject_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    subject_original_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # "redacted" or "redacted+original"; None on legacy rows.
+    protection: Mapped[str | None] = mapped_column(String(32))
+    # Sensitive spans of the call in ms from its start, [[start, end], ...]:
+    # what the redacted rendition of the recording silences.
+    silence_ms: Mapped[list[list[int]] | None] = mapped_column(JSON)
     queue_id: Mapped[str | None] = mapped_column(ForeignKey("queues.id"))
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
@@ -82,11 +139,21 @@ class TranscriptSegment(TenantScoped, Base):
     start_ms: Mapped[int | None] = mapped_column(Integer)
     end_ms: Mapped[int | None] = mapped_column(Integer)
     sent_at: Mapped[datetime | None]
-    text: Mapped[str] = mapped_column(Text)
+    # Legacy clear text (rows from before protection on ingest).
+    text: Mapped[str | None] = mapped_column(Text)
+    # The redacted text, encrypted; the original, encrypted, when the policy keeps it.
+    redacted_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    original_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Entity labels found in the original and how many: {"CARD_NUMBER": 1}.
+    entities: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 class Recording(TenantScoped, Base):
-    """Metadata of a call recording (the media itself arrives with the data-plane issue)."""
+    """A call recording: metadata, and once uploaded its media, encrypted in the media store.
+
+    ``media_status``: ``pending`` (declared, no media yet), ``stored`` (the
+    original and the redacted rendition are both stored, encrypted).
+    """
 
     __tablename__ = "recordings"
 
@@ -99,6 +166,30 @@ class Recording(TenantScoped, Base):
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str | None] = mapped_column(String(64))
     channels: Mapped[int | None] = mapped_column(Integer)
+    media_status: Mapped[str] = mapped_column(String(16), default="pending")
+    stored_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime | None]
 
 
-__all__ = ["Customer", "Interaction", "Queue", "Recording", "Team", "TranscriptSegment"]
+class DataPolicyRow(TenantScoped, Base):
+    """A tenant's data-protection policy (``rempart.contact.policy.DataPolicy`` as JSON)."""
+
+    __tablename__ = "data_policies"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+__all__ = [
+    "Customer",
+    "CustomerLookup",
+    "DataPolicyRow",
+    "Interaction",
+    "Queue",
+    "Recording",
+    "Team",
+    "TranscriptSegment",
+]

@@ -222,7 +222,7 @@ def _customer_refs(session: Session, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     stmt = select(Customer).where(Customer.id.in_(ids))
-    return {c.id: c.external_id for c in session.scalars(stmt)}
+    return {c.id: c.external_id or "" for c in session.scalars(stmt)}
 
 
 def _summary(
