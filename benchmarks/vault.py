@@ -1,6 +1,6 @@
 """Vault benchmarks: field encryption against raw AES-GCM, HSM against local KEKs, re-wrap.
 
-Run ``python benchmarks/bench_vault.py`` (``--rewrap 1000000`` for the full
+Run ``python benchmarks/vault.py`` (``--rewrap 1000000`` for the full
 million-DEK re-wrap; the default is 100,000 to stay short on a shared machine).
 Prints medians and the ratio against each anchor:
 
