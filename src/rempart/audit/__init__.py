@@ -18,7 +18,12 @@ from rempart.audit.checkpoints import (
 )
 from rempart.audit.events import Actor, AuditEvent, Outcome
 from rempart.audit.export import export_log
-from rempart.audit.keys import load_or_create_signer, load_signer
+from rempart.audit.keys import (
+    checkpoint_signer,
+    load_or_create_signer,
+    load_or_create_wrapped_signer,
+    load_signer,
+)
 from rempart.audit.log import append, append_batch, append_platform, query
 from rempart.audit.models import AuditRecord
 from rempart.audit.note import Checkpoint, Ed25519Signer, NoteSigner, NoteVerifier, verifier_key
@@ -59,12 +64,14 @@ __all__ = [
     "append_batch",
     "append_platform",
     "audited",
+    "checkpoint_signer",
     "export_log",
     "issue_checkpoint",
     "issue_due_checkpoints",
     "latest_checkpoint",
     "list_checkpoints",
     "load_or_create_signer",
+    "load_or_create_wrapped_signer",
     "load_signer",
     "prove_consistency",
     "prove_inclusion",

@@ -122,13 +122,23 @@ class Ed25519Signer:
             raise CheckpointError("signing key hash does not match its key")
         return signer
 
-    def to_skey(self) -> str:
-        seed = self._key.private_bytes(
+    @classmethod
+    def from_seed(cls, name: str, seed: bytes) -> Ed25519Signer:
+        """A signer from its 32-byte Ed25519 private key (the seed)."""
+        if len(seed) != 32:
+            raise CheckpointError("an Ed25519 private key is 32 bytes")
+        return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
+
+    def seed(self) -> bytes:
+        """The 32-byte private key, for wrapping under the vault; never log it."""
+        return self._key.private_bytes(
             serialization.Encoding.Raw,
             serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        encoded = _b64(bytes([ALG_ED25519]) + seed)
+
+    def to_skey(self) -> str:
+        encoded = _b64(bytes([ALG_ED25519]) + self.seed())
         return f"PRIVATE+KEY+{self._name}+{self.key_hash().hex()}+{encoded}"
 
     @property

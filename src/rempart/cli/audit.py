@@ -21,10 +21,10 @@ from rempart.audit import (
     ConsistencyProof,
     InclusionProof,
     NoteVerifier,
+    checkpoint_signer,
     export_log,
     issue_checkpoint,
     issue_due_checkpoints,
-    load_or_create_signer,
     prove_consistency,
     prove_inclusion,
     verifier_key,
@@ -43,7 +43,6 @@ from rempart.cli.common import (
     settings_from,
     tenant_context,
 )
-from rempart.config import ensure_data_dir
 from rempart.errors import RempartError
 from rempart.storage import Database
 
@@ -150,7 +149,7 @@ def _anchors(anchor_dir: Path | None) -> list[Anchor]:
 def public_key_cmd(config: Path | None = ConfigOption) -> None:
     """Print the verifier key auditors need (created with the signing key on first use)."""
     settings = settings_from(config)
-    console.print(verifier_key(load_or_create_signer(ensure_data_dir(settings))), markup=False)
+    console.print(verifier_key(checkpoint_signer(settings)), markup=False)
 
 
 @app.command("checkpoint")
@@ -167,7 +166,7 @@ def checkpoint(
 ) -> None:
     """Sign the current state of a log (or of every due log) and print the note."""
     settings = settings_from(config)
-    signer = load_or_create_signer(ensure_data_dir(settings))
+    signer = checkpoint_signer(settings)
     with database(settings) as db:
         if due:
             run = issue_due_checkpoints(
@@ -195,7 +194,7 @@ def export_cmd(
 ) -> None:
     """Sign a fresh checkpoint, then export the log's entries and checkpoints."""
     settings = settings_from(config)
-    signer = load_or_create_signer(ensure_data_dir(settings))
+    signer = checkpoint_signer(settings)
     with database(settings) as db:
         with _log_session(db, tenant, platform) as session:
             issue_checkpoint(session, signer)

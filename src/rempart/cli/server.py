@@ -7,10 +7,10 @@ from datetime import timedelta
 import uvicorn
 
 from rempart.api import AppContext, create_app
-from rempart.audit import load_or_create_signer
+from rempart.audit import checkpoint_signer
 from rempart.audit.scheduler import CheckpointScheduler
 from rempart.cli.common import console
-from rempart.config import Settings, ensure_data_dir
+from rempart.config import Settings
 from rempart.demo import seed
 from rempart.errors import ConfigurationError
 from rempart.logs import configure_logging
@@ -44,7 +44,7 @@ def prepare_database(settings: Settings) -> Database:
 def run_server(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     configure_logging(settings.log_level, settings.log_format)
     db = prepare_database(settings)
-    signer = load_or_create_signer(ensure_data_dir(settings))
+    signer = checkpoint_signer(settings)
     vault = open_vault(settings, db)
     app = create_app(AppContext(settings=settings, db=db, audit_signer=signer, vault=vault))
     scheduler = CheckpointScheduler(
