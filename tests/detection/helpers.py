@@ -71,3 +71,75 @@ def rule_yaml(detection: str, **extra: str) -> str:
         "title: t\nid: 11111111-1111-4111-8111-111111111111\n"
         f"{head}\nlogsource:\n    product: test\ndetection:\n{detection}"
     )
+
+
+def audit_stream(n: int, seed: int = 11, agents: int = 12) -> list[dict[str, Any]]:
+    """Deterministic synthetic Rempart audit events that exercise the whole pack: reads
+    (day and night), exports, chat with card numbers, login bursts, setting and role
+    changes, the odd out-of-order or late event, and values that are not plain strings."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rnd = random.Random(seed)
+    t = datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
+    out: list[dict[str, Any]] = []
+    for _ in range(n):
+        t += timedelta(milliseconds=rnd.randint(1, 900))
+        a = rnd.randrange(agents)
+        when = t
+        if rnd.random() < 0.01:  # out of order, sometimes far behind (late)
+            when = t - timedelta(seconds=rnd.choice([5, 60, 3600]))
+        event: dict[str, Any] = {
+            "class_uid": 6003,
+            "time": when.isoformat().replace("+00:00", "Z" if a % 2 else "+00:00"),
+            "tenant": f"tenant-{a % 3}",
+            "actor": {"user": {"uid": f"agent-{a}", "role": "agent"}},
+            "src_endpoint": {"ip": f"10.0.0.{a}"},
+            "outcome": "success",
+        }
+        r = rnd.random()
+        if r < 0.55:
+            event |= {
+                "action": rnd.choice(["customer.read", "customer.read", "interaction.read"]),
+                "activity": "read",
+                "resource": {"type": "customer", "id": f"c-{rnd.randint(1, 400)}"},
+            }
+        elif r < 0.65:
+            event |= {
+                "action": "chat.message",
+                "details": {
+                    "text": rnd.choice(
+                        ["hello", "card 4111 1111 1111 1111", "4111-1111-1111-1111 ok", "12 34"]
+                    )
+                },
+            }
+        elif r < 0.80:
+            event |= {
+                "action": "auth.login",
+                "outcome": "failure" if rnd.random() < 0.6 else "success",
+            }
+        elif r < 0.88:
+            event |= {"action": "interaction.export", "resource": {"type": "x", "id": "b"}}
+        elif r < 0.94:
+            event |= {
+                "action": "setting.update",
+                "details": {
+                    "setting": rnd.choice(["redaction.enabled", "mfa.required", "retention"]),
+                    "old_value": rnd.choice(["true", "always", True]),
+                    "new_value": rnd.choice(["false", "optional", False, "never"]),
+                },
+            }
+        elif r < 0.97:
+            event |= {
+                "action": rnd.choice(["role.assign", "permission.grant", "Role.Revoke"]),
+                "details": {"role": "supervisor"},
+            }
+        else:
+            event |= {
+                "action": rnd.choice(["interaction.unmask", "customer.UNMASK"]),
+                "details": {"data_class": rnd.choice(["pan", "PAN", "phone", ["pan", "x"]])},
+            }
+        if rnd.random() < 0.01:
+            event["actor"] = {"user.uid": f"agent-{a}"}  # a dotted key
+        out.append(event)
+    return out
