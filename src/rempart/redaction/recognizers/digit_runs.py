@@ -29,7 +29,13 @@ from rempart.redaction.recognizers.phone import is_phone
 from rempart.redaction.spans import Span
 
 _SEP: Final = r"(?:[ \t\u00a0.\-]{1,3}|[ \t]*\r?\n[ \t]*|\)[ \t]?|[ \t]?\(0\)[ \t]?|,[ \t])"
-RUN: Final = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
+# ``(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])``, written to open with
+# a character class so that ``re`` jumps to the next "+", "(" or digit instead of
+# trying every position: the look-behind moves after that first character (it
+# checks the one before it) and the rest depends on which character it was.
+RUN: Final = re.compile(
+    rf"[+(\d](?<![\w.,/:+\-].)(?:(?<=\+)[ ]?\d|(?<=\()\d|(?<=\d))(?:{_SEP}?\d)*(?![\w/:])"
+)
 _GROUP: Final = re.compile(r"\d+")
 _TRUNK: Final = re.compile(r"\(0\)")
 MAX_DIGITS: Final = 19

@@ -1,0 +1,143 @@
+"""The faster scans give exactly what the plain forms they replace give.
+
+Each rewritten pattern or check is compared with the form it replaced (kept here
+as the reference) on known cases and on arbitrary text (hypothesis laws).
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iban as stdnum_iban
+from stdnum.iban import calc_check_digits
+
+from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
+from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
+from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
+from rempart.redaction.recognizers.digit_runs import _SEP, RUN
+from rempart.redaction.recognizers.iban import _COUNTRIES, is_iban
+
+REFERENCE_RUN = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
+
+_RUN_ALPHABET = [*"0123456789+( ).-/:,\na_é\t)", "(0)", "\r\n", "\u00a0", "\u0663"]
+_EXPIRY_ALPHABET = [
+    *"0123459/-. \n_xé",
+    "20",
+    "27",
+    "mars",
+    "Mai",
+    "déc",
+    "sept",
+    "aug",
+    "MAY",
+    "août",
+]
+_WORD_ALPHABET = [*"abé-'\u2019 1_Z", "x-y", "l'a", "\u0130", "\u017f"]
+_NUMBER_ALPHABET = [
+    *sorted(NUMBER_WORDS["fr"] | NUMBER_WORDS["en"]),
+    *["et", "and", "double", "oh", "o", "-", " ", ".", "x", "É", "\u017fix", "\u0131"],
+    *["\u0130", "\u2167", "'", "2"],
+]
+
+
+def _text(alphabet: list[str], max_size: int = 14) -> st.SearchStrategy[str]:
+    return st.lists(st.sampled_from(alphabet), max_size=max_size).map("".join)
+
+
+def _reference_words(low: str) -> frozenset[str]:
+    found = set(_WORDS.findall(low))
+    for word in [w for w in found if "-" in w or "'" in w or "\u2019" in w]:
+        found.update(_PARTS.findall(word))
+    return frozenset(found)
+
+
+@settings(max_examples=600)
+@given(_text(_RUN_ALPHABET))
+def test_digit_run_scan_equals_the_plain_pattern(text: str) -> None:
+    assert [m.span() for m in RUN.finditer(text)] == [
+        m.span() for m in REFERENCE_RUN.finditer(text)
+    ]
+
+
+def test_digit_run_scan_known_cases() -> None:
+    for text in ["+33 6 12 34 56 78", "(0)20 7946 0018", "a1 2", "x+1 2", "12/34", "+ 1", "(1"]:
+        assert [m.span() for m in RUN.finditer(text)] == [
+            m.span() for m in REFERENCE_RUN.finditer(text)
+        ]
+
+
+@settings(max_examples=600)
+@given(_text(_EXPIRY_ALPHABET))
+def test_expiry_scan_equals_the_single_alternation(text: str) -> None:
+    doc = Document(text, "fr")
+    expected = [(m.start(), m.end(), m.group(2) == "/") for m in _EXPIRY.finditer(text)]
+    assert _expiry_matches(text, doc.words) == expected
+
+
+def test_expiry_scan_keeps_the_leftmost_match_of_either_form() -> None:
+    # The month form wins "mars 12"; the numeric "12 27" that follows is found.
+    text = "mars 12 12 27 et 03/27"
+    doc = Document(text, "fr")
+    expected = [(m.start(), m.end(), m.group(2) == "/") for m in _EXPIRY.finditer(text)]
+    assert _expiry_matches(text, doc.words) == expected
+    assert len(expected) == 3
+
+
+@settings(max_examples=600)
+@given(_text(_WORD_ALPHABET, 12))
+def test_document_words_equal_the_two_scan_form(text: str) -> None:
+    doc = Document(text, "fr")
+    assert doc.words == _reference_words(doc.lower)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(_NUMBER_ALPHABET), min_size=1, max_size=8), st.booleans())
+def test_number_view_on_the_lower_cased_text_is_the_same(words: list[str], fr: bool) -> None:
+    lang = "fr" if fr else "en"
+    text = " ".join(words)
+    doc = Document(text, lang)
+    plain = number_view(text, lang, doc.words)
+    fast = number_view(text, lang, doc.words, doc.lower)
+    assert (fast.text, fast.to_original(0, len(fast.text) or 1)) == (
+        plain.text,
+        plain.to_original(0, len(plain.text) or 1),
+    )
+    assert fast.text == doc.view.text
+
+
+def test_number_view_odd_case_characters_take_the_plain_path() -> None:
+    # U+017F (long s) matches "s" case-insensitively though its lower() is itself.
+    text = "\u017fix \u017fept"
+    fast = number_view(text, "fr", None, text.lower()).text
+    assert fast == number_view(text, "fr").text == "6 7"
+
+
+def _iban(country: str, body: str) -> str:
+    return country + calc_check_digits(country + "00" + body) + body
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(sorted(_COUNTRIES)),
+    st.text(alphabet="0123456789ABCDEFZ", min_size=10, max_size=30),
+    st.booleans(),
+)
+def test_iban_check_agrees_with_stdnum(country: str, body: str, corrupt: bool) -> None:
+    value = _iban(country, body)
+    if corrupt:
+        value = value[:-1] + ("0" if value[-1] != "0" else "1")
+    assert is_iban(value) == bool(stdnum_iban.is_valid(value))
+
+
+def test_iban_check_known_values() -> None:
+    good = ["FR7630006000011234567890189", "GB82WEST12345698765432", "BE71096123456769"]
+    for value in good:
+        assert is_iban(value)
+        assert stdnum_iban.is_valid(value)
+    # Mod-97 right but the Belgian national check wrong (stdnum's country
+    # module), and wrong lengths.
+    for value in ["BE98096123456768", "FR763000600001123456789018", "GB82WEST1234569876543"]:
+        assert is_iban(value) == bool(stdnum_iban.is_valid(value))
+        assert not is_iban(value)
