@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         le=256 * 1_048_576,
         description="Largest request body the API accepts, in bytes.",
     )
+    max_recording_bytes: int = Field(
+        default=512 * 1_048_576,
+        ge=1024,
+        le=8 * 1024 * 1_048_576,
+        description="Largest recording upload (PCM WAV) the API accepts, in bytes.",
+    )
     trusted_proxies: tuple[str, ...] = Field(
         default=(),
         description="Proxy addresses whose X-Forwarded-For header is believed.",
