@@ -51,6 +51,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("audit", "rempart.cli.audit"),
     ("vault", "rempart.cli.vault"),
     ("identity", "rempart.cli.identity"),
+    ("webhooks", "rempart.cli.webhooks"),
 )
 
 

@@ -16,6 +16,8 @@ class Scope(StrEnum):
     PAYMENT_CAPTURE = "payment:capture"
     # The agent desktop's progress view of a capture (masked, no card data).
     PAYMENT_OBSERVE = "payment:observe"
+    # A chat platform redacting messages in flight (POST /api/v1/chat/redact).
+    CHAT_REDACT = "chat:redact"
 
 
 def parse_scopes(values: list[str] | tuple[str, ...]) -> list[Scope]:
