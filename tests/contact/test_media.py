@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import math
 import stat
+import struct
+import threading
+import uuid
+import wave
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
-from rempart.contact.media import MediaStore
-from rempart.errors import Conflict, NotFound, ValidationFailed
+from rempart.config import load_settings
+from rempart.contact.media import KINDS, MediaStore
+from rempart.contact.models import Customer, Interaction, Recording
+from rempart.contact.payments.config import PaymentConfig
+from rempart.contact.payments.service import cancel, open_capture
+from rempart.contact.recording_playback import open_rendition
+from rempart.contact.recording_upload import (
+    UploadResult,
+    plan_upload,
+    receive_upload,
+    record_stored,
+)
+from rempart.contact.subjects import subject_of
+from rempart.contact.wav import MalformedWav, TruncatedUpload, UnsupportedAudio
+from rempart.errors import (
+    BadRequest,
+    Conflict,
+    CryptoError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from rempart.storage import Database, TenantContext
+from rempart.vault import Vault, open_local_vault
+from rempart.vault.sql_store import SqlKeyringStore
 
 TENANT = "3f1c0c1e-6a53-4c7a-9a2b-0d1e2f3a4b5c"
 OTHER = "8a9b0c1d-2e3f-4a5b-8c7d-6e5f4a3b2c1d"
@@ -170,3 +206,454 @@ def test_sweep_removes_partials_left_by_a_crash(tmp_path: Path) -> None:
     assert store.sweep_partials(TENANT) == 1
     assert store.exists(TENANT, REC)
     assert store.sweep_partials(OTHER) == 0
+
+
+# --- Helpers shared with tests/api/test_recordings.py -------------------------------
+
+RATE = 8000
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+PAUSE_MS = (1000, 1500)  # a payment capture opened 1 s into the call, closed 0.5 s later
+SILENCE_MS = (2000, 2500)  # a sensitive span found at ingest
+
+
+def tone_frames(seconds: float = 3.0, bits: int = 16, channels: int = 1) -> bytes:
+    """A 440 Hz tone (no sample is silence, so any zeroed run is visible)."""
+    width = bits // 8
+    amp = (1 << (bits - 1)) - 1
+    out = bytearray()
+    for i in range(int(seconds * RATE)):
+        v = int(0.5 * amp * math.sin(2 * math.pi * 440 * i / RATE))
+        v = v if v != 0 else 1
+        if bits == 8:
+            sample = bytes([(v + 128) & 0xFF if v + 128 != 128 else 129])
+        else:
+            sample = (v & ((1 << bits) - 1)).to_bytes(width, "little")
+        out += sample * channels
+    return bytes(out)
+
+
+def make_wav(frames: bytes, bits: int = 16, channels: int = 1) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(bits // 8)
+        w.setframerate(RATE)
+        w.writeframes(frames)
+    return buf.getvalue()
+
+
+def read_wav(data: bytes) -> tuple[int, int, bytes]:
+    with wave.open(io.BytesIO(data), "rb") as r:
+        return r.getnchannels(), r.getsampwidth(), r.readframes(r.getnframes())
+
+
+def byte_range(ms: tuple[int, int], block: int = 2) -> slice:
+    return slice(ms[0] * RATE // 1000 * block, ms[1] * RATE // 1000 * block)
+
+
+@dataclass(frozen=True)
+class Call:
+    ctx: TenantContext
+    interaction_id: str
+    recording_id: str
+    customer_id: str | None
+
+
+def seed_call(
+    db: Database,
+    vault: Vault,
+    ctx: TenantContext,
+    *,
+    customer: bool = True,
+    pause: bool = True,
+    silence: bool = True,
+    declared: dict[str, object] | None = None,
+) -> Call:
+    """A call with one declared recording, a closed payment capture and a sensitive span."""
+    vault.ensure_tenant(ctx.tenant_id)
+    with db.tenant_session(ctx) as session:
+        customer_id = None
+        if customer:
+            row = Customer(created_at=T0)
+            session.add(row)
+            session.flush()
+            customer_id = row.id
+        interaction = Interaction(
+            external_id=f"call-{uuid.uuid4().hex[:8]}",
+            channel="call",
+            direction="inbound",
+            started_at=T0,
+            created_at=T0,
+            created_by="test",
+            content_sha256="0" * 64,
+            customer_id=customer_id,
+            silence_ms=[list(SILENCE_MS)] if silence else None,
+        )
+        recording = Recording(media_type="audio/wav", duration_ms=3000, **(declared or {}))
+        interaction.recordings = [recording]
+        session.add(interaction)
+        session.flush()
+        if pause:
+            capture = open_capture(
+                session,
+                vault,
+                PaymentConfig(),
+                interaction_id=interaction.id,
+                opened_by="test",
+                clock=lambda: T0 + timedelta(milliseconds=PAUSE_MS[0]),
+            )
+            cancel(session, capture.id, clock=lambda: T0 + timedelta(milliseconds=PAUSE_MS[1]))
+        return Call(ctx, interaction.id, recording.id, customer_id)
+
+
+@pytest.fixture
+def vault(db: Database, tmp_path: Path) -> Vault:
+    settings = load_settings(data_dir=tmp_path / "vault")
+    return open_local_vault(settings, store=SqlKeyringStore(db))
+
+
+def _upload(
+    db: Database,
+    vault: Vault,
+    store: MediaStore,
+    call: Call,
+    data: bytes | list[bytes],
+    *,
+    max_bytes: int = 10_000_000,
+    content_length: int | None = None,
+    digest: str | None = None,
+) -> UploadResult:
+    chunks = (
+        data if isinstance(data, list) else [data[i : i + 5000] for i in range(0, len(data), 5000)]
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    with db.tenant_session(call.ctx) as session:
+        plan = plan_upload(session, vault, store, call.interaction_id, call.recording_id)
+    with store.write(plan.tenant, plan.recording_id) as pending:
+        result = anyio.run(
+            partial(
+                receive_upload,
+                plan,
+                body(),
+                vault=vault,
+                pending=pending,
+                max_bytes=max_bytes,
+                content_length=content_length,
+                digest_sha256=digest,
+            )
+        )
+        with db.tenant_session(call.ctx) as session:
+            record_stored(session, store, plan, pending, result)
+    return result
+
+
+def _play(db: Database, vault: Vault, store: MediaStore, call: Call, *, original: bool) -> bytes:
+    with db.tenant_session(call.ctx) as session:
+        interaction = session.get(Interaction, call.interaction_id)
+        recording = session.get(Recording, call.recording_id)
+        assert interaction is not None
+        assert recording is not None
+        return b"".join(open_rendition(vault, store, interaction, recording, original=original))
+
+
+def _status(db: Database, call: Call) -> str:
+    with db.tenant_session(call.ctx) as session:
+        recording = session.get(Recording, call.recording_id)
+        assert recording is not None
+        return recording.media_status
+
+
+# --- Upload and playback, on both storage lanes --------------------------------------
+
+
+def test_upload_stores_encrypted_original_without_the_pause_and_a_redacted_rendition(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    frames = tone_frames()
+    wav = make_wav(frames)
+    result = _upload(db, vault, store, call, wav)
+    assert result.summary.received_bytes == len(wav)
+    assert result.summary.duration_ms == 3000
+    assert _status(db, call) == "stored"
+
+    stored = [store.paths(tenant_a.tenant_id, call.recording_id).of(k).read_bytes() for k in KINDS]
+    for blob in stored:
+        assert blob[:2] == b"RS"  # the vault's stream format
+        for probe in (frames[800:864], frames[9000:9064], frames[40_000:40_064], b"WAVE"):
+            assert probe not in blob
+
+    original = _play(db, vault, store, call, original=True)
+    channels, width, pcm = read_wav(original)
+    assert (channels, width, len(pcm)) == (1, 2, len(frames))
+    pause = byte_range(PAUSE_MS)
+    assert pcm[pause] == b"\x00" * (pause.stop - pause.start)
+    assert pcm[: pause.start] == frames[: pause.start]
+    assert pcm[pause.stop :] == frames[pause.stop :]  # the silenced span is kept in the original
+
+    redacted = read_wav(_play(db, vault, store, call, original=False))[2]
+    span = byte_range(SILENCE_MS)
+    assert redacted[pause] == b"\x00" * (pause.stop - pause.start)
+    assert redacted[span] == b"\x00" * (span.stop - span.start)
+    assert redacted[: pause.start] == frames[: pause.start]
+    assert redacted[pause.stop : span.start] == frames[pause.stop : span.start]
+    assert redacted[span.stop :] == frames[span.stop :]
+
+
+def test_media_is_sealed_under_the_customers_key_and_shredding_it_makes_it_unreadable(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    _upload(db, vault, store, call, make_wav(tone_frames(1.0)))
+    assert call.customer_id is not None
+    blob = store.paths(tenant_a.tenant_id, call.recording_id).original.read_bytes()
+    assert subject_of(call.customer_id).encode() in blob[:80]  # key id in the stream header
+    vault.shred_subject(tenant_a.tenant_id, subject_of(call.customer_id), reason="test")
+    for original in (True, False):
+        with pytest.raises(CryptoError):
+            _play(db, vault, store, call, original=original)
+
+
+def test_without_a_customer_the_tenant_data_key_seals_the_media(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a, customer=False, pause=False, silence=False)
+    frames = tone_frames(1.0)
+    _upload(db, vault, store, call, make_wav(frames))
+    blob = store.paths(tenant_a.tenant_id, call.recording_id).redacted.read_bytes()
+    assert b"data" in blob[:10]
+    assert read_wav(_play(db, vault, store, call, original=False))[2] == frames
+
+
+def test_swapped_files_do_not_decrypt(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    _upload(db, vault, store, call, make_wav(tone_frames(1.0)))
+    paths = store.paths(tenant_a.tenant_id, call.recording_id)
+    redacted = paths.redacted.read_bytes()
+    paths.original.chmod(0o600)
+    paths.original.write_bytes(redacted)  # try to pass the rendition off as the original
+    with pytest.raises(CryptoError):
+        _play(db, vault, store, call, original=True)
+
+
+@pytest.mark.parametrize(("bits", "channels"), [(8, 1), (16, 2), (24, 1), (32, 2)])
+def test_every_pcm_width_is_silenced_with_its_own_silence(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path, bits: int, channels: int
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    frames = tone_frames(3.0, bits=bits, channels=channels)
+    _upload(db, vault, store, call, make_wav(frames, bits=bits, channels=channels))
+    pcm = read_wav(_play(db, vault, store, call, original=False))[2]
+    block = bits // 8 * channels
+    silence = b"\x80" if bits == 8 else b"\x00"
+    for window in (PAUSE_MS, SILENCE_MS):
+        cut = byte_range(window, block)
+        assert pcm[cut] == silence * (cut.stop - cut.start)
+    first = byte_range(PAUSE_MS, block).start
+    assert pcm[:first] == frames[:first]
+
+
+def test_a_live_capture_silences_everything_from_its_start(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a, pause=False, silence=False)
+    with db.tenant_session(tenant_a) as session:
+        open_capture(
+            session,
+            vault,
+            PaymentConfig(),
+            interaction_id=call.interaction_id,
+            opened_by="test",
+            clock=lambda: T0 + timedelta(milliseconds=2000),
+        )
+    frames = tone_frames()
+    _upload(db, vault, store, call, make_wav(frames))
+    pcm = read_wav(_play(db, vault, store, call, original=True))[2]
+    cut = 2000 * RATE // 1000 * 2
+    assert pcm[:cut] == frames[:cut]
+    assert pcm[cut:] == b"\x00" * (len(frames) - cut)
+
+
+def test_metadata_chunks_are_dropped(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a, pause=False, silence=False)
+    frames = tone_frames(0.5)
+    wav = make_wav(frames)
+    note = b"LIST" + struct.pack("<I", 20) + b"INFOINAM" + struct.pack("<I", 8) + b"Jeanne M"
+    data_at = wav.index(b"data")
+    patched = wav[:data_at] + note + wav[data_at:] + note
+    patched = patched[:4] + struct.pack("<I", len(patched) - 8) + patched[8:]
+    _upload(db, vault, store, call, patched)
+    played = _play(db, vault, store, call, original=True)
+    assert b"Jeanne" not in played
+    assert read_wav(played)[2] == frames
+
+
+def test_a_second_upload_is_a_conflict_and_keeps_the_first(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    _upload(db, vault, store, call, make_wav(tone_frames(1.0)))
+    before = store.paths(tenant_a.tenant_id, call.recording_id).original.read_bytes()
+    with pytest.raises(Conflict):
+        _upload(db, vault, store, call, make_wav(tone_frames(0.5)))
+    assert store.paths(tenant_a.tenant_id, call.recording_id).original.read_bytes() == before
+
+
+def test_files_left_by_a_crash_before_the_record_are_replaced(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    _store_both(store, tenant_a.tenant_id, call.recording_id)  # linked, never recorded
+    frames = tone_frames(0.5)
+    _upload(db, vault, store, call, make_wav(frames))
+    assert _status(db, call) == "stored"
+    assert read_wav(_play(db, vault, store, call, original=False))[2][:100] == frames[:100]
+
+
+def _refused(
+    db: Database,
+    vault: Vault,
+    store: MediaStore,
+    call: Call,
+    data: bytes | list[bytes],
+    error: type[Exception],
+    **kwargs: Any,
+) -> None:
+    with pytest.raises(error):
+        _upload(db, vault, store, call, data, **kwargs)
+    assert _status(db, call) == "pending"
+    assert not store.exists(call.ctx.tenant_id, call.recording_id)
+    directory = store.root / call.ctx.tenant_id
+    assert not directory.exists() or list(directory.iterdir()) == []
+
+
+def test_bad_uploads_are_refused_and_leave_nothing(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    wav = make_wav(tone_frames(1.0))
+    _refused(db, vault, store, call, wav[:-100], TruncatedUpload)
+    _refused(db, vault, store, call, wav[:30], TruncatedUpload)
+    _refused(db, vault, store, call, wav + b"\x00" * 4, MalformedWav)
+    _refused(db, vault, store, call, wav, PayloadTooLarge, max_bytes=len(wav) - 1)
+    _refused(db, vault, store, call, wav, BadRequest, content_length=len(wav) + 10)
+    _refused(db, vault, store, call, wav, BadRequest, content_length=len(wav) - 10)
+    _refused(db, vault, store, call, wav, ValidationFailed, digest="ab" * 32)
+    _refused(db, vault, store, call, b"ID3\x03" + wav, UnsupportedAudio)
+    _refused(db, vault, store, call, b"RIFF\x00\x00\x00\x00" + wav[8:], MalformedWav)
+    alaw = bytearray(wav)
+    alaw[20:22] = struct.pack("<H", 6)
+    _refused(db, vault, store, call, bytes(alaw), UnsupportedAudio)
+    # After all that, a good upload still works.
+    _upload(db, vault, store, call, wav, digest=hashlib.sha256(wav).hexdigest())
+    assert _status(db, call) == "stored"
+
+
+def test_declared_checksum_size_and_channels_are_enforced(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    wav = make_wav(tone_frames(0.5))
+    for declared in ({"sha256": "0" * 64}, {"size_bytes": len(wav) + 1}, {"channels": 2}):
+        call = seed_call(db, vault, tenant_a, declared=declared)
+        _refused(db, vault, store, call, wav, ValidationFailed)
+    good = seed_call(
+        db,
+        vault,
+        tenant_a,
+        declared={"sha256": hashlib.sha256(wav).hexdigest(), "size_bytes": len(wav), "channels": 1},
+    )
+    _upload(db, vault, store, good, wav)
+    assert _status(db, good) == "stored"
+
+
+def test_another_tenant_neither_plans_nor_reads_the_recording(
+    db: Database, vault: Vault, tenant_a: TenantContext, tenant_b: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    _upload(db, vault, store, call, make_wav(tone_frames(0.5)))
+    with db.tenant_session(tenant_b) as session, pytest.raises(NotFound):
+        plan_upload(session, vault, store, call.interaction_id, call.recording_id)
+    with db.tenant_session(tenant_b) as session:
+        assert session.get(Recording, call.recording_id) is None
+
+
+def test_an_erased_customer_gets_no_media(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    with db.tenant_session(tenant_a) as session:
+        customer = session.get(Customer, call.customer_id)
+        assert customer is not None
+        customer.erased_at = T0
+    _refused(db, vault, store, call, make_wav(tone_frames(0.2)), Conflict)
+
+
+def test_playback_needs_stored_media_of_that_interaction(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    other = seed_call(db, vault, tenant_a)
+    with pytest.raises(NotFound):
+        _play(db, vault, store, call, original=False)
+    _upload(db, vault, store, call, make_wav(tone_frames(0.2)))
+    with db.tenant_session(tenant_a) as session:
+        interaction = session.get(Interaction, other.interaction_id)
+        recording = session.get(Recording, call.recording_id)
+        assert interaction is not None
+        assert recording is not None
+        with pytest.raises(NotFound):
+            open_rendition(vault, store, interaction, recording)
+
+
+def test_playback_abandoned_midway_stops_cleanly(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a, pause=False, silence=False)
+    _upload(db, vault, store, call, make_wav(tone_frames(30.0)))  # ~480 KB: several chunks
+    with db.tenant_session(tenant_a) as session:
+        interaction = session.get(Interaction, call.interaction_id)
+        recording = session.get(Recording, call.recording_id)
+        assert interaction is not None
+        assert recording is not None
+        stream = open_rendition(vault, store, interaction, recording)
+        first = next(stream)
+        stream.close()  # type: ignore[attr-defined]
+    assert first[:4] == b"RIFF"
+    assert threading.active_count() >= 1
+
+
+def test_delete_after_upload_removes_both_files(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    _upload(db, vault, store, call, make_wav(tone_frames(0.2)))
+    paths = store.paths(tenant_a.tenant_id, call.recording_id)
+    assert paths.original.exists()
+    assert paths.redacted.exists()
+    store.delete(tenant_a.tenant_id, call.recording_id)
+    assert not paths.original.exists()
+    assert not paths.redacted.exists()

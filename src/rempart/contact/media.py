@@ -148,9 +148,11 @@ class MediaStore:
 
     @contextmanager
     def write(self, tenant_id: str, recording_id: str) -> Iterator[MediaWrite]:
-        """Write a recording's two files; unless ``commit()`` ran, nothing is left behind."""
-        if self.exists(tenant_id, recording_id):
-            raise Conflict("media of this recording is already stored")
+        """Write a recording's two files; unless ``commit()`` ran, nothing is left behind.
+
+        ``commit()`` refuses (``Conflict``) when a file of the recording already
+        exists, so two writers racing for one recording cannot both win.
+        """
         pending = MediaWrite(self, tenant_id, recording_id)
         try:
             yield pending
