@@ -572,7 +572,12 @@ def test_declared_checksum_size_and_channels_are_enforced(
 ) -> None:
     store = MediaStore(tmp_path / "media")
     wav = make_wav(tone_frames(0.5))
-    for declared in ({"sha256": "0" * 64}, {"size_bytes": len(wav) + 1}, {"channels": 2}):
+    wrong: list[dict[str, object]] = [
+        {"sha256": "0" * 64},
+        {"size_bytes": len(wav) + 1},
+        {"channels": 2},
+    ]
+    for declared in wrong:
         call = seed_call(db, vault, tenant_a, declared=declared)
         _refused(db, vault, store, call, wav, ValidationFailed)
     good = seed_call(
