@@ -31,7 +31,7 @@ def test_two_encryptions_of_one_value_differ(vault: Vault) -> None:
 
 def test_ciphertext_records_key_id_and_version(vault: Vault) -> None:
     ct = vault.encrypt_field(ctx(), b"x")
-    assert ct[:3] == b"RV\x01"
+    assert ct[:3] == b"RV\x02"
     assert ct[4 : 4 + ct[3]] == DATA_KEY.encode()
     assert int.from_bytes(ct[4 + ct[3] : 8 + ct[3]], "big") == 1
 

@@ -11,17 +11,25 @@ import pytest
 from rempart.errors import CryptoError
 from rempart.types import TenantId
 from rempart.vault import INDEX_KEY, FieldContext, Vault
-from rempart.vault.format import FIELD_AAD_DOMAIN, lp
+from rempart.vault.format import FIELD_AAD_DOMAIN, FIELD_AAD_DOMAIN_V1, lp
 from rempart.vault.hazmat import random_bytes
 from tests.vault.conftest import OTHER, TENANT, VaultFactory, ctx
 
 
 def test_a_context_binds_the_documented_associated_data() -> None:
     c = FieldContext(TENANT, "customers", "phone", "row-1")
-    assert c.aad == FIELD_AAD_DOMAIN + b"".join(
+    assert c.aad == FIELD_AAD_DOMAIN_V1 + b"".join(
         lp(part.encode()) for part in (TENANT, "customers", "phone", "row-1")
     )
     assert (c.tenant, c.table, c.column, c.row_id) == (TENANT, "customers", "phone", "row-1")
+    # Format 2: the context alone, the row id last without a length prefix.
+    assert (
+        c.field_aad
+        == FIELD_AAD_DOMAIN
+        + b"".join(lp(part.encode()) for part in (TENANT, "customers", "phone"))
+        + b"row-1"
+    )
+    assert c.aad.startswith(FIELD_AAD_DOMAIN_V1)
 
 
 def test_a_context_is_immutable_and_survives_copy_and_pickle() -> None:
@@ -53,8 +61,8 @@ def test_a_valid_ciphertext_under_the_cached_index_key_is_refused(vault: Vault) 
     c = ctx()
     nonce = random_bytes(12)
     header = material.field_header + nonce
-    forged = header + material.field.seal(nonce, b"secret", c.aad + header)
-    assert material.field.open(nonce, forged[len(header) :], c.aad + header) == b"secret"
+    forged = header + material.field.seal(nonce, b"secret", c.field_aad)
+    assert material.field.open(nonce, forged[len(header) :], c.field_aad) == b"secret"
     with pytest.raises(CryptoError):
         vault.decrypt_field(c, forged)
     for entry in vault.keys.cache.index.get(TENANT, {}).values():

@@ -30,7 +30,7 @@ def test_the_pan_is_stored_only_encrypted(vault: Vault) -> None:
     assert record is not None
     assert b"4111111111111111" not in record.pan_ciphertext
     assert b"4111111111111111" not in record.lookup_hash
-    assert record.pan_ciphertext[:3] == b"RV\x01"
+    assert record.pan_ciphertext[:3] == b"RV\x02"
     assert record.last_four == "1111"
 
 

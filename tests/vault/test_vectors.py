@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from rempart.errors import CryptoError
 from rempart.types import TenantId
 from rempart.vault import FieldContext, LocalKeyFileProvider, MemoryKeyringStore, Vault
+from rempart.vault.format import seal
+from rempart.vault.hazmat import random_bytes
 from rempart.vault.keyring import wrap_aad
 from rempart.vault.records import DekRecord, KekRecord, KeyStatus, TenantKeyring
 
@@ -39,22 +41,21 @@ def hkdf(key: bytes, info: bytes, salt: bytes | None = None) -> bytes:
 
 def independent_field_ciphertext(v: dict[str, Any]) -> bytes:
     """The field format rebuilt from docs/vault.md with pyca/cryptography alone."""
+    fmt = v["format"]
     kid = v["key_id"].encode()
     version = struct.pack(">I", v["key_version"])
     nonce = bytes.fromhex(v["nonce"])
-    header: bytes = b"RV\x01" + bytes([len(kid)]) + kid + version + nonce
+    header: bytes = b"RV" + bytes([fmt, len(kid)]) + kid + version + nonce
     subkey = hkdf(
         bytes.fromhex(v["dek"]),
         b"rempart/vault/v1/field-encryption" + lp(v["tenant"]) + lp(v["key_id"]) + version,
     )
-    aad = (
-        b"rempart/vault/field/v1"
-        + lp(v["tenant"])
-        + lp(v["table"])
-        + lp(v["column"])
-        + lp(v["row_id"])
-        + header
-    )
+    location = lp(v["tenant"]) + lp(v["table"]) + lp(v["column"])
+    if fmt == 1:
+        aad = b"rempart/vault/field/v1" + location + lp(v["row_id"]) + header
+    else:  # format 2: the context alone, the row id last and unprefixed
+        assert fmt == 2
+        aad = b"rempart/vault/field/v2" + location + v["row_id"].encode()
     sealed: bytes = AESGCM(subkey).encrypt(nonce, bytes.fromhex(v["plaintext"]), aad)
     return header + sealed
 
@@ -78,8 +79,31 @@ def vault_holding(vectors: list[dict[str, Any]], tmp_path: Path) -> Vault:
 
 
 def test_field_vectors_match_an_independent_construction_of_the_documented_format() -> None:
-    for v in load("field_valid.json"):
+    vectors = load("field_valid.json")
+    assert {v["format"] for v in vectors} == {1, 2}
+    for v in vectors:
         assert independent_field_ciphertext(v).hex() == v["ciphertext"], v["name"]
+
+
+def test_the_vault_writes_format_2_and_still_reads_format_1(tmp_path: Path) -> None:
+    vault = Vault(MemoryKeyringStore(), [LocalKeyFileProvider(tmp_path / "keys.json")])
+    tenant = TenantId("t-formats")
+    vault.create_tenant(tenant)
+    ctx = FieldContext(tenant, "customers", "phone", "row-1")
+    new = vault.encrypt_field(ctx, b"+33612345678")
+    assert new[:3] == b"RV\x02"
+    material = vault.keys.decryption_key(tenant, "data", 1)
+    old = seal(material.field, ctx, "data", 1, random_bytes(12), b"+33612345678", version=1)
+    assert old[:3] == b"RV\x01"
+    for ciphertext in (old, new, old):  # format 1 takes the long way, cached key or not
+        assert vault.decrypt_field(ctx, ciphertext) == b"+33612345678"
+    moved = vault.reencrypt_field(ctx, old)
+    assert moved[:3] == b"RV\x02"
+    assert vault.decrypt_field(ctx, moved) == b"+33612345678"
+    # A format-1 value relabelled as format 2 (and the reverse) fails.
+    for forged in (old[:2] + b"\x02" + old[3:], new[:2] + b"\x01" + new[3:]):
+        with pytest.raises(CryptoError):
+            vault.decrypt_field(ctx, forged)
 
 
 def test_valid_field_vectors_decrypt_to_their_plaintext(tmp_path: Path) -> None:
@@ -96,8 +120,11 @@ def test_every_invalid_field_vector_raises_the_one_opaque_error(tmp_path: Path) 
     invalid = load("field_invalid.json")
     based = [valid[name] for name in {c["based_on"] for c in invalid}]
     # Version 2 of the data key exists too, so "another existing version" is a real key.
-    vault = vault_holding([*based, valid["second key version"]], tmp_path)
-    assert len(invalid) >= 15
+    vault = vault_holding(
+        [*based, valid["second key version"], valid["v2 second key version"]], tmp_path
+    )
+    assert len(invalid) >= 30
+    assert {valid[c["based_on"]]["format"] for c in invalid} == {1, 2}
     for case in invalid:
         v = valid[case["based_on"]]
         fields = {

@@ -3,8 +3,13 @@ SDK's caching materials manager.
 
 An entry is dropped when it is older than ``max_age_seconds``, or, for
 encryption, once it has protected ``max_messages`` values or ``max_bytes``
-bytes; the capacity is bounded by ``max_entries`` (least recently used goes
-first). A dropped entry costs one provider call to bring back.
+bytes; the capacity is bounded by ``max_entries`` (the entry loaded or used on
+the long way least recently goes first). A dropped entry costs one provider
+call to bring back.
+
+The message limit is enforced through the key's GCM budget (``DekMaterial``):
+the keyring grants one cached copy of a key at most ``max_messages``
+encryptions in all, then loads a fresh copy, so the limit is exact.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rempart.types import TenantId
-from rempart.vault.hazmat import NONCE_BYTES, TAG_BYTES
 from rempart.vault.material import DekMaterial
 
 CacheKey = tuple[TenantId, str, int]
@@ -40,28 +44,27 @@ class CacheEntry:
     """One cached DEK with its counters; the field cipher's hot path reads it directly."""
 
     __slots__ = (
-        "bytes",
+        "bytes_left",
         "expires",
         "header",
         "last_used",
         "loaded_at",
         "material",
-        "messages",
-        "min_length",
         "open",
         "seal",
     )
 
-    def __init__(self, material: DekMaterial, loaded_at: float, max_age: float) -> None:
+    def __init__(
+        self, material: DekMaterial, loaded_at: float, max_age: float, max_bytes: int
+    ) -> None:
         self.material = material
         self.loaded_at = loaded_at
         self.expires = loaded_at + max_age
         self.last_used = loaded_at
-        self.messages = 0
-        self.bytes = 0
+        self.bytes_left = max_bytes
+        """Plaintext bytes this entry may still encrypt (counts down)."""
         # Copied from the material so that the hot path reads one attribute, not three.
         self.header = material.field_header
-        self.min_length = len(material.field_header) + NONCE_BYTES + TAG_BYTES
         self.seal = material.field.seal
         self.open = material.field.open_unchecked
 
@@ -75,10 +78,11 @@ class DekCache:
     """Never hands out an entry past its age; counts uses and bytes against the limits.
 
     Lookups take no lock (a dictionary read is atomic in CPython); inserts and
-    evictions do. Under concurrent encryption the use and byte counters may
-    undercount by at most the number of threads racing on one entry, so the
-    message and byte limits are soft by that margin. The GCM nonce budget,
-    which is a hard limit, is counted elsewhere, atomically (``DekMaterial``).
+    evictions do. Under concurrent encryption the byte counter may undercount by
+    at most the number of threads racing on one entry, so the byte limit is soft
+    by that margin. The message limit and the GCM nonce budget are counted
+    atomically in ``DekMaterial`` (hard limits). The field cipher's hot path
+    reads the clock for the age limit but does not update ``last_used``.
 
     Besides the entries by ``(tenant, key id, version)``, ``index`` holds, per
     tenant, the entries of field-encrypting keys (data and subject keys) by key id
@@ -105,18 +109,14 @@ class DekCache:
         return len(self._entries)
 
     def checkout(self, key: CacheKey, nbytes: int) -> DekMaterial | None:
-        """The entry for an encryption of ``nbytes``, counted against its limits."""
+        """The entry for an encryption of ``nbytes``, counted against its byte limit
+        (the message limit is the material's GCM budget, see ``Keyring``)."""
         entry = self._entries.get(key)
         if entry is not None:
-            limits = self._limits
             now = self.monotonic()
-            if (
-                now < entry.expires
-                and entry.messages < limits.max_messages
-                and entry.bytes + nbytes <= limits.max_bytes
-            ):
-                entry.messages += 1
-                entry.bytes += nbytes
+            left = entry.bytes_left - nbytes
+            if now < entry.expires and left >= 0:
+                entry.bytes_left = left
                 entry.last_used = now
                 return entry.material
             self._drop(key, entry)
@@ -134,7 +134,8 @@ class DekCache:
         return None
 
     def put(self, key: CacheKey, material: DekMaterial) -> None:
-        entry = CacheEntry(material, self.monotonic(), self._limits.max_age_seconds)
+        limits = self._limits
+        entry = CacheEntry(material, self.monotonic(), limits.max_age_seconds, limits.max_bytes)
         with self._lock:
             old = self._entries.get(key)
             if old is not None:
@@ -152,6 +153,12 @@ class DekCache:
             entry = self._entries.pop(key, None)
             if entry is not None:
                 self._unindex(key, entry)
+
+    def discard(self, key: CacheKey, material: DekMaterial) -> None:
+        """Forget the entry of ``key`` if it still holds ``material``."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.material is material:
+            self._drop(key, entry)
 
     def _drop(self, key: CacheKey, entry: CacheEntry) -> None:
         with self._lock:

@@ -1,17 +1,20 @@
 """Field encryption: one value of one row, sealed with AES-256-GCM under the tenant's DEK.
 
-The format is in ``rempart.vault.format``. Keys come from the keyring's cache,
-so a provider is called once per DEK, not once per field.
+The format is in ``rempart.vault.format`` (version 2 written, 1 and 2 read). Keys
+come from the keyring's cache, so a provider is called once per DEK, not once per
+field.
 
 ``encrypt_field`` and ``decrypt_field`` are the hot paths (``Vault`` inherits
-them, so a call is one plain method call): with the DEK cached they read
-the cache's per-tenant index directly, build no tuple or record, and reuse the
-AES-GCM object of the DEK and the associated-data prefix of the context. Every
-check of the long way is kept: the entry's age, message and byte limits and the
-GCM budget on encryption; the header (looked up whole, so only a header the
-vault parsed and accepted before matches), the length and the tag on
-decryption. Anything unusual takes the long way, which fails with the one
-opaque ``CryptoError``.
+them, so a call is one plain method call): with the DEK cached they read the
+cache's per-tenant index directly, build no tuple or record, and reuse the
+AES-GCM object of the DEK and the associated data of the context (format 2's
+associated data is the context's alone, computed when the context is built).
+Every check of the long way is kept: the entry's age, the message limit and
+GCM budget (one atomic count) and the byte limit on encryption; the entry's age
+and the header on decryption (looked up whole, so only a header the vault
+parsed and accepted before matches; a too-short input fails in the AES-GCM
+call, which refuses a nonce or a tag cut short). Anything unusual takes the
+long way, which fails with the one opaque ``CryptoError``.
 """
 
 from __future__ import annotations
@@ -19,12 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rempart.errors import CryptoError
-from rempart.vault.format import MIN_LENGTH, FieldContext, parse_header
+from rempart.vault.format import MIN_LENGTH, FieldContext, associated_data, parse_header
 from rempart.vault.hazmat import NONCE_BYTES, TAG_BYTES, AeadFailure, random_bytes
 from rempart.vault.keyring import Keyring
 from rempart.vault.records import DATA_KEY, SUBJECT_PREFIX, subject_key_id
-
-_GCM_OVERHEAD = NONCE_BYTES + TAG_BYTES
 
 
 class FieldCipher:
@@ -35,34 +36,31 @@ class FieldCipher:
         cache = keyring.cache
         self._index = cache.index  # the same dict for the cache's whole life
         self._now = cache.monotonic
-        self._max_messages = cache.limits.max_messages
-        self._max_bytes = cache.limits.max_bytes
 
     def encrypt_field(
         self, ctx: FieldContext, plaintext: bytes, *, subject: str | None = None
     ) -> bytes:
         """Seal a value under the tenant's data key, or the data subject's own key."""
-        key_id = DATA_KEY if subject is None else subject_key_id(subject)
-        nbytes = len(plaintext)
         try:
-            entry = self._index[ctx[0]][key_id]
+            entry = self._index[ctx._tenant][
+                DATA_KEY if subject is None else subject_key_id(subject)
+            ]
         except KeyError:
-            return self.encrypt(ctx, plaintext, key_id=key_id)
-        now = self._now()
+            return self._encrypt_long(ctx, plaintext, subject)
         material = entry.material
-        if (
-            now >= entry.expires
-            or entry.messages >= self._max_messages
-            or entry.bytes + nbytes > self._max_bytes
-            or next(material.used) >= material.budget
-        ):
-            return self.encrypt(ctx, plaintext, key_id=key_id)
-        entry.messages += 1
-        entry.bytes += nbytes
-        entry.last_used = now
-        nonce = random_bytes(NONCE_BYTES)
-        header = entry.header + nonce
-        return header + entry.seal(nonce, plaintext, ctx[4] + header)
+        # Age, then one count against the GCM budget (which also holds the cache's
+        # message limit), then the byte limit.
+        if self._now() < entry.expires and next(material.used) < material.budget:
+            left = entry.bytes_left - len(plaintext)
+            if left >= 0:
+                entry.bytes_left = left
+                nonce = random_bytes(NONCE_BYTES)
+                return entry.header + nonce + entry.seal(nonce, plaintext, ctx._aad)
+        return self._encrypt_long(ctx, plaintext, subject)
+
+    def _encrypt_long(self, ctx: FieldContext, plaintext: bytes, subject: str | None) -> bytes:
+        key_id = DATA_KEY if subject is None else subject_key_id(subject)
+        return self.encrypt(ctx, plaintext, key_id=key_id)
 
     def encrypt(self, ctx: FieldContext, plaintext: bytes, *, key_id: str = DATA_KEY) -> bytes:
         """Seal under ``key_id`` (the data key or a subject key), the long way."""
@@ -70,8 +68,7 @@ class FieldCipher:
             raise ValueError("fields are sealed under the data key or a subject key")
         material = self._keyring.encryption_key(ctx.tenant, key_id, len(plaintext))
         nonce = random_bytes(NONCE_BYTES)
-        header = material.field_header + nonce
-        return header + material.field.seal(nonce, plaintext, ctx.aad + header)
+        return material.field_header + nonce + material.field.seal(nonce, plaintext, ctx.field_aad)
 
     def decrypt_field(self, ctx: FieldContext, ciphertext: bytes) -> bytes:
         """The plaintext, or the opaque ``CryptoError`` whatever went wrong."""
@@ -79,21 +76,14 @@ class FieldCipher:
             # The header up to the nonce names the key version; only headers of keys in
             # the cache (parsed and accepted on the long way) are found here.
             nonce_at = 8 + ciphertext[3]
-            entry = self._index[ctx[0]][ciphertext[:nonce_at]]
+            entry = self._index[ctx._tenant][ciphertext[:nonce_at]]
         except (LookupError, TypeError):
             return self._decrypt_long(ctx, ciphertext)
-        now = self._now()
-        # A too-short ciphertext or an aged entry takes the long way (which fails with
-        # the opaque error, or loads the key afresh).
-        if now < entry.expires and len(ciphertext) >= entry.min_length:
-            entry.last_used = now
+        if self._now() < entry.expires:
             body_at = nonce_at + NONCE_BYTES
             try:
-                return entry.open(
-                    ciphertext[nonce_at:body_at],
-                    ciphertext[body_at:],
-                    ctx[4] + ciphertext[:body_at],
-                )
+                # A ciphertext cut short gives a short nonce or tag, which AES-GCM refuses.
+                return entry.open(ciphertext[nonce_at:body_at], ciphertext[body_at:], ctx._aad)
             except AeadFailure as exc:
                 raise CryptoError() from exc
         return self._decrypt_long(ctx, ciphertext)
@@ -115,7 +105,9 @@ class FieldCipher:
         material = self._keyring.decryption_key(ctx.tenant, header.key_id, header.key_version)
         try:
             return material.field.open_unchecked(
-                header.nonce, ciphertext[header.length :], ctx.aad + ciphertext[: header.length]
+                header.nonce,
+                ciphertext[header.length :],
+                associated_data(ctx, ciphertext, header),
             )
         except AeadFailure as exc:
             raise CryptoError() from exc
@@ -134,7 +126,8 @@ class FieldCipher:
     def reencrypt(
         self, ctx: FieldContext, ciphertext: bytes, *, key_id: str | None = None
     ) -> bytes:
-        """Decrypt under whatever version sealed it, encrypt under the active version."""
+        """Decrypt under whatever version (and format) sealed it, encrypt under the active
+        version in the current format."""
         plaintext = self.decrypt_field(ctx, ciphertext)
         if key_id is None:
             key_id = parse_header(ciphertext).key_id

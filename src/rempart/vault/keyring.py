@@ -147,7 +147,8 @@ class Keyring:
             loaded = self._load_active(tenant, key_id)
             # Count this first use against the fresh entry's limits too.
             material = self.cache.checkout((tenant, key_id, 0), nbytes) or loaded
-        if not material.take_encryption():
+        # A fresh copy has no budget yet: grant it first, without spending a count.
+        if material.budget == 0 or not material.take_encryption():
             material = self._extend_budget(material)
         return material
 
@@ -200,12 +201,18 @@ class Keyring:
         return DekMaterial(dek.tenant, dek.key_id, dek.version, raw)
 
     def _extend_budget(self, material: DekMaterial) -> DekMaterial:
-        """Reserve more GCM encryptions, rotating the DEK before the limit is reached."""
+        """Grant more GCM encryptions to a cached copy of a DEK (reserved in the store),
+        rotating the DEK before the GCM limit is reached; a copy that has been granted
+        the cache's message limit is replaced by a fresh one (one provider call)."""
         with self._lock:
-            if material.take_encryption():
+            if material.budget and material.take_encryption():
                 return material
             tenant, key_id = material.tenant, material.key_id
-            block = self.reservation_block
+            room = self.cache.limits.max_messages - material.budget
+            if room <= 0:
+                self.cache.discard((tenant, key_id, 0), material)
+                return self._extend_budget(self._load_active(tenant, key_id))
+            block = min(self.reservation_block, room)
             total = self.store.reserve_encryptions(tenant, key_id, material.version, block)
             # Grant only what stays within the limit; nothing left means rotate first.
             granted = min(block, self.rotate_after_encryptions - (total - block))
@@ -217,7 +224,7 @@ class Keyring:
                     self.rotate_dek(tenant, key_id, reason="gcm-usage-limit")
                 else:
                     self.cache.evict(tenant, key_id)
-                material = self._load_active(tenant, key_id)
+                return self._extend_budget(self._load_active(tenant, key_id))
             if not material.take_encryption():
                 return self._extend_budget(material)
             return material

@@ -42,7 +42,7 @@ class DekMaterial:
         self.version = version
         self._dek = dek
         self.field = Aead(field_subkey(dek, tenant, key_id, version))
-        # The field ciphertext header up to the nonce, the same for every field.
+        # The field ciphertext header (format 2) up to the nonce, the same for every field.
         self.field_header = encode_header(key_id, version, bytes(12))[:-12]
         # Only the data key and subject keys seal fields; the index key derives only.
         self.encrypts_fields = key_id == DATA_KEY or key_id.startswith(SUBJECT_PREFIX)
@@ -73,7 +73,11 @@ class DekMaterial:
         return found
 
     def take_encryption(self) -> bool:
-        """Count one GCM encryption; False when the reserved budget is spent."""
+        """Count one GCM encryption; False when the granted budget is spent.
+
+        ``budget`` is the sum of every grant, so at most ``budget`` calls ever
+        succeed, whatever the threads; a call that fails spends its count.
+        """
         return next(self.used) < self.budget
 
     def add_budget(self, count: int) -> None:

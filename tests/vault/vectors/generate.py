@@ -21,6 +21,8 @@ from rempart.vault.stream import chunk_nonce, stream_header, stream_key
 
 HERE = Path(__file__).parent
 TENANT = "7f1c0e2a-6a3b-4d9e-9a51-2b8c2f0d4e11"
+TENANT_V2 = "3c9a5b1e-0d2f-4e8a-b7c6-5a4d3e2f1a09"
+"""Format-2 vectors live in another tenant, so both formats' keys fit in one store."""
 
 
 def _dek(n: int) -> bytes:
@@ -36,28 +38,36 @@ def field_vectors() -> list[dict[str, Any]]:
         ("one KiB", 5, "data", 7, bytes(range(256)) * 4),
     ]
     out = []
-    for name, n, key_id, version, plaintext in cases:
-        dek = _dek(n)
-        ctx = FieldContext(TenantId(TENANT), "customers", "phone", f"row-{n}")
-        nonce = bytes((n + i) % 256 for i in range(12))
-        aead = Aead(field_subkey(dek, ctx.tenant, key_id, version))
-        ct = seal(aead, ctx, key_id, version, nonce, plaintext)
-        out.append(
-            {
-                "name": name,
-                "dek": dek.hex(),
-                "tenant": ctx.tenant,
-                "table": ctx.table,
-                "column": ctx.column,
-                "row_id": ctx.row_id,
-                "key_id": key_id,
-                "key_version": version,
-                "nonce": nonce.hex(),
-                "plaintext": plaintext.hex(),
-                "ciphertext": ct.hex(),
-            }
-        )
+    for fmt, tenant, prefix, base in ((1, TENANT, "", 0), (2, TENANT_V2, "v2 ", 10)):
+        for name, n, key_id, version, plaintext in cases:
+            out.append(
+                _field_vector(fmt, tenant, prefix + name, base + n, key_id, version, plaintext)
+            )
     return out
+
+
+def _field_vector(
+    fmt: int, tenant: str, name: str, n: int, key_id: str, version: int, plaintext: bytes
+) -> dict[str, Any]:
+    dek = _dek(n)
+    ctx = FieldContext(TenantId(tenant), "customers", "phone", f"row-{n % 10}")
+    nonce = bytes((n + i) % 256 for i in range(12))
+    aead = Aead(field_subkey(dek, ctx.tenant, key_id, version))
+    ct = seal(aead, ctx, key_id, version, nonce, plaintext, version=fmt)
+    return {
+        "name": name,
+        "format": fmt,
+        "dek": dek.hex(),
+        "tenant": ctx.tenant,
+        "table": ctx.table,
+        "column": ctx.column,
+        "row_id": ctx.row_id,
+        "key_id": key_id,
+        "key_version": version,
+        "nonce": nonce.hex(),
+        "plaintext": plaintext.hex(),
+        "ciphertext": ct.hex(),
+    }
 
 
 def _flip(data: bytes, index: int, bit: int = 0) -> bytes:
@@ -67,12 +77,30 @@ def _flip(data: bytes, index: int, bit: int = 0) -> bytes:
 
 
 def field_invalid(valid: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    base = valid[1]
+    by_name = {v["name"]: v for v in valid}
+    v2 = by_name["v2 short phone number"]
+    ct = bytes.fromhex(v2["ciphertext"])
+    extra = {
+        "name": "v2 unknown format version 3",
+        "based_on": v2["name"],
+        "ciphertext": (ct[:2] + b"\x03" + ct[3:]).hex(),
+        "context": {},
+    }
+    return [
+        *_field_invalid(by_name["short phone number"], b"\x02"),
+        *_field_invalid(v2, b"\x01", "v2 "),
+        extra,
+    ]
+
+
+def _field_invalid(
+    base: dict[str, Any], other_format: bytes, prefix: str = ""
+) -> list[dict[str, Any]]:
     ct = bytes.fromhex(base["ciphertext"])
     kid_len = ct[3]
     cases: list[tuple[str, bytes, dict[str, str]]] = [
         ("magic byte flipped", _flip(ct, 0), {}),
-        ("format version changed", ct[:2] + b"\x02" + ct[3:], {}),
+        ("format version changed", ct[:2] + other_format + ct[3:], {}),
         ("key id length changed", _flip(ct, 3), {}),
         ("key id altered", _flip(ct, 4), {}),
         (
@@ -100,7 +128,7 @@ def field_invalid(valid: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("wrong row id", ct, {"row_id": "row-3"}),
     ]
     return [
-        {"name": name, "based_on": base["name"], "ciphertext": data.hex(), "context": ctx}
+        {"name": prefix + name, "based_on": base["name"], "ciphertext": data.hex(), "context": ctx}
         for name, data, ctx in cases
     ]
 
