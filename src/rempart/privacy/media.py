@@ -2,8 +2,9 @@
 
 The contact media store keeps ciphertext only (the vault's stream format);
 this adapter opens it with the vault for an export and deletes both files on
-erasure. The stream context is ``FieldContext(tenant, "recordings", <kind>,
-<recording id>)`` unless another is given.
+erasure. The stream context is the one the recording upload seals with,
+``FieldContext(tenant, "recordings", "media.<kind>", <recording id>)``, unless
+another is given.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ContextOf = Callable[[TenantId, str, MediaKind], FieldContext]
 
 def recording_context(tenant: TenantId, recording_id: str, kind: MediaKind) -> FieldContext:
     """The stream context of one rendition of a recording."""
-    return FieldContext(tenant, "recordings", kind, recording_id)
+    return FieldContext(tenant, "recordings", f"media.{kind}", recording_id)
 
 
 class StoredMedia:
