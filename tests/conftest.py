@@ -12,10 +12,13 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from rempart.config import load_settings
 from rempart.storage import Database, TenantContext
 from rempart.storage.migrate import upgrade
 from rempart.storage.tenants import create_tenant
 from rempart.types import TenantId
+from rempart.vault import Vault, open_local_vault
+from rempart.vault.sql_store import SqlKeyringStore
 from tests.pg import PostgresServer, find_pg_bin
 
 # No timing in tests: a property example that is slow on a loaded machine is not a
@@ -105,3 +108,10 @@ def tenant_a(db: Database) -> TenantContext:
 @pytest.fixture
 def tenant_b(db: Database) -> TenantContext:
     return make_tenant(db, "b")
+
+
+@pytest.fixture
+def vault(db: Database, tmp_path: Path) -> Vault:
+    """A vault with a local key file and its keyring in the test database."""
+    settings = load_settings(data_dir=tmp_path / "vault")
+    return open_local_vault(settings, store=SqlKeyringStore(db))

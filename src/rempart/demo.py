@@ -21,6 +21,7 @@ from rempart.identity.tokens import create_token
 from rempart.storage import Database, TenantContext
 from rempart.storage.tenants import Tenant, create_tenant
 from rempart.types import Clock, TenantId, utc_now
+from rempart.vault import Vault
 
 DEMO_TENANTS = (
     ("acme-fr", "ACME Assurances (Lyon)", "fr_FR", "fr"),
@@ -88,6 +89,12 @@ def _payload(fake: Faker, lang: str, i: int, now: datetime, agent: User) -> Inte
         else None,
         queue=("Sinistres" if lang == "fr" else "Orders") if i % 2 else "Support",
         customer_id=f"CUST-{rng.randint(100000, 999999)}",
+        customer_phone=(
+            f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} 00"
+            if lang == "fr"
+            else f"+44 7700 900{rng.randint(100, 999)}"
+        ),
+        customer_email=f"customer{i}@example.{'fr' if lang == 'fr' else 'co.uk'}",
         agent=AgentRef(issuer=agent.issuer, subject=agent.subject),
         started_at=started,
         ended_at=started + timedelta(minutes=rng.randint(2, 15)),
@@ -95,7 +102,9 @@ def _payload(fake: Faker, lang: str, i: int, now: datetime, agent: User) -> Inte
     )
 
 
-def seed(db: Database, *, per_tenant: int = 12, clock: Clock = utc_now) -> list[DemoTenant]:
+def seed(
+    db: Database, vault: Vault, *, per_tenant: int = 12, clock: Clock = utc_now
+) -> list[DemoTenant]:
     """Create (or reuse) the demo tenants, fill them and issue one token each."""
     out: list[DemoTenant] = []
     now = clock()
@@ -134,7 +143,7 @@ def seed(db: Database, *, per_tenant: int = 12, clock: Clock = utc_now) -> list[
                 clock=clock,
             ) as (session, note):
                 interaction, _created = service.ingest(
-                    session, payload, created_by="system:rempart-demo", clock=clock
+                    session, payload, created_by="system:rempart-demo", vault=vault, clock=clock
                 )
                 note.resource_id = interaction.id
         with db.tenant_session(ctx) as session:

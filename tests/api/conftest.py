@@ -15,6 +15,7 @@ from rempart.api import AppContext, create_app
 from rempart.config import load_settings
 from rempart.identity.tokens import create_token
 from rempart.storage import Database, TenantContext
+from rempart.vault import Vault
 from tests.conftest import make_tenant
 
 
@@ -48,9 +49,9 @@ def clock() -> MutableClock:
 
 
 @pytest.fixture
-def client(db: Database, tmp_path: Path, clock: MutableClock) -> Iterator[TestClient]:
+def client(db: Database, tmp_path: Path, clock: MutableClock, vault: Vault) -> Iterator[TestClient]:
     settings = load_settings(data_dir=tmp_path / "data", max_request_bytes=64 * 1024)
-    app = create_app(AppContext(settings=settings, db=db, clock=clock))
+    app = create_app(AppContext(settings=settings, db=db, clock=clock, vault=vault))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -16,6 +16,7 @@ from rempart.audit.proofs import ConsistencyProof, InclusionProof
 from rempart.audit.scheduler import CheckpointScheduler
 from rempart.config import load_settings
 from rempart.storage import Database, TenantContext
+from rempart.vault import Vault
 from tests.api.conftest import Caller, MutableClock, interaction, issue
 
 API = "/api/v1"
@@ -29,10 +30,12 @@ def signer() -> Ed25519Signer:
 
 @pytest.fixture
 def audit_client(
-    db: Database, tmp_path: Path, clock: MutableClock, signer: Ed25519Signer
+    db: Database, tmp_path: Path, clock: MutableClock, signer: Ed25519Signer, vault: Vault
 ) -> Iterator[TestClient]:
     settings = load_settings(data_dir=tmp_path / "data")
-    app = create_app(AppContext(settings=settings, db=db, clock=clock, audit_signer=signer))
+    app = create_app(
+        AppContext(settings=settings, db=db, clock=clock, audit_signer=signer, vault=vault)
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

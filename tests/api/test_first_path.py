@@ -32,7 +32,10 @@ def test_pushed_interaction_can_be_listed_and_read_back(client: TestClient, alic
     assert r.headers["location"] == f"{API}/{created['id']}"
     assert created["external_id"] == "call-0001"
     assert [s["speaker"] for s in created["segments"]] == ["agent", "customer"]
-    assert created["segments"][1]["text"] == "Je m'appelle Jeanne Martin."
+    # Stored and returned redacted: the name never comes back from the API.
+    assert created["segments"][1]["text"] == "Je m'appelle [PERSON]."
+    assert created["segments"][1]["entities"] == {"PERSON": 1}
+    assert created["protection"] == "redacted"
     assert created["queue"] == "Sinistres"
     assert created["customer_id"] == "CUST-123456"
     assert created["recordings"][0]["duration_ms"] == 420000

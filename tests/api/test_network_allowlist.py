@@ -14,14 +14,18 @@ from rempart.audit import AuditRecord
 from rempart.config import load_settings
 from rempart.identity.idp import PolicySettings, set_policy
 from rempart.storage import Database
+from rempart.vault import Vault
 from tests.api.conftest import Caller, MutableClock
 
 API = "/api/v1/interactions"
 
 
 @pytest.fixture
-def from_address(db: Database, tmp_path: Path, clock: MutableClock) -> Iterator[TestClient]:
-    app = create_app(AppContext(settings=load_settings(data_dir=tmp_path), db=db, clock=clock))
+def from_address(
+    db: Database, tmp_path: Path, clock: MutableClock, vault: Vault
+) -> Iterator[TestClient]:
+    settings = load_settings(data_dir=tmp_path)
+    app = create_app(AppContext(settings=settings, db=db, clock=clock, vault=vault))
     with TestClient(app, raise_server_exceptions=False, client=("203.0.113.7", 50000)) as c:
         yield c
 

@@ -13,6 +13,8 @@ from rempart.contact.models import Customer, Interaction, Queue, TranscriptSegme
 from rempart.contact.schemas import InteractionIn, SegmentIn
 from rempart.errors import ValidationFailed
 from rempart.storage import Database, TenantContext
+from rempart.types import TenantId
+from rempart.vault import Vault
 
 ORIGIN = Origin(actor=Actor(type="system", id="test"))
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -38,13 +40,13 @@ def counts(db: Database, ctx: TenantContext) -> dict[str, int]:
 
 
 def test_a_failure_after_partial_work_stores_nothing_but_the_failure_record(
-    db: Database, tenant_a: TenantContext
+    db: Database, tenant_a: TenantContext, vault: Vault
 ) -> None:
     def ingest_then_fail() -> None:
         with audited(
             db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction"
         ) as (session, _note):
-            service.ingest(session, payload(), created_by="test")
+            service.ingest(session, payload(), created_by="test", vault=vault)
             raise ValidationFailed("a later step failed")
 
     with pytest.raises(ValidationFailed):
@@ -63,12 +65,12 @@ def test_a_failure_after_partial_work_stores_nothing_but_the_failure_record(
 
 
 def test_success_commits_the_act_and_its_record_together(
-    db: Database, tenant_a: TenantContext
+    db: Database, tenant_a: TenantContext, vault: Vault
 ) -> None:
     with audited(
         db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction"
     ) as (session, note):
-        interaction, created = service.ingest(session, payload(), created_by="test")
+        interaction, created = service.ingest(session, payload(), created_by="test", vault=vault)
         note.resource_id = interaction.id
     assert created
     assert counts(db, tenant_a)["interactions"] == 1
@@ -78,12 +80,12 @@ def test_success_commits_the_act_and_its_record_together(
 
 
 def test_queues_and_customers_are_reused_within_a_tenant_only(
-    db: Database, tenant_a: TenantContext, tenant_b: TenantContext
+    db: Database, tenant_a: TenantContext, tenant_b: TenantContext, vault: Vault
 ) -> None:
     for ctx in (tenant_a, tenant_b):
         for ext in ("call-1", "call-2"):
             with db.tenant_session(ctx) as s:
-                service.ingest(s, payload(ext), created_by="test")
+                service.ingest(s, payload(ext), created_by="test", vault=vault)
     assert counts(db, tenant_a) == {
         "interactions": 2,
         "transcript_segments": 2,
@@ -95,7 +97,7 @@ def test_queues_and_customers_are_reused_within_a_tenant_only(
 
 @pytest.mark.postgres
 def test_concurrent_pushes_of_one_interaction_store_it_once(
-    db: Database, tenant_a: TenantContext
+    db: Database, tenant_a: TenantContext, vault: Vault
 ) -> None:
     import threading
 
@@ -108,13 +110,14 @@ def test_concurrent_pushes_of_one_interaction_store_it_once(
         try:
             with db.tenant_session(tenant_a) as s:
                 barrier.wait(timeout=10)
-                service.ingest(s, payload("race-1"), created_by="test")
+                service.ingest(s, payload("race-1"), created_by="test", vault=vault)
             outcomes.append("stored")
         except Conflict:
             outcomes.append("conflict")
 
     if not db.is_postgres:
         pytest.skip("SQLite serialises writers on its file lock")
+    vault.ensure_tenant(TenantId(tenant_a.tenant_id))  # keys exist before the race
     threads = [threading.Thread(target=push) for _ in range(2)]
     for t in threads:
         t.start()
@@ -126,7 +129,7 @@ def test_concurrent_pushes_of_one_interaction_store_it_once(
 
 @pytest.mark.postgres
 def test_concurrent_interactions_sharing_a_new_queue_both_succeed(
-    db: Database, tenant_a: TenantContext
+    db: Database, tenant_a: TenantContext, vault: Vault
 ) -> None:
     import threading
 
@@ -139,10 +142,11 @@ def test_concurrent_interactions_sharing_a_new_queue_both_succeed(
         try:
             with db.tenant_session(tenant_a) as s:
                 barrier.wait(timeout=10)
-                service.ingest(s, payload(external_id), created_by="test")
+                service.ingest(s, payload(external_id), created_by="test", vault=vault)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
+    vault.ensure_tenant(TenantId(tenant_a.tenant_id))
     threads = [threading.Thread(target=push, args=(f"q-{i}",)) for i in range(2)]
     for t in threads:
         t.start()

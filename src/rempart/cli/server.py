@@ -67,7 +67,7 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
 
 def run_demo(settings: Settings, *, port: int = 8000, serve: bool = True) -> None:
     db = prepare_database(settings)
-    tenants = seed(db)
+    tenants = seed(db, open_vault(settings, db))
     base = f"http://127.0.0.1:{port}"
     console.print("[bold]Rempart demo[/bold]: two tenants with synthetic data\n")
     for t in tenants:

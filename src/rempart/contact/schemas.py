@@ -54,6 +54,27 @@ class AgentRef(_Strict):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=255), NoNul]
 
 
+class WordIn(_Strict):
+    """One recognised word of a call segment, with its times in ms from the call's start.
+
+    The words appear in the segment's text in order; ingest finds each one
+    there to know which audio to silence in the recording's redacted rendition.
+    """
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul]
+    start_ms: Annotated[int, Field(ge=0)]
+    end_ms: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        if self.end_ms < self.start_ms:
+            raise ValueError("end_ms is before start_ms")
+        return self
+
+
+MAX_WORDS = 20_000
+
+
 class SegmentIn(_Strict):
     """A turn of a call (with times in ms from the start), a chat message, or an e-mail body."""
 
@@ -62,6 +83,7 @@ class SegmentIn(_Strict):
     start_ms: Annotated[int, Field(ge=0)] | None = None
     end_ms: Annotated[int, Field(ge=0)] | None = None
     sent_at: AwareDatetime | None = None
+    words: Annotated[list[WordIn], Field(max_length=MAX_WORDS)] | None = None
 
     @model_validator(mode="after")
     def _times_in_order(self) -> Self:
@@ -69,6 +91,8 @@ class SegmentIn(_Strict):
             raise ValueError("start_ms and end_ms go together")
         if self.start_ms is not None and self.end_ms is not None and self.end_ms < self.start_ms:
             raise ValueError("end_ms is before start_ms")
+        if self.words is not None and self.start_ms is None:
+            raise ValueError("word timings need the segment's start_ms and end_ms")
         return self
 
 
@@ -90,6 +114,14 @@ class InteractionIn(_Strict):
     subject: Annotated[str, StringConstraints(max_length=500), NoNul] | None = None
     queue: Name | None = None
     customer_id: ExternalId | None = None
+    # The customer's contact details: stored encrypted under the customer's
+    # key and findable by blind index only; they need a customer_id.
+    customer_phone: Annotated[str, StringConstraints(min_length=3, max_length=40), NoNul] | None = (
+        None
+    )
+    customer_email: (
+        Annotated[str, StringConstraints(min_length=3, max_length=320), NoNul] | None
+    ) = None
     agent: AgentRef | None = None
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
@@ -106,7 +138,12 @@ class InteractionIn(_Strict):
                     raise ValueError(f"segments[{i}]: call segments need start_ms and end_ms")
         if self.channel != "call" and self.recordings:
             raise ValueError("only calls have recordings")
+        if self.customer_id is None and (self.customer_phone or self.customer_email):
+            raise ValueError("customer_phone and customer_email need a customer_id")
         return self
+
+
+View = Literal["redacted", "original"]
 
 
 class SegmentOut(BaseModel):
@@ -116,6 +153,9 @@ class SegmentOut(BaseModel):
     start_ms: int | None
     end_ms: int | None
     sent_at: datetime | None
+    entities: dict[str, int] = Field(
+        default_factory=dict, description="Sensitive entities found in the original, by type."
+    )
 
 
 class RecordingOut(BaseModel):
@@ -125,6 +165,7 @@ class RecordingOut(BaseModel):
     size_bytes: int | None
     sha256: str | None
     channels: int | None
+    media_status: str = "pending"
 
 
 class InteractionSummary(BaseModel):
@@ -145,6 +186,14 @@ class InteractionOut(InteractionSummary):
     agent: AgentRef | None
     segments: list[SegmentOut]
     recordings: list[RecordingOut]
+    protection: str | None = Field(
+        default=None, description="redacted, redacted+original, or null (stored before protection)"
+    )
+    view: View = Field(
+        default="redacted", description="Which text the segments carry: redacted or original."
+    )
+    customer_phone: str | None = Field(default=None, description="Masked unless unmasked.")
+    customer_email: str | None = Field(default=None, description="Masked unless unmasked.")
 
 
 class InteractionPage(BaseModel):
@@ -167,4 +216,6 @@ __all__ = [
     "SegmentIn",
     "SegmentOut",
     "Speaker",
+    "View",
+    "WordIn",
 ]

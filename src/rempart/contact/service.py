@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rempart.contact.models import Customer, Interaction, Queue, Recording, TranscriptSegment
+from rempart.contact.models import (
+    Customer,
+    CustomerLookup,
+    Interaction,
+    Queue,
+    Recording,
+    TranscriptSegment,
+)
+from rempart.contact.policy import DataPolicy, load_policy
+from rempart.contact.protect import ProtectionUnavailable, protect_content
 from rempart.contact.schemas import (
     AgentRef,
     InteractionIn,
@@ -28,34 +36,59 @@ from rempart.contact.schemas import (
     InteractionSummary,
     RecordingOut,
     SegmentOut,
+    View,
 )
-from rempart.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from rempart.contact.subjects import LookupKind, index_of, subject_of
+from rempart.errors import BadRequest, Conflict, CryptoError, NotFound, ValidationFailed
 from rempart.identity.models import User
 from rempart.storage.base import new_id
 from rempart.storage.tenancy import session_tenant
-from rempart.types import Clock, utc_now
+from rempart.types import Clock, TenantId, utc_now
+from rempart.vault import FieldContext, UnknownKey, Vault
 
 MAX_PAGE = 200
 
 
-def _content_hash(payload: InteractionIn) -> str:
+def _content_hash(vault: Vault, tenant: TenantId, payload: InteractionIn) -> str:
+    """A keyed digest of the payload: detects a retry with other content, reveals nothing.
+
+    Keyed with the tenant's index key, so that a digest of a short sensitive
+    payload cannot be confirmed by hashing guesses.
+    """
     canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    digest = vault.blind_index(tenant, "interaction.content", canonical, length=32, normalizer=str)
+    return digest.hex()
 
 
 def ingest(
-    session: Session, payload: InteractionIn, *, created_by: str, clock: Clock = utc_now
+    session: Session,
+    payload: InteractionIn,
+    *,
+    created_by: str,
+    vault: Vault | None,
+    policy: DataPolicy | None = None,
+    clock: Clock = utc_now,
 ) -> tuple[Interaction, bool]:
-    """Store an interaction; returns it and whether it was created.
+    """Protect and store an interaction; returns it and whether it was created.
 
-    Pushing the same interaction again (same ``external_id``, same content)
-    returns the stored one unchanged; the same id with other content is a
-    conflict. Either everything is stored or nothing is.
+    Protection, per the tenant's ``DataPolicy``: every text is redacted
+    (fail-closed: an interaction that cannot be redacted is refused and
+    nothing is stored), the redacted text is encrypted, the original too
+    when the policy keeps it, all under the customer's own key when there is
+    a customer; the customer's id, phone and e-mail are stored encrypted and
+    found by blind indexes. Pushing the same interaction again (same
+    ``external_id``, same content) returns the stored one unchanged; the
+    same id with other content is a conflict. Either everything is stored
+    or nothing is.
     """
-    tenant = session_tenant(session)
-    if tenant is None:
+    tenant_id = session_tenant(session)
+    if tenant_id is None:
         raise ValidationFailed("no tenant in context")
-    digest = _content_hash(payload)
+    if vault is None:
+        raise ProtectionUnavailable("no vault is configured: interactions cannot be protected")
+    tenant = TenantId(tenant_id)
+    vault.ensure_tenant(tenant)
+    digest = _content_hash(vault, tenant, payload)
     existing = session.scalar(
         select(Interaction).where(Interaction.external_id == payload.external_id)
     )
@@ -64,6 +97,8 @@ def ingest(
             raise Conflict("an interaction with this external_id exists with other content")
         return existing, False
 
+    policy = policy if policy is not None else load_policy(session)
+    content = protect_content(payload, policy.redaction_policy())
     now = clock()
     agent_id = None
     if payload.agent is not None:
@@ -74,18 +109,38 @@ def ingest(
         )
         if agent_id is None:
             raise ValidationFailed("agent is not a known user of this tenant")
+    customer_id = None
+    if payload.customer_id:
+        customer_id = _customer(session, vault, tenant, payload, payload.customer_id, policy, now)
+    subject = subject_of(customer_id) if customer_id else None
+    keep = policy.keeps_original
+    interaction_id = new_id()
+
+    def seal(table: str, column: str, row_id: str, text: str) -> bytes:
+        return vault.encrypt_field(
+            FieldContext(tenant, table, column, row_id), text.encode(), subject=subject
+        )
+
     interaction = Interaction(
-        id=new_id(),
+        id=interaction_id,
         tenant_id=tenant,
         external_id=payload.external_id,
         channel=payload.channel,
         direction=payload.direction,
         language=payload.language,
-        subject=payload.subject,
-        queue_id=_queue_id(session, payload.queue) if payload.queue else None,
-        customer_id=_customer_id(session, payload.customer_id, now)
-        if payload.customer_id
+        subject=None,
+        subject_ct=seal("interactions", "subject", interaction_id, content.subject.redacted)
+        if content.subject
         else None,
+        subject_original_ct=seal(
+            "interactions", "subject_original", interaction_id, content.subject.original
+        )
+        if content.subject and keep
+        else None,
+        protection=policy.protection,
+        silence_ms=content.silence_ms or None,
+        queue_id=_queue_id(session, payload.queue) if payload.queue else None,
+        customer_id=customer_id,
         agent_id=agent_id,
         started_at=payload.started_at,
         ended_at=payload.ended_at,
@@ -93,19 +148,27 @@ def ingest(
         created_by=created_by,
         content_sha256=digest,
     )
-    interaction.segments = [
-        TranscriptSegment(
-            id=new_id(),
-            tenant_id=tenant,
-            seq=i,
-            speaker=seg.speaker,
-            start_ms=seg.start_ms,
-            end_ms=seg.end_ms,
-            sent_at=seg.sent_at,
-            text=seg.text,
+    segments = []
+    for i, (seg, protected) in enumerate(zip(payload.segments, content.segments, strict=True)):
+        seg_id = new_id()
+        segments.append(
+            TranscriptSegment(
+                id=seg_id,
+                tenant_id=tenant,
+                seq=i,
+                speaker=seg.speaker,
+                start_ms=seg.start_ms,
+                end_ms=seg.end_ms,
+                sent_at=seg.sent_at,
+                text=None,
+                redacted_ct=seal("transcript_segments", "redacted", seg_id, protected.redacted),
+                original_ct=seal("transcript_segments", "original", seg_id, protected.original)
+                if keep
+                else None,
+                entities=protected.entities or None,
+            )
         )
-        for i, seg in enumerate(payload.segments)
-    ]
+    interaction.segments = segments
     interaction.recordings = [
         Recording(
             id=new_id(),
@@ -115,6 +178,7 @@ def ingest(
             size_bytes=rec.size_bytes,
             sha256=rec.sha256,
             channels=rec.channels,
+            media_status="pending",
         )
         for rec in payload.recordings
     ]
@@ -128,9 +192,82 @@ def ingest(
     return interaction, True
 
 
+def _customer(
+    session: Session,
+    vault: Vault,
+    tenant: TenantId,
+    payload: InteractionIn,
+    external_id: str,
+    policy: DataPolicy,
+    now: datetime,
+) -> str:
+    """The customer's row id, created with its encrypted id and blind indexes if new."""
+    index = index_of(vault, tenant, LookupKind.CUSTOMER_ID, external_id)
+    found = session.scalar(select(Customer.id).where(Customer.id_index == index))
+    if found is None:
+        row_id = new_id()
+        sealed = vault.encrypt_field(
+            FieldContext(tenant, "customers", "external_id", row_id),
+            external_id.encode(),
+            subject=subject_of(row_id),
+        )
+        _insert_ignore(
+            session,
+            Customer,
+            id=row_id,
+            tenant_id=tenant,
+            id_index=index,
+            external_id_ct=sealed,
+            created_at=now,
+        )
+        found = session.scalars(select(Customer.id).where(Customer.id_index == index)).one()
+    contacts = [
+        (LookupKind.PHONE, payload.customer_phone),
+        (LookupKind.EMAIL, payload.customer_email),
+    ]
+    for kind, value in contacts:
+        if value is None:
+            continue
+        digest = index_of(vault, tenant, kind, value, phone_region=policy.phone_region)
+        known = session.scalar(
+            select(CustomerLookup.id).where(
+                CustomerLookup.customer_id == found,
+                CustomerLookup.kind == kind.value,
+                CustomerLookup.digest == digest,
+            )
+        )
+        if known is not None:
+            continue
+        row_id = new_id()
+        sealed = vault.encrypt_field(
+            FieldContext(tenant, "customer_lookups", "value", row_id),
+            value.encode(),
+            subject=subject_of(found),
+        )
+        _insert_ignore(
+            session,
+            CustomerLookup,
+            id=row_id,
+            tenant_id=tenant,
+            customer_id=found,
+            kind=kind.value,
+            digest=digest,
+            value_ct=sealed,
+        )
+    return found
+
+
+def _insert_ignore(
+    session: Session, model: type[Customer] | type[CustomerLookup], **values: Any
+) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 def _get_or_create(
     session: Session,
-    model: type[Queue] | type[Customer],
+    model: type[Queue],
     key: dict[str, str],
     extra: dict[str, Any],
 ) -> str:
@@ -156,31 +293,76 @@ def _queue_id(session: Session, name: str) -> str:
     return _get_or_create(session, Queue, {"name": name}, {})
 
 
-def _customer_id(session: Session, external_id: str, now: datetime) -> str:
-    return _get_or_create(session, Customer, {"external_id": external_id}, {"created_at": now})
-
-
-def get(session: Session, interaction_id: str) -> InteractionOut:
+def get(
+    session: Session, interaction_id: str, *, vault: Vault | None, view: View = "redacted"
+) -> InteractionOut:
     """One interaction of the session's tenant; another tenant's id is simply not found."""
+    return to_out(session, find(session, interaction_id), vault=vault, view=view)
+
+
+def find(session: Session, interaction_id: str) -> Interaction:
     interaction = session.get(Interaction, interaction_id)
     if interaction is None:
         raise NotFound("no such interaction")
-    return to_out(session, interaction)
+    return interaction
 
 
 def list_page(
     session: Session,
     *,
+    vault: Vault | None,
     limit: int = 50,
     cursor: str | None = None,
     channel: str | None = None,
+    queue: str | None = None,
+    agent_id: str | None = None,
+    customer_ids: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> InteractionPage:
     """Interactions of the session's tenant, newest first, with keyset pagination."""
+    rows, next_cursor = page_rows(
+        session,
+        limit=limit,
+        cursor=cursor,
+        channel=channel,
+        queue=queue,
+        agent_id=agent_id,
+        customer_ids=customer_ids,
+        since=since,
+        until=until,
+    )
+    return InteractionPage(items=summaries(session, rows, vault=vault), next_cursor=next_cursor)
+
+
+def page_rows(
+    session: Session,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    channel: str | None = None,
+    queue: str | None = None,
+    agent_id: str | None = None,
+    customer_ids: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[Interaction], str | None]:
+    """One page of stored rows (newest first) and the cursor of the next, if any."""
     if not 1 <= limit <= MAX_PAGE:
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
     stmt = select(Interaction)
     if channel is not None:
         stmt = stmt.where(Interaction.channel == channel)
+    if queue is not None:
+        stmt = stmt.where(Interaction.queue_id.in_(select(Queue.id).where(Queue.name == queue)))
+    if agent_id is not None:
+        stmt = stmt.where(Interaction.agent_id == agent_id)
+    if customer_ids is not None:
+        stmt = stmt.where(Interaction.customer_id.in_(customer_ids))
+    if since is not None:
+        stmt = stmt.where(Interaction.started_at >= since)
+    if until is not None:
+        stmt = stmt.where(Interaction.started_at < until)
     if cursor is not None:
         created_at, last_id = decode_cursor(cursor)
         stmt = stmt.where(
@@ -188,11 +370,16 @@ def list_page(
         )
     stmt = stmt.order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(limit + 1)
     rows = list(session.scalars(stmt))
-    names = _queue_names(session, {r.queue_id for r in rows if r.queue_id})
-    customers = _customer_refs(session, {r.customer_id for r in rows if r.customer_id})
-    items = [_summary(r, names, customers) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return InteractionPage(items=items, next_cursor=next_cursor)
+    return rows[:limit], next_cursor
+
+
+def summaries(
+    session: Session, rows: list[Interaction], *, vault: Vault | None
+) -> list[InteractionSummary]:
+    names = _queue_names(session, {r.queue_id for r in rows if r.queue_id})
+    customers = _customer_refs(session, vault, {r.customer_id for r in rows if r.customer_id})
+    return [_summary(r, names, customers) for r in rows]
 
 
 def encode_cursor(row: Interaction) -> str:
@@ -218,11 +405,50 @@ def _queue_names(session: Session, ids: set[str]) -> dict[str, str]:
     return {q.id: q.name for q in session.scalars(select(Queue).where(Queue.id.in_(ids)))}
 
 
-def _customer_refs(session: Session, ids: set[str]) -> dict[str, str]:
+def _customer_refs(session: Session, vault: Vault | None, ids: set[str]) -> dict[str, str]:
+    """The tenant's own ids of these customers, decrypted ("[erased]" once shredded)."""
     if not ids:
         return {}
     stmt = select(Customer).where(Customer.id.in_(ids))
-    return {c.id: c.external_id or "" for c in session.scalars(stmt)}
+    return {c.id: _customer_ref(vault, c) for c in session.scalars(stmt)}
+
+
+ERASED = "[erased]"
+
+
+def _customer_ref(vault: Vault | None, c: Customer) -> str:
+    if c.external_id_ct is None:
+        return c.external_id or ERASED  # stored before protection on ingest
+    ctx = FieldContext(TenantId(c.tenant_id), "customers", "external_id", c.id)
+    return _open(vault, ctx, c.external_id_ct) or ERASED
+
+
+def _open(vault: Vault | None, ctx: FieldContext, sealed: bytes) -> str | None:
+    """Decrypt a stored value; None when its key was shredded (the data is gone)."""
+    if vault is None:
+        raise ProtectionUnavailable("no vault is configured: protected data cannot be read")
+    try:
+        return vault.decrypt_field(ctx, sealed).decode()
+    except (UnknownKey, CryptoError):
+        return None
+
+
+def contacts(session: Session, vault: Vault | None, customer_id: str) -> dict[str, str]:
+    """The customer's phone and e-mail in clear (the caller applies masks)."""
+    out: dict[str, str] = {}
+    stmt = (
+        select(CustomerLookup)
+        .where(CustomerLookup.customer_id == customer_id)
+        .order_by(CustomerLookup.kind, CustomerLookup.id)
+    )
+    for row in session.scalars(stmt):
+        if row.kind in out or row.kind == LookupKind.CUSTOMER_ID:
+            continue
+        ctx = FieldContext(TenantId(row.tenant_id), "customer_lookups", "value", row.id)
+        value = _open(vault, ctx, row.value_ct)
+        if value is not None:
+            out[row.kind] = value
+    return out
 
 
 def _summary(
@@ -242,23 +468,50 @@ def _summary(
     )
 
 
-def to_out(session: Session, r: Interaction) -> InteractionOut:
+def to_out(
+    session: Session, r: Interaction, *, vault: Vault | None, view: View = "redacted"
+) -> InteractionOut:
+    """The stored interaction decrypted: redacted text, or the original for ``view="original"``.
+
+    Contact details come back in clear; callers apply the access decision's
+    masks before anything leaves the process (``rempart.api.presentation``).
+    """
     queues = _queue_names(session, {r.queue_id} if r.queue_id else set())
-    customers = _customer_refs(session, {r.customer_id} if r.customer_id else set())
+    customers = _customer_refs(session, vault, {r.customer_id} if r.customer_id else set())
     agent = session.get(User, r.agent_id) if r.agent_id else None
     summary = _summary(r, queues, customers)
+    tenant = TenantId(r.tenant_id)
+    if view == "original" and r.protection != "redacted+original":
+        raise NotFound("no original is kept for this interaction")
+    column = "redacted" if view == "redacted" else "original"
+
+    def text_of(s: TranscriptSegment) -> str:
+        sealed = s.redacted_ct if view == "redacted" else s.original_ct
+        if sealed is None:
+            return s.text or ""  # stored before protection on ingest
+        ctx = FieldContext(tenant, "transcript_segments", column, s.id)
+        return _open(vault, ctx, sealed) or ERASED
+
+    subject = r.subject
+    sealed_subject = r.subject_ct if view == "redacted" else r.subject_original_ct
+    if sealed_subject is not None:
+        subject_column = "subject" if view == "redacted" else "subject_original"
+        ctx = FieldContext(tenant, "interactions", subject_column, r.id)
+        subject = _open(vault, ctx, sealed_subject) or ERASED
+    found = contacts(session, vault, r.customer_id) if r.customer_id else {}
     return InteractionOut(
         **summary.model_dump(),
-        subject=r.subject,
+        subject=subject,
         agent=AgentRef(issuer=agent.issuer, subject=agent.subject) if agent else None,
         segments=[
             SegmentOut(
                 seq=s.seq,
                 speaker=s.speaker,
-                text=s.text,
+                text=text_of(s),
                 start_ms=s.start_ms,
                 end_ms=s.end_ms,
                 sent_at=s.sent_at,
+                entities=s.entities or {},
             )
             for s in r.segments
         ],
@@ -270,10 +523,28 @@ def to_out(session: Session, r: Interaction) -> InteractionOut:
                 size_bytes=x.size_bytes,
                 sha256=x.sha256,
                 channels=x.channels,
+                media_status=x.media_status,
             )
             for x in r.recordings
         ],
+        protection=r.protection,
+        view=view,
+        customer_phone=found.get(LookupKind.PHONE),
+        customer_email=found.get(LookupKind.EMAIL),
     )
 
 
-__all__ = ["decode_cursor", "encode_cursor", "get", "ingest", "list_page", "to_out"]
+__all__ = [
+    "ERASED",
+    "MAX_PAGE",
+    "contacts",
+    "decode_cursor",
+    "encode_cursor",
+    "find",
+    "get",
+    "ingest",
+    "list_page",
+    "page_rows",
+    "summaries",
+    "to_out",
+]

@@ -35,9 +35,9 @@ class LookupKind(StrEnum):
 
 
 _FIELDS: Final = {
-    LookupKind.CUSTOMER_ID: ("customer.id", normalize_identifier),
-    LookupKind.PHONE: ("customer.phone", phone_normalizer("FR")),
-    LookupKind.EMAIL: ("customer.email", normalize_email),
+    LookupKind.CUSTOMER_ID: "customer.id",
+    LookupKind.PHONE: "customer.phone",
+    LookupKind.EMAIL: "customer.email",
 }
 
 
@@ -46,19 +46,35 @@ def subject_of(customer_id: str) -> str:
     return f"customer:{customer_id}"
 
 
-def index_of(vault: Vault, tenant: TenantId, kind: LookupKind, value: str) -> bytes:
-    """The blind index of ``value``; raises ``ValidationFailed`` if it is not a valid one."""
-    field, normalizer = _FIELDS[kind]
-    return vault.blind_index(tenant, field, value, length=INDEX_LENGTH, normalizer=normalizer)
+def index_of(
+    vault: Vault, tenant: TenantId, kind: LookupKind, value: str, *, phone_region: str = "FR"
+) -> bytes:
+    """The blind index of ``value``; raises ``ValidationFailed`` if it is not a valid one.
+
+    Values are normalised first (E.164 phone numbers, read in ``phone_region``
+    when they have no country code; case-folded e-mails; ids without
+    separators), so one number written three ways gives one index.
+    """
+    if kind is LookupKind.PHONE:
+        normalizer = phone_normalizer(phone_region)
+    elif kind is LookupKind.EMAIL:
+        normalizer = normalize_email
+    else:
+        normalizer = normalize_identifier
+    return vault.blind_index(
+        tenant, _FIELDS[kind], value, length=INDEX_LENGTH, normalizer=normalizer
+    )
 
 
-def find_customers(session: Session, vault: Vault, kind: LookupKind, value: str) -> list[str]:
+def find_customers(
+    session: Session, vault: Vault, kind: LookupKind, value: str, *, phone_region: str = "FR"
+) -> list[str]:
     """Ids of the session tenant's customers matching ``value`` (never erased ones)."""
     found = session_tenant(session)
     if found is None:
         raise ValueError("no tenant in context")
     tenant = TenantId(found)
-    digest = index_of(vault, tenant, kind, value)
+    digest = index_of(vault, tenant, kind, value, phone_region=phone_region)
     if kind is LookupKind.CUSTOMER_ID:
         stmt = select(Customer.id).where(Customer.id_index == digest)
     else:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from rempart.api.auditing import audited_request
 from rempart.api.deps import Ctx, Principal, require_json, scoped
+from rempart.api.presentation import MACHINE_VIEW, present
 from rempart.api.problems import ERROR_RESPONSES
 from rempart.contact import service
 from rempart.contact.schemas import InteractionIn, InteractionOut, InteractionPage
@@ -40,11 +41,11 @@ def create_interaction(
         resource_type="interaction",
     ) as (session, note):
         interaction, created = service.ingest(
-            session, payload, created_by=principal.actor_id, clock=ctx.clock
+            session, payload, created_by=principal.actor_id, vault=ctx.vault, clock=ctx.clock
         )
         note.resource_id = interaction.id
         note.details["created"] = created
-        out = service.to_out(session, interaction)
+        out = present(service.to_out(session, interaction, vault=ctx.vault), MACHINE_VIEW)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"{request.url.path}/{out.id}"
     return out
@@ -71,7 +72,9 @@ def list_interactions(
         action="interaction.list",
         resource_type="interaction",
     ) as (session, note):
-        page = service.list_page(session, limit=limit, cursor=cursor, channel=channel)
+        page = service.list_page(
+            session, vault=ctx.vault, limit=limit, cursor=cursor, channel=channel
+        )
         note.details["count"] = len(page.items)
     return page
 
@@ -96,4 +99,4 @@ def get_interaction(
         resource_type="interaction",
         resource_id=interaction_id,
     ) as (session, _note):
-        return service.get(session, interaction_id)
+        return present(service.get(session, interaction_id, vault=ctx.vault), MACHINE_VIEW)
