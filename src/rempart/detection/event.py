@@ -153,6 +153,94 @@ def _plan(field: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return plan
 
 
+Gram = tuple[str, str, str]
+"""A trigram as its three characters (``set(zip(v, v[1:], v[2:]))`` builds them in C)."""
+
+
+def trigrams(value: str) -> set[Gram]:
+    """Every 3-character substring of ``value``, as a tuple of its characters."""
+    return set(zip(value, value[1:], value[2:], strict=False))
+
+
+def gram_of(text: str, j: int) -> Gram:
+    return (text[j], text[j + 1], text[j + 2])
+
+
+Trie = dict[str, tuple[str | None, "Trie | None"]]
+"""Key -> (the field name ending here or None, the keys below or None)."""
+
+
+def build_trie(fields: Iterable[str]) -> Trie:
+    """The nested keys of dotted field names, for :meth:`EventView.present_fields`."""
+    trie: Trie = {}
+    for name in fields:
+        parts = name.split(".")
+        node = trie
+        for i, part in enumerate(parts):
+            here, below = node.get(part, (None, None))
+            if i == len(parts) - 1:
+                node[part] = (name, below)
+            else:
+                if below is None:
+                    below = {}
+                node[part] = (here, below)
+                node = below
+    return trie
+
+
+_SCALAR_TYPES: Final = (str, int, float, bool)
+
+
+def _trie_walk(obj: dict[Any, Any], trie: Trie, values: dict[str, Any], out: list[str]) -> bool:
+    """Record the scalars of the trie's fields found in ``obj`` by plain keys; False when
+    the event needs the general resolution (a dotted key, a list or an odd object on
+    the way), in which case nothing recorded is wrong, only incomplete."""
+    for key, value in obj.items():
+        node = trie.get(key)
+        if node is None:
+            if type(key) is not str or "." in key:
+                return False  # a dotted key could spell one of the trie's paths
+            continue
+        name, below = node
+        t = type(value)
+        if name is not None:
+            if t is str or t is int or t is float or t is bool:
+                values[name] = [value]
+                out.append(name)
+            elif value is None or t is dict:
+                values[name] = []  # null, or an object: present without scalars
+            else:
+                out.append(name)  # a list or another type: resolved the general way
+        if below is not None:
+            if t is dict:
+                if not _trie_walk(value, below, values, out):
+                    return False
+            elif value is not None and t not in _SCALAR_TYPES:
+                return False  # a list of objects (or a mapping that is not a dict)
+    return True
+
+
+def _collect_text(obj: Any, out: list[str], depth: int) -> None:
+    """Every scalar under ``obj`` as text (``flatten``'s values, without the paths)."""
+    if depth > MAX_DEPTH:
+        raise EventError(f"event nested deeper than {MAX_DEPTH} levels")
+    items = obj.values() if type(obj) is dict or isinstance(obj, Mapping) else obj
+    for value in items:
+        t = type(value)
+        if t is str:
+            out.append(value)
+        elif t is dict or t is list or t is tuple:
+            _collect_text(value, out, depth + 1)
+        elif value is None:
+            continue
+        elif t is not list and isinstance(value, Mapping):
+            _collect_text(value, out, depth + 1)
+        else:
+            out.append(to_text(value))
+        if len(out) > MAX_VALUES:
+            raise EventError(f"event holds more than {MAX_VALUES} values")
+
+
 class EventView:
     """Cached field access over one event (a JSON object).
 
@@ -162,12 +250,12 @@ class EventView:
     """
 
     __slots__ = (
+        "_fallback_live",
         "_fallbacks",
         "_flat",
         "_fold",
         "_grams",
         "_joined",
-        "_scalars",
         "_slow",
         "_text",
         "_values",
@@ -179,15 +267,14 @@ class EventView:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise EventError(f"an event must be a JSON object, not {type(data).__name__}")
         self.data = data
-        self._fallbacks = fallbacks
+        self._fallbacks = fallbacks or None
+        self._fallback_live: bool | None = None
         self._flat: tuple[dict[str, list[Any]], set[str]] | None = None
-        # With fallbacks (Windows UserData) events are read through the flat form.
-        self._slow = bool(fallbacks) or type(data) is not dict
+        self._slow = type(data) is not dict
         self._values: dict[str, list[Any] | None] = {}
         self._fold: dict[str, tuple[str, ...]] = {}
-        self._grams: dict[str, set[str]] = {}
-        self._scalars: dict[str, tuple[Any, ...]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
+        self._grams: dict[str, set[Gram]] | None = None
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._joined: str | None = None
 
@@ -204,43 +291,69 @@ class EventView:
         """Every dotted path of the event and its scalar values."""
         return self._flattened()[0]
 
+    def _walk(self, field: str) -> Any:
+        """The field by plain keys: its scalars, None when absent, or ``_MISSING`` when
+        a dotted key that could also match, or a list, is on the way."""
+        obj: Any = self.data
+        for key, dotted in _PLANS.get(field) or _plan(field):
+            if type(obj) is not dict:
+                return None if obj is None else _MISSING  # a null on the way: absent
+            if dotted:
+                for d in dotted:  # a loop: cheaper than any(<generator>) here
+                    if d in obj:
+                        return _MISSING
+            obj = obj.get(key, _MISSING)
+            if obj is _MISSING:
+                return None
+        if type(obj) is list:
+            return _MISSING
+        return [] if obj is None or type(obj) is dict else [obj]
+
+    def _fallback_is_live(self) -> bool:
+        """Whether the event holds a path a pipeline fallback reads (Windows:
+        ``Event.UserData``); computed once per event."""
+        if self._fallback_live is None:
+            self._fallback_live = any(
+                self._walk(alt.partition("*.")[0].rstrip(".")) is not None
+                for alts in (self._fallbacks or {}).values()
+                for alt in alts
+            )
+        return self._fallback_live
+
+    def _fallback_applies(self, field: str) -> bool:
+        """Whether a fallback could give ``field`` values the plain walk missed."""
+        if not any(field.startswith(canonical) for canonical in self._fallbacks or ()):
+            return False
+        return self._fallback_is_live()
+
     def _lookup(self, field: str) -> list[Any] | None:
         """Scalars at ``field`` ([] for null or an object), None when absent."""
-        if field in self._values:  # a membership test: a missed try/except costs more
-            return self._values[field]
-        result: list[Any] | None = None
+        values = self._values
+        if field in values:  # a membership test: a missed try/except costs more
+            return values[field]
         if not self._slow:
-            # Walk down plain keys; a dotted key that could also match sends us to the
-            # general path, as does a list on the way.
-            obj: Any = self.data
-            for key, dotted in _PLANS.get(field) or _plan(field):
-                if type(obj) is not dict:
-                    if obj is None:  # a null on the way: the field is absent
-                        self._values[field] = None
-                        return None
-                    obj = _MISSING  # a list (or a scalar) on the way
-                    break
-                if dotted:
-                    for d in dotted:  # a loop: cheaper than any(<generator>) here
-                        if d in obj:
-                            break
-                    else:
-                        d = ""
-                    if d:
-                        obj = _MISSING
-                        break
-                obj = obj.get(key, _MISSING)
-                if obj is _MISSING:
-                    self._values[field] = None
-                    return None
-            if obj is not _MISSING and type(obj) is not list:
-                result = [] if obj is None or type(obj) is dict else [obj]
-                self._values[field] = result
-                return result
-        flat = self._flattened()[0]
-        result = flat.get(field)
-        self._values[field] = result
-        return result
+            result = self._walk(field)
+            if result is None and self._fallbacks is not None and self._fallback_applies(field):
+                result = _MISSING
+            if result is not _MISSING:
+                values[field] = result
+                return result  # type: ignore[no-any-return]
+        found = self._flattened()[0].get(field)
+        values[field] = found
+        return found
+
+    def present_fields(self, trie: Trie) -> list[str] | None:
+        """The trie's fields the event may hold, their scalars resolved on the way (one
+        walk over the event's own keys); None when only the flattened event can tell."""
+        if self._slow or (self._fallbacks is not None and self._fallback_is_live()):
+            return None
+        out: list[str] = []
+        values: dict[str, Any] = {}
+        if not _trie_walk(self.data, trie, values, out):  # type: ignore[arg-type]
+            return None
+        for name, found in values.items():
+            self._values.setdefault(name, found)
+        return out
 
     def present(self, field: str) -> bool:
         """True when the field exists with a non-null value (an object counts)."""
@@ -259,11 +372,8 @@ class EventView:
 
     def scalars(self, field: str) -> tuple[Any, ...]:
         """Scalar values of the field, empty when absent or null."""
-        result = self._scalars.get(field)
-        if result is None:
-            values = self._lookup(field)
-            result = self._scalars[field] = tuple(values) if values else ()
-        return result
+        values = self._values.get(field) if field in self._values else self._lookup(field)
+        return tuple(values) if values else ()
 
     def text(self, field: str) -> tuple[str, ...]:
         """Scalar values rendered as text, case preserved."""
@@ -283,37 +393,39 @@ class EventView:
         """Scalar values as text, Unicode case-folded (the default Sigma comparison)."""
         result = self._fold.get(field)
         if result is None:
-            text = self._text.get(field)
-            if text is None:
-                text = self.text(field)
-            if not text:
+            values = self._lookup(field)
+            if not values:
                 result = ()
-            elif len(text) == 1:
-                result = (text[0].casefold(),)
+            elif len(values) == 1:
+                v = values[0]
+                result = ((v if type(v) is str else to_text(v)).casefold(),)
             else:
-                result = tuple([t.casefold() for t in text])
+                result = tuple([to_text(v).casefold() for v in values])
             self._fold[field] = result
         return result
 
-    def grams(self, field: str) -> set[str]:
-        """Every 3-character substring of the field's case-folded values (shared by all
-        the rules that look for substrings in this field)."""
-        result = self._grams.get(field)
+    def grams(self, field: str) -> set[Gram]:
+        """Every trigram of the field's case-folded values (shared by all the rules that
+        look for substrings in this field)."""
+        cache = self._grams
+        if cache is None:
+            cache = self._grams = {}
+        result = cache.get(field)
         if result is None:
-            result = self._grams[field] = {
-                v[j : j + 3] for v in self.fold(field) for j in range(len(v) - 2)
-            }
+            vals = self.fold(field)
+            if len(vals) == 1:
+                result = trigrams(vals[0])
+            else:
+                result = set()
+                for v in vals:
+                    result |= trigrams(v)
+            cache[field] = result
         return result
 
     def _all_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if self._words is None:
-            seen: set[int] = set()
             text: list[str] = []
-            for values in self._flattened()[0].values():
-                if id(values) in seen:  # a fallback alias shares its list
-                    continue
-                seen.add(id(values))
-                text.extend(map(to_text, values))
+            _collect_text(self.data, text, 0)
             self._words = (tuple(text), tuple(t.casefold() for t in text))
         return self._words
 
@@ -331,17 +443,24 @@ class EventView:
         folding maps each character on its own, so folding the whole is folding each)."""
         if self._joined is None:
             if self._words is not None:
-                text: Iterable[str] = self._words[0]
+                text: list[str] | tuple[str, ...] = self._words[0]
             else:
-                seen: set[int] = set()
-                parts: list[str] = []
-                for values in self._flattened()[0].values():
-                    if id(values) not in seen:  # a fallback alias shares its list
-                        seen.add(id(values))
-                        parts.extend(map(to_text, values))
-                text = parts
+                text = []
+                _collect_text(self.data, text, 0)
             self._joined = JOIN.join(text).casefold()
         return self._joined
 
 
-__all__ = ["JOIN", "MAX_DEPTH", "MAX_VALUES", "EventView", "flatten", "to_text"]
+__all__ = [
+    "JOIN",
+    "MAX_DEPTH",
+    "MAX_VALUES",
+    "EventView",
+    "Gram",
+    "Trie",
+    "build_trie",
+    "flatten",
+    "gram_of",
+    "to_text",
+    "trigrams",
+]

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rempart.detection.errors import EventError
-from rempart.detection.event import EventView
+from rempart.detection.event import EventView, Gram, Trie, build_trie, gram_of
 from rempart.detection.ir import And, Node, Not, Or, Test
 
 GRAM = 3
@@ -202,8 +202,10 @@ class _FieldIndex:
     eq: dict[str, list[int]] = field(default_factory=dict)
     prefix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     suffix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
-    grams: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # gram -> (rule, text)
-    gram_keys: frozenset[str] = frozenset()
+    grams: dict[Gram, list[tuple[int, str]]] = field(default_factory=dict)  # gram -> (rule, text)
+    gram_keys: frozenset[Gram] = frozenset()
+    needles: dict[str, list[int]] = field(default_factory=dict)  # substring -> rules
+    needle_texts: tuple[str, ...] = ()
     prefix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
     suffix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
 
@@ -240,20 +242,23 @@ class CandidateIndex:
                 else:
                     contains.append((i, key))
         # Each substring is indexed on its rarest trigram among the field's substrings.
-        gram_freq: Counter[tuple[str, str]] = Counter()
+        gram_freq: Counter[tuple[str, Gram]] = Counter()
         for _, (fld, _, text) in contains:
-            gram_freq.update({(fld, text[j : j + GRAM]) for j in range(len(text) - GRAM + 1)})
+            gram_freq.update({(fld, gram_of(text, j)) for j in range(len(text) - GRAM + 1)})
         for i, (fld, _, text) in contains:
-            grams = {text[j : j + GRAM] for j in range(len(text) - GRAM + 1)}
+            grams = {gram_of(text, j) for j in range(len(text) - GRAM + 1)}
             gram = min(sorted(grams), key=lambda g: gram_freq[(fld, g)])
             fields[fld].grams.setdefault(gram, []).append((i, text))
+            fields[fld].needles.setdefault(text, []).append(i)
         for fi in fields.values():
             fi.gram_keys = frozenset(fi.grams)
+            fi.needle_texts = tuple(fi.needles)
             fi.prefix_items = tuple(sorted(fi.prefix.items()))
             fi.suffix_items = tuple(sorted(fi.suffix.items()))
         self.always = tuple(always)
         self.fields = fields
         self._field_names = frozenset(fields)
+        self._trie: Trie = build_trie(fields)
         self.size = len(trees)
         self.memo_size = memo_size
         self._memos: dict[str, dict[tuple[str, ...], tuple[int, ...]]] = {f: {} for f in fields}
@@ -265,10 +270,16 @@ class CandidateIndex:
         memos = self._memos
         names: Iterable[str] = self._field_names
         if len(fields) > 32:
-            # Many indexed fields: walk the event's own paths instead of asking each.
-            # Too big or deep to flatten: ask field by field (errors then stay per rule).
-            with contextlib.suppress(EventError):
-                names = self._field_names.intersection(ev.paths)
+            # Many indexed fields: walk the event's own keys along the indexed paths
+            # (their values are resolved on the way) instead of asking each field.
+            present = ev.present_fields(self._trie)
+            if present is not None:
+                names = present
+            else:
+                # Dotted keys, lists of objects, fallbacks: the flattened event tells.
+                # Too big or deep to flatten: ask field by field (errors stay per rule).
+                with contextlib.suppress(EventError):
+                    names = self._field_names.intersection(ev.paths)
         for fld in names:
             vals = ev.fold(fld)
             if not vals:
@@ -292,7 +303,13 @@ class CandidateIndex:
         """The rules one field's (case-folded) values make candidates: a function of the
         values alone, so it can be remembered per value."""
         out: set[int] = set()
-        if fi.grams:
+        if fi.needle_texts and len(fi.needle_texts) <= sum(map(len, vals)):
+            # Fewer substrings than characters: look for each one, in C, in the values.
+            needles = fi.needles
+            for v in vals:
+                for text in filter(v.__contains__, fi.needle_texts):
+                    out.update(needles[text])
+        elif fi.grams:
             # The field's trigrams (computed once per event, shared with the rules),
             # intersected in C with the indexed ones.
             # A trigram only says the substring may be there: look for the whole of it

@@ -92,24 +92,28 @@ def contains_nonascii(vals: Values, needles: tuple[str, ...]) -> bool:
     return False
 
 
-GramTable = dict[str, tuple[str, ...]]
+GramTable = dict[tuple[str, str, str], tuple[str, ...]]
 
 
 def gram_table(needles: tuple[str, ...]) -> GramTable:
     """Needles (3+ characters) grouped by one of their trigrams, the one fewest other
     needles share (hashes all start ``imphash=``: each is keyed on a trigram of its own)."""
-    grams = [{n[j : j + 3] for j in range(len(n) - 2)} for n in needles]
-    freq: dict[str, int] = {}
+    grams = [set(zip(n, n[1:], n[2:], strict=False)) for n in needles]
+    freq: dict[tuple[str, str, str], int] = {}
     for gs in grams:
         for g in gs:
             freq[g] = freq.get(g, 0) + 1
-    table: dict[str, list[str]] = {}
+    table: dict[tuple[str, str, str], list[str]] = {}
     for n, gs in zip(needles, grams, strict=True):
         table.setdefault(min(sorted(gs), key=freq.__getitem__), []).append(n)
     return {g: tuple(ns) for g, ns in table.items()}
 
 
-def contains_grams(vals: Values, grams: set[str] | frozenset[str], table: GramTable) -> bool:
+def contains_grams(
+    vals: Values,
+    grams: set[tuple[str, str, str]] | frozenset[tuple[str, str, str]],
+    table: GramTable,
+) -> bool:
     """Substring test for many needles: only those whose key trigram occurs in the
     value are tried (the value's trigrams are computed once per event and field)."""
     for g in grams.intersection(table):
