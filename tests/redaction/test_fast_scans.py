@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.iban import calc_check_digits
 
 from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
+from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
 from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
 from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import _SEP, RUN
-from rempart.redaction.recognizers.iban import _COUNTRIES, is_iban
+from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, is_iban
+from rempart.redaction.recognizers.national_id import _NIR
+from rempart.redaction.recognizers.phone import _valid_in_any_region
 
 REFERENCE_RUN = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
 
@@ -141,3 +145,64 @@ def test_iban_check_known_values() -> None:
     for value in ["BE98096123456768", "FR763000600001123456789018", "GB82WEST1234569876543"]:
         assert is_iban(value) == bool(stdnum_iban.is_valid(value))
         assert not is_iban(value)
+
+
+# Patterns whose look-behind moved after their first character.
+_MOVED_LOOKBEHIND = [
+    (
+        re.compile(r"(?<![\w])[1-478](?:[ .\-]{0,2}[0-9AaBb]){12,14}(?![\w])"),
+        _NIR,
+        [*"0123456789 .-aAbBx_é", "2A", "18503"],
+    ),
+    (
+        re.compile(
+            _ADDRESS_NUMBER.pattern.replace(
+                r"(\d(?<![\w/.,:]\d)\d{0,3})", r"(?<![\w/.,:])(\d{1,4})"
+            ),
+            _ADDRESS_NUMBER.flags,
+        ),
+        _ADDRESS_NUMBER,
+        [*"0123456789 ,./:bisterAa\n_é", " bis ", " rue "],
+    ),
+    (
+        re.compile(_IBAN.pattern.replace(r"([A-Za-z])(?<![\w][A-Za-z])", r"(?<![\w])([A-Za-z])")),
+        _IBAN,
+        [*"0123456789 -.aFRZ_é", "FR76", "GB82", "fr"],
+    ),
+]
+
+
+@settings(max_examples=300)
+@given(st.data())
+def test_moved_lookbehinds_match_the_same(data: st.DataObject) -> None:
+    for reference, fast, alphabet in _MOVED_LOOKBEHIND:
+        assert reference.pattern != fast.pattern
+        text = data.draw(_text(alphabet, 30))
+        assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [
+            (m.span(), m.groups()) for m in reference.finditer(text)
+        ]
+
+
+@settings(max_examples=500)
+@given(st.sampled_from([1, 44, 1, 44, 33, 49]), st.integers(10**6, 10**11))
+def test_any_region_check_agrees_with_phonenumbers(country_code: int, national: int) -> None:
+    num = phonenumbers.PhoneNumber(country_code=country_code, national_number=national)
+    assert _valid_in_any_region(num) == phonenumbers.is_valid_number(num)
+
+
+def test_any_region_check_known_numbers() -> None:
+    verdicts = set()
+    for text in [
+        "+1 416 555 0199",
+        "+1 416 963 0100",  # Canada, a region after the US in +1
+        "+44 1534 449 988",  # Jersey shares +44
+        "+1 212 555 0123",
+        "+1 876 927 1234",  # Jamaica, leading digits 876
+        "+1 123 456 7890",
+        "+44 9999 999 999",
+    ]:
+        num = phonenumbers.parse(text, None)
+        verdict = phonenumbers.is_valid_number(num)
+        assert _valid_in_any_region(num) == verdict
+        verdicts.add(verdict)
+    assert verdicts == {True, False}

@@ -19,8 +19,10 @@ from rempart.redaction.spans import Span
 
 _WORD: Final = re.compile(r"[^\W\d_][\w'\u2019\-]*\.?")
 _GAP: Final = re.compile(r"[ \t]*,?[ \t]*")
+# The look-behind follows the first digit (checking the character before it) so
+# that the scan jumps from digit to digit.
 _NUMBER: Final = re.compile(
-    r"(?<![\w/.,:])(\d{1,4})(?:\s?(?:bis|ter|quater|[a-hA-H])\b)?,?\s+", re.IGNORECASE
+    r"(\d(?<![\w/.,:]\d)\d{0,3})(?:\s?(?:bis|ter|quater|[a-hA-H])\b)?,?\s+", re.IGNORECASE
 )
 _FR_POSTCODE: Final = re.compile(r",?\s*((?:\d\s?){4}\d)(?!\d)")
 _UK_POSTCODE: Final = re.compile(r",?\s*([A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2})\b")

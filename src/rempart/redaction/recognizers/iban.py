@@ -16,8 +16,10 @@ from rempart.redaction.spans import Span
 
 # Country code (letters possibly spelled apart: "f r 76"), check digits, then
 # 10-30 alphanumerics with any spacing. Validation trims to the right length.
+# (The look-behind follows the first letter, so that the scan skips non-letters.)
 _IBAN: Final = re.compile(
-    r"(?<![\w])([A-Za-z])[ ]?([A-Za-z])[ \-]?(\d)[ \-]?(\d)((?:[ \-.]{0,2}[0-9A-Za-z]){10,34})",
+    r"([A-Za-z])(?<![\w][A-Za-z])[ ]?([A-Za-z])[ \-]?(\d)[ \-]?(\d)"
+    r"((?:[ \-.]{0,2}[0-9A-Za-z]){10,34})",
 )
 
 

@@ -14,6 +14,7 @@ from rempart.redaction.spans import Span
 _OCTET: Final = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _V4: Final = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
 _V6: Final = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_DIGIT_DOT_DIGIT: Final = re.compile(r"\d\.\d")  # in every IPv4 address; cheap to look for
 _VERSION: Final = re.compile(
     r"\b(?:version|v|build|release|firmware|ios|android)\s*$", re.IGNORECASE
 )
@@ -26,7 +27,7 @@ class IpRecognizer(Recognizer):
 
     def find(self, doc: Document) -> Iterable[Span]:
         text = doc.text
-        if "." in text:
+        if "." in text and _DIGIT_DOT_DIGIT.search(text) is not None:
             for m in _V4.finditer(text):
                 if _VERSION.search(text, max(0, m.start() - 12), m.start()):
                     continue

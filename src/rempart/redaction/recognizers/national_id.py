@@ -46,7 +46,11 @@ def is_ssn(digits: str) -> bool:
 
 
 _NIR_SEPARATORS: Final = re.compile(r"[ .\-]")
-_NIR: Final = re.compile(r"(?<![\w])[1-478](?:[ .\-]{0,2}[0-9AaBb]){12,14}(?![\w])")
+# ``(?<![\w])[1-478]...``: the look-behind comes after the first digit (and checks
+# the character before it), so that the scan jumps between candidate digits.
+_NIR: Final = re.compile(r"[1-478](?<!\w[1-478])(?:[ .\-]{0,2}[0-9AaBb]){12,14}(?![\w])")
+_ASCII_DIGITS: Final = "0123456789"
+_NIR_MIN_DIGITS: Final = 11  # 13 characters without the key, "2A"/"2B" the only letters
 
 
 @register
@@ -60,6 +64,10 @@ class NirRecognizer(Recognizer):
         if not doc.has_digits:
             return
         text = doc.view.text
+        # Fewer ASCII digits than any NIR has: nothing to find (is_nir and
+        # is_nir_without_key need 13 and 11).
+        if sum(text.count(d) for d in _ASCII_DIGITS) < _NIR_MIN_DIGITS:
+            return
         for m in _NIR.finditer(text):
             compact = _NIR_SEPARATORS.sub("", m.group()).upper()
             score = 0.0

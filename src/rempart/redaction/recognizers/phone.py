@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+from functools import cache, lru_cache
 from typing import Final
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
 
 _REGIONS: Final[dict[str, tuple[str, ...]]] = {
     "fr": ("FR", "GB", "US"),
@@ -35,6 +37,34 @@ def _national(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
     return phonenumbers.PhoneNumber(country_code=_CODES[region], national_number=int(nsn))
 
 
+@cache
+def _any_region_pattern(country_code: int) -> re.Pattern[str] | None:
+    """One pattern for the general descriptions of every region sharing the code.
+
+    ``is_valid_number`` tries the regions of a shared code one by one, and a valid
+    number always matches its region's general description: a number that matches
+    none of them is invalid, which this single check tells at once.
+    """
+    patterns = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        metadata = PhoneMetadata.metadata_for_region(region, None)
+        if metadata is None or metadata.general_desc is None:
+            return None
+        pattern = metadata.general_desc.national_number_pattern
+        if pattern is None:
+            return None
+        patterns.append(f"(?:{pattern})")
+    return re.compile("|".join(patterns)) if patterns else None
+
+
+def _valid_in_any_region(num: phonenumbers.PhoneNumber) -> bool:
+    """``phonenumbers.is_valid_number``, answering at once for most invalid numbers."""
+    shared = _any_region_pattern(num.country_code or 0)
+    if shared is not None and not shared.fullmatch(phonenumbers.national_significant_number(num)):
+        return False
+    return bool(phonenumbers.is_valid_number(num))
+
+
 @lru_cache(maxsize=8192)
 def is_phone(digits: str, international: bool, lang: str) -> bool:
     """True when ``digits`` (no separators) is a valid number in one of our regions.
@@ -54,9 +84,9 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
         region = _MAIN_REGION.get(num.country_code or 0)
         if region is not None:
             # Shared codes (+44 Jersey, +1 Canada...) fall back to the full check.
-            return bool(phonenumbers.is_valid_number_for_region(num, region)) or bool(
-                phonenumbers.is_valid_number(num)
-            )
+            return bool(
+                phonenumbers.is_valid_number_for_region(num, region)
+            ) or _valid_in_any_region(num)
         return bool(phonenumbers.is_valid_number(num))
     if not 9 <= n <= 11:
         return False
@@ -74,7 +104,7 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
         if national is None:
             continue
         if phonenumbers.is_valid_number_for_region(national, region) or (
-            region != "FR" and phonenumbers.is_valid_number(national)  # +44/+1 shared regions
+            region != "FR" and _valid_in_any_region(national)  # +44/+1 shared regions
         ):
             return True
     return False
