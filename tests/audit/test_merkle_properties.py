@@ -223,3 +223,33 @@ def test_push_builds_the_same_range_as_append(n: int) -> None:
         fast.push(leaf)
     slow = CompactRange.from_leaves(leaves)
     assert (fast.size, fast.hashes, fast.root()) == (slow.size, slow.hashes, slow.root())
+
+
+@settings(max_examples=150)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=70), max_size=8),
+    hashed=st.booleans(),
+)
+def test_batch_appends_equal_one_by_one_pushes(sizes: list[int], hashed: bool) -> None:
+    """``extend_data`` and ``push_many`` give the same range, and root, as ``push`` per leaf."""
+    data = _data(sum(sizes))
+    one, batch = CompactRange(), CompactRange()
+    start = 0
+    for size in sizes:
+        part = data[start : start + size]
+        for d in part:
+            one.push(leaf_hash(d))
+        if hashed:
+            batch.push_many([leaf_hash(d) for d in part])
+        else:
+            batch.extend_data(part)
+        start += size
+        assert (batch.size, batch.hashes) == (one.size, one.hashes)
+    assert batch.root() == reference_root(data)
+
+
+def test_push_many_refuses_a_hash_of_the_wrong_length() -> None:
+    rng = CompactRange()
+    with pytest.raises(LogStateError):
+        rng.push_many([b"\x00" * 32, b"\x00" * 31])
+    assert rng.size == 0

@@ -334,7 +334,8 @@ def _fast_int(text: str) -> int:
 
 
 # Fast: floats and long integers abort to the general path (a parse hook per
-# number is cheaper than scanning the bytes for long digit runs first).
+# number is cheaper than scanning the text for long digit runs first, and has no
+# false alarm on digits inside strings).
 _FAST_DECODER = json.JSONDecoder(
     parse_float=_flag_number, parse_int=_fast_int, parse_constant=_refuse_constant
 )
@@ -343,37 +344,56 @@ _GENERAL_DECODER = json.JSONDecoder(
 )
 
 
-def _loads(decoder: json.JSONDecoder, data: bytes) -> Any:
+def _loads(decoder: json.JSONDecoder, text: str) -> Any:
     try:
-        return decoder.decode(data.decode("utf-8"))
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        return decoder.decode(text)
+    except ValueError as exc:  # JSONDecodeError
         raise ExportError("entry is not valid JSON") from exc
 
 
-def decode_entry(data: bytes) -> dict[str, Any]:
-    """Parse leaf data, refusing anything that is not exactly its own canonical form.
+def decode_entry_text(text: str) -> dict[str, Any]:
+    """Parse leaf data given as text, refusing anything that is not its own canonical form.
 
-    Without floats, long integers or characters outside the Basic
-    Multilingual Plane, the C encoder's output is the canonical form (as in
-    ``canonical``), so most entries are checked without a Python-level walk.
+    The leaf bytes are ``text`` in UTF-8 (a lone surrogate is refused). Without
+    floats, integers of 16 characters or more, or characters outside the Basic
+    Multilingual Plane, the C encoder's sorted compact output is the canonical
+    form (as in ``canonical``), so such entries are checked by one C parse and
+    one C encode compared as text (UTF-8 encoding is one-to-one, so equal texts
+    are equal bytes).
     """
-    general = not data.isascii() and _ASTRAL.search(data) is not None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ExportError("entry is not valid UTF-8 text (lone surrogate)") from exc
+        general = max(text) > "\uffff"
+    else:
+        general = False
     if not general:
         try:
-            obj = _loads(_FAST_DECODER, data)
+            obj = _loads(_FAST_DECODER, text)
         except _NeedsGeneralPath:
             general = True
     if general:
-        obj = _loads(_GENERAL_DECODER, data)
+        obj = _loads(_GENERAL_DECODER, text)
     if not isinstance(obj, dict):
         raise ExportError("entry is not a JSON object")
     try:
-        again = canonical(obj) if general else _FAST_DUMPS(obj).encode("utf-8")
+        same = canonical(obj) == text.encode("utf-8") if general else _FAST_DUMPS(obj) == text
     except (ValueError, UnicodeEncodeError) as exc:
         raise ExportError("entry holds values RFC 8785 cannot encode") from exc
-    if again != data:
+    if not same:
         raise ExportError("entry is not in RFC 8785 canonical form")
     return obj
+
+
+def decode_entry(data: bytes) -> dict[str, Any]:
+    """Parse leaf data (bytes), refusing anything that is not exactly its own canonical form."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExportError("entry is not valid JSON") from exc
+    return decode_entry_text(text)
 
 
 __all__ = [
@@ -384,6 +404,7 @@ __all__ = [
     "canonical",
     "classify",
     "decode_entry",
+    "decode_entry_text",
     "encode_event",
     "encode_ocsf",
     "to_ocsf",

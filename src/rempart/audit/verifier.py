@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from rempart.audit.errors import CheckpointError, ExportError
 from rempart.audit.export import EXPORT_FORMAT, EXPORT_VERSION
 from rempart.audit.merkle import CompactRange, leaf_hash
 from rempart.audit.note import Checkpoint, NoteVerifier
-from rempart.audit.schema import decode_entry
+from rempart.audit.schema import decode_entry_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,39 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
     index, text = obj.get("index"), obj.get("entry")
     if not isinstance(index, int) or isinstance(index, bool) or not isinstance(text, str):
         raise _fail("malformed", "an entry line needs an integer index and a string entry", lineno)
+    stored = obj.get("leaf_hash")
+    _check_entry(index, text, None if stored is None else str(stored), lineno, state)
+
+
+# The exact shape ``export_log`` writes for an entry line. Such a line is split
+# without a full JSON parse: the index by a regular expression, the entry string
+# by the C string scanner ``json.loads`` itself uses (strict, same unescaping),
+# the leaf hash as 44 base64 characters. Anything else takes ``json.loads``.
+_ENTRY_HEAD = '{"type":"entry","index":'
+_ENTRY_INDEX = re.compile(r'(0|[1-9][0-9]{0,17}),"entry":"')
+_LEAF_FIELD = ',"leaf_hash":"'
+_LEAF_B64 = re.compile(r'[A-Za-z0-9+/]{43}="}\n')
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def _split_entry_line(raw: str) -> tuple[int, str, str] | None:
+    """(index, entry, leaf hash) of a line in the exporter's exact shape, else None."""
+    match = _ENTRY_INDEX.match(raw, len(_ENTRY_HEAD))
+    if match is None:
+        return None
+    try:
+        text, end = _scanstring(raw, match.end())
+    except ValueError:
+        return None
+    if not raw.startswith(_LEAF_FIELD, end):
+        return None
+    start = end + len(_LEAF_FIELD)
+    if _LEAF_B64.fullmatch(raw, start) is None:
+        return None
+    return int(match.group(1)), text, raw[start : start + 44]
+
+
+def _check_entry(index: int, text: str, stored: str | None, lineno: int, state: _State) -> None:
     expected = state.rng.size
     if index > expected:
         raise _fail(
@@ -148,9 +182,8 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
             lineno,
             index,
         )
-    data = text.encode("utf-8")
     try:
-        entry = decode_entry(data)
+        entry = decode_entry_text(text)
     except ExportError as exc:
         raise _fail("modified", f"entry {index}: {exc.detail}", lineno, index) from exc
     meta = entry.get("metadata")
@@ -175,11 +208,10 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
             lineno,
             index,
         )
-    computed = leaf_hash(data)
-    stored = obj.get("leaf_hash")
+    computed = leaf_hash(text.encode("utf-8"))
     if stored is not None:
         try:
-            claimed = base64.b64decode(str(stored), validate=True)
+            claimed = base64.b64decode(stored, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise _fail("malformed", f"entry {index}: leaf_hash is not base64", lineno) from exc
         if claimed != computed:
@@ -258,6 +290,12 @@ def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
     iterator = iter(lines)
     _header(next(iterator, None), state)
     for lineno, raw in enumerate(iterator, start=2):
+        if raw.startswith(_ENTRY_HEAD):
+            fields = _split_entry_line(raw)
+            if fields is not None:
+                state.check_trusted(lineno)
+                _check_entry(*fields, lineno, state)
+                continue
         if raw.strip() == "":
             raise _fail("malformed", "empty line", lineno)
         obj = _json_line(raw, lineno)

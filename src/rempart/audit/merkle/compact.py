@@ -79,6 +79,45 @@ class CompactRange:
         hashes.append(h)
         self.size += 1
 
+    def push_many(self, leaves: Sequence[bytes]) -> None:
+        """``push`` for many leaf hashes at once, folding them level by level.
+
+        Same result as pushing them one by one (property-tested), with one list
+        comprehension per tree level instead of a Python loop per leaf. Memory is
+        that of ``leaves`` (the caller's batch) plus the O(log n) range.
+        """
+        for leaf in leaves:
+            if len(leaf) != HASH_SIZE:
+                raise LogStateError("leaf hash of the wrong length")
+        self._fold(list(leaves))
+
+    def extend_data(self, data: Sequence[bytes]) -> None:
+        """Hash each item as an RFC 9162 leaf (``SHA-256(0x00 || d)``) and append them all."""
+        sha = _sha256
+        self._fold([sha(b"\x00" + d).digest() for d in data])
+
+    def _fold(self, level_nodes: list[bytes]) -> None:
+        sha = _sha256
+        hashes = self.hashes
+        old, added = self.size, len(level_nodes)
+        leftovers: list[bytes] = []  # odd node left at each level, lowest level first
+        level = 0
+        while level_nodes:
+            if (old >> level) & 1:
+                # The range's node of this level is the left neighbour of the new ones.
+                level_nodes.insert(0, hashes.pop())
+            if len(level_nodes) & 1:
+                leftovers.append(level_nodes.pop())
+            else:
+                leftovers.append(b"")
+            level_nodes = [
+                sha(b"\x01" + left + right).digest()
+                for left, right in zip(level_nodes[::2], level_nodes[1::2], strict=True)
+            ]
+            level += 1
+        hashes.extend(h for h in reversed(leftovers) if h)
+        self.size = old + added
+
     def extend(self, leaves: Sequence[bytes]) -> list[Node]:
         created: list[Node] = []
         for leaf in leaves:
