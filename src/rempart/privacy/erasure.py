@@ -129,8 +129,8 @@ class _Run:
         )
 
     # 1. start
-    def start(self, customer_id: str, reason: str) -> str:
-        with self.step("start") as (session, note):
+    def start(self, customer_id: str, reason: str, *, resuming: bool) -> str:
+        with self.step("resume" if resuming else "start") as (session, note):
             req = _request(session, customer_id)
             if req is None:
                 customer = session.get(Customer, customer_id)
@@ -264,7 +264,7 @@ class _Run:
         return True
 
     def _lookups(self, customer_id: str) -> bool:
-        with self.step("delete") as (session, note):
+        with self.db.tenant_session(self.ctx) as session:
             ids = list(
                 session.scalars(
                     select(CustomerLookup.id)
@@ -272,15 +272,19 @@ class _Run:
                     .limit(self.batch_size)
                 )
             )
-            if ids:
+        if not ids:
+            return False
+        with self.step("delete") as (session, note):
+            deleted = _rowcount(
                 session.execute(
                     delete(CustomerLookup)
                     .where(CustomerLookup.id.in_(ids))
                     .execution_options(synchronize_session=False)
                 )
-                self._add_counts(session, {"lookups": len(ids)})
-            note.details = {"step": "lookups", "lookups": len(ids)}
-        return bool(ids)
+            )
+            self._add_counts(session, {"lookups": deleted})
+            note.details = {"step": "lookups", "lookups": deleted}
+        return True
 
     def _exports(self, customer_id: str) -> bool:
         with self.db.tenant_session(self.ctx) as session:
@@ -372,6 +376,11 @@ def _request(session: Session, customer_id: str) -> ErasureRequest | None:
     return session.scalar(select(ErasureRequest).where(ErasureRequest.customer_id == customer_id))
 
 
+def _rowcount(result: Any) -> int:
+    """Rows a DELETE matched (``CursorResult.rowcount``)."""
+    return int(result.rowcount)
+
+
 def _count(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
@@ -435,7 +444,7 @@ def erase_subject(
         batch_size=batch_size,
         clock=clock,
     )
-    status = run.start(customer_id, reason)
+    status = run.start(customer_id, reason, resuming=found is not None)
     if status == STARTED:
         run.shred(customer_id)
     batches = 0
