@@ -52,6 +52,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vault", "rempart.cli.vault"),
     ("identity", "rempart.cli.identity"),
     ("webhooks", "rempart.cli.webhooks"),
+    ("retention", "rempart.cli.retention"),
 )
 
 
