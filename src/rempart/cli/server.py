@@ -14,6 +14,7 @@ from rempart.config import Settings
 from rempart.demo import seed
 from rempart.errors import ConfigurationError
 from rempart.logs import configure_logging
+from rempart.retention import RetentionScheduler, media_eraser
 from rempart.storage import Database
 from rempart.storage.migrate import is_up_to_date, upgrade
 from rempart.storage.open import open_database
@@ -51,6 +52,9 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
         db, signer, interval=timedelta(seconds=settings.audit_checkpoint_interval_seconds)
     )
     scheduler.start()
+    # Retention purge of every tenant, hourly (rempart.retention; docs/retention.md).
+    retention = RetentionScheduler(db, media_eraser(settings))
+    retention.start()
     try:
         uvicorn.run(
             app,
@@ -61,6 +65,7 @@ def run_server(settings: Settings, *, host: str | None = None, port: int | None 
             server_header=False,
         )
     finally:
+        retention.stop()
         scheduler.stop()
         db.dispose()
 
