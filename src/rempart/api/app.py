@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rempart
 from rempart.api.context import AppContext
-from rempart.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from rempart.api.middleware import RequestContextMiddleware
 from rempart.api.problems import (
     database_unavailable_handler,
     http_error_handler,
@@ -17,7 +17,7 @@ from rempart.api.problems import (
     unhandled_error_handler,
     validation_error_handler,
 )
-from rempart.api.routes import audit, auth, health, interactions, payments, scim
+from rempart.api.routes import audit, auth, health, interactions, payments, recordings, scim
 from rempart.errors import RempartError
 
 API_PREFIX = "/api/v1"
@@ -39,6 +39,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     api.include_router(interactions.router)
     api.include_router(audit.router)
     api.include_router(payments.router)
+    api.include_router(recordings.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(scim.router)
@@ -52,7 +53,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Exception, unhandled_error_handler)
 
     # Added last = outermost: the request id exists before anything else runs.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=ctx.settings.max_request_bytes)
+    # Recording uploads are limited by their route (max_recording_bytes), streamed.
+    app.add_middleware(recordings.BodyLimitExceptMedia, max_bytes=ctx.settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
 
