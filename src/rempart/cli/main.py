@@ -53,6 +53,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("identity", "rempart.cli.identity"),
     ("webhooks", "rempart.cli.webhooks"),
     ("retention", "rempart.cli.retention"),
+    ("privacy", "rempart.cli.privacy"),
 )
 
 
