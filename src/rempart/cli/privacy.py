@@ -34,6 +34,7 @@ from rempart.contact.media import MediaStore
 from rempart.errors import ValidationFailed
 from rempart.privacy import (
     DirectoryExportStore,
+    RetentionHolds,
     Selector,
     StoredMedia,
     erase_subject,
@@ -226,6 +227,7 @@ def erase_cmd(
             signer=checkpoint_signer(settings),
             store=export_store(settings),
             media=StoredMedia(MediaStore.for_settings(settings), vault),
+            holds=RetentionHolds(),
             batch_size=batch_size,
             max_batches=max_batches,
         )

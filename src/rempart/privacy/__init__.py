@@ -18,6 +18,7 @@ from rempart.privacy.errors import (
     SubjectNotFound,
 )
 from rempart.privacy.export import ExportResult, export_subject, read_stored_export
+from rempart.privacy.holds import RetentionHolds
 from rempart.privacy.inventory import Inventory, Selector, find, inventory, matching, resolve
 from rempart.privacy.media import StoredMedia
 from rempart.privacy.ports import (
@@ -46,6 +47,7 @@ __all__ = [
     "NoHolds",
     "NoMedia",
     "RecordingMedia",
+    "RetentionHolds",
     "Selector",
     "StoredMedia",
     "SubjectNotFound",
