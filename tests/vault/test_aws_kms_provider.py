@@ -16,13 +16,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from rempart.errors import CryptoError
 from rempart.types import TenantId
-from rempart.vault import MemoryKeyringStore, ProviderUnavailable, Vault
+from rempart.vault import (
+    KeyStateConflict,
+    KeyStatus,
+    MemoryKeyringStore,
+    ProviderUnavailable,
+    Vault,
+    VaultAction,
+    VaultEvent,
+)
 from rempart.vault.providers.aws_kms import AwsKmsProvider
 from tests.vault.conftest import ctx
 
@@ -169,3 +178,128 @@ def test_an_unreachable_kms_is_a_precise_error(aws_env: None) -> None:
     )
     with pytest.raises(ProviderUnavailable, match="unavailable after 2 attempts"):
         provider.create_kek(T, 1)
+
+
+class SimulatedCrash(Exception):
+    """The process dies between a provider call and the next store write."""
+
+
+class CrashAfterCreateKey(AwsKmsProvider):
+    """The real provider; ``create_kek`` makes the KMS key, then the process 'dies'."""
+
+    crash = True
+
+    def create_kek(self, tenant: TenantId, version: int) -> str:
+        key_id = super().create_kek(tenant, version)
+        if self.crash:
+            raise SimulatedCrash(key_id)
+        return key_id
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def kms_state(provider: AwsKmsProvider, key_id: str) -> str:
+    state: str = provider._client.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+    return state
+
+
+def test_a_kms_key_orphaned_by_a_crash_is_found_and_scheduled_for_deletion(
+    kms_endpoint: str, aws_env: None
+) -> None:
+    tenant = TenantId("kms-crash-create")
+    crashing = CrashAfterCreateKey(endpoint_url=kms_endpoint, sleep=lambda _: None)
+    store = MemoryKeyringStore()
+    events: list[VaultEvent] = []
+    clock = Clock()
+    with pytest.raises(SimulatedCrash) as crash:
+        Vault(store, [crashing], clock=clock).create_tenant(tenant)
+    orphan = str(crash.value)
+    # The intent was recorded before CreateKey: the orphan is not lost track of.
+    (intent,) = store.list_keks(tenant)
+    assert (intent.version, intent.status) == (1, KeyStatus.PENDING)
+    assert kms_state(crashing, orphan) == "Enabled"
+
+    # A restarted process. Within the grace period the intent may be a creation in
+    # progress elsewhere: nothing is swept and the creation is not resumed.
+    provider = AwsKmsProvider(endpoint_url=kms_endpoint, sleep=lambda _: None)
+    vault = Vault(store, [provider], clock=clock, on_event=events.append)
+    assert provider.find_keks(tenant, 1) == [orphan]
+    with pytest.raises(KeyStateConflict, match="being created"):
+        vault.create_tenant(tenant)
+    assert kms_state(provider, orphan) == "Enabled"
+
+    clock.now += timedelta(minutes=16)
+    vault.create_tenant(tenant)  # resumes: sweeps the orphan, then KEK v2 and the keys
+    assert kms_state(provider, orphan) == "PendingDeletion"
+    assert provider.find_keks(tenant, 1) == []
+    statuses = {k.version: k.status for k in store.list_keks(tenant)}
+    assert statuses == {1: KeyStatus.DESTROYED, 2: KeyStatus.ACTIVE}
+    abandoned = [e for e in events if e.action is VaultAction.KEK_ABANDONED]
+    assert [(e.version, e.details["orphans_destroyed"]) for e in abandoned] == [(1, "1")]
+    c = ctx("r", tenant=tenant)
+    assert vault.decrypt_field(c, vault.encrypt_field(c, b"after recovery")) == b"after recovery"
+    active = vault.keys.active_kek(tenant)
+    assert active.key_ref != orphan
+    assert kms_state(provider, active.key_ref) == "Enabled"
+
+
+def test_a_crashed_kek_rotation_is_swept_by_the_next_one(kms_endpoint: str, aws_env: None) -> None:
+    tenant = TenantId("kms-crash-rotate")
+    provider = CrashAfterCreateKey(endpoint_url=kms_endpoint, sleep=lambda _: None)
+    provider.crash = False
+    clock = Clock()
+    vault = Vault(MemoryKeyringStore(), [provider], clock=clock)
+    vault.create_tenant(tenant)
+    c = ctx("r", tenant=tenant)
+    ct = vault.encrypt_field(c, b"v1")
+    provider.crash = True
+    with pytest.raises(SimulatedCrash) as crash:
+        vault.keys.rotate_kek(tenant)
+    orphan = str(crash.value)
+    # No half-rotated state: KEK v1 is still the active one and everything decrypts.
+    assert vault.keys.active_kek(tenant).version == 1
+    assert vault.decrypt_field(c, ct) == b"v1"
+    provider.crash = False
+    clock.now += timedelta(hours=1)
+    kek = vault.keys.rotate_kek(tenant)
+    assert kek.version == 3
+    assert kms_state(provider, orphan) == "PendingDeletion"
+    assert vault.keys.rewrap(tenant).remaining == 0
+    vault.keys.cache.clear()
+    assert vault.decrypt_field(c, ct) == b"v1"
+    # The sweep never touches confirmed KEKs.
+    assert vault.keys.recover(tenant, older_than=timedelta(0)) == []
+    for k in vault.keys.store.list_keks(tenant):
+        if k.status is not KeyStatus.DESTROYED:
+            assert kms_state(provider, k.key_ref) == "Enabled"
+
+
+def test_a_creator_cannot_confirm_a_kek_the_sweep_abandoned(
+    kms_endpoint: str, aws_env: None
+) -> None:
+    tenant = TenantId("kms-race")
+    store = MemoryKeyringStore()
+    clock = Clock()
+
+    class SweptWhileCreating(AwsKmsProvider):
+        def create_kek(self, t: TenantId, version: int) -> str:
+            key_id = super().create_kek(t, version)
+            if version == 2:  # a sweep elsewhere abandons this intent before it is confirmed
+                sweeper.keys.recover(t, older_than=timedelta(0))
+            return key_id
+
+    provider = SweptWhileCreating(endpoint_url=kms_endpoint, sleep=lambda _: None)
+    vault = Vault(store, [provider], clock=clock)
+    sweeper = Vault(store, [AwsKmsProvider(endpoint_url=kms_endpoint, sleep=lambda _: None)])
+    vault.create_tenant(tenant)
+    with pytest.raises(KeyStateConflict, match="abandoned"):
+        vault.keys.rotate_kek(tenant)
+    statuses = {k.version: k.status for k in store.list_keks(tenant)}
+    assert statuses == {1: KeyStatus.ACTIVE, 2: KeyStatus.DESTROYED}
+    assert provider.find_keks(tenant, 2) == []  # its key was scheduled for deletion

@@ -24,6 +24,7 @@ from rempart.storage.open import open_database
 from rempart.storage.tenants import create_tenant
 from rempart.types import TenantId
 from rempart.vault import FieldContext, Vault, key_providers, open_vault, provider_for
+from rempart.vault.records import KekRecord, KeyStatus
 from rempart.vault.sql_store import SqlKeyringStore
 
 runner = CliRunner()
@@ -351,3 +352,26 @@ def test_protect_key_file_asks_twice_and_the_new_passphrase_opens_it(
     code, _, err = invoke("protect-key-file", "--kdf", "md5")
     assert code == 1
     assert err.startswith("error: --kdf must be argon2id or scrypt")
+
+
+def test_recover_sweeps_an_unconfirmed_kek_creation(site: dict[str, TenantId]) -> None:
+    invoke("init", "--tenant", "acme")
+    with opened() as (_, vault):
+        # What a crash between the intent and the confirmation leaves (local provider:
+        # the key file already holds KEK v2).
+        vault.keys.store.add_kek(
+            KekRecord(site["acme"], 2, "local", "", KeyStatus.PENDING, datetime.now(UTC))
+        )
+        vault.keys.provider("local").create_kek(site["acme"], 2)
+    code, out, _ = invoke("recover", "--tenant", "acme")
+    assert code == 0
+    assert "no unconfirmed KEK creation" in out  # younger than the grace period
+    code, out, _ = invoke("recover", "--tenant", "acme", "--older-than-minutes", "0")
+    assert code == 0
+    assert "unconfirmed KEK v2 abandoned" in out
+    with opened() as (_, vault):
+        assert vault.keys.provider("local").find_keks(site["acme"], 2) == []
+    assert {k["version"]: k["status"] for k in status("acme")["keks"]} == {
+        1: "active",
+        2: "destroyed",
+    }

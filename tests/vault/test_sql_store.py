@@ -10,6 +10,7 @@ from rempart.errors import CryptoError
 from rempart.storage import Database, TenantContext
 from rempart.types import TenantId
 from rempart.vault import FieldContext, KeyStateConflict, KeyStatus, Vault
+from rempart.vault.records import KekRecord
 from rempart.vault.sql_store import SqlKeyringStore
 from rempart.vault.store import Rewrap
 from tests.conftest import make_tenant
@@ -157,3 +158,22 @@ def test_another_registered_tenant_is_needed_per_keyring(db: Database, sql_vault
     sql_vault.create_tenant(t.tenant_id)
     with pytest.raises(KeyStateConflict):
         sql_vault.create_tenant(t.tenant_id)
+
+
+def test_a_kek_intent_is_settled_once_by_compare_and_set(
+    sql_vault: Vault, provider: CountingProvider, tenant_a: TenantContext
+) -> None:
+    tenant = tenant_a.tenant_id
+    sql_vault.create_tenant(tenant)
+    store = sql_vault.keys.store
+    # A crash right after the local provider made KEK v2: only the intent is recorded.
+    store.add_kek(KekRecord(tenant, 2, provider.name, "", KeyStatus.PENDING, datetime.now(UTC)))
+    provider.create_kek(tenant, 2)
+    assert store.settle_kek(tenant, 1, KeyStatus.DESTROYED) is False  # not pending
+    assert sql_vault.keys.recover(tenant, older_than=timedelta(0)) == [2]
+    assert provider.find_keks(tenant, 2) == []  # the orphan left the key file
+    assert store.settle_kek(tenant, 2, KeyStatus.ACTIVE, "late") is False  # swept first
+    statuses = {k.version: (k.status, k.key_ref) for k in store.list_keks(tenant)}
+    assert statuses[2] == (KeyStatus.DESTROYED, "")
+    assert statuses[1][0] is KeyStatus.ACTIVE
+    assert sql_vault.keys.rotate_kek(tenant).version == 3

@@ -283,6 +283,27 @@ def rotate(
             console.print("blind indexes and pseudonyms change with the index key: re-index")
 
 
+@app.command("recover")
+@handle_errors
+def recover(
+    tenant: str = TenantOption,
+    older_than_minutes: int = typer.Option(
+        15, "--older-than-minutes", min=0, help="Leave intents younger than this (in progress)"
+    ),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Sweep KEK creations a crash left unconfirmed: their provider keys are destroyed."""
+    settings = settings_from(config)
+    with _vault(settings) as (db, vault):
+        t = _resolve(db, tenant)
+        abandoned = vault.keys.recover(t.id, older_than=timedelta(minutes=older_than_minutes))
+    if abandoned:
+        versions = ", ".join(f"v{v}" for v in abandoned)
+        console.print(f"tenant {t.slug}: unconfirmed KEK {versions} abandoned, orphans destroyed")
+    else:
+        console.print(f"tenant {t.slug}: no unconfirmed KEK creation to sweep")
+
+
 @app.command("rewrap")
 @handle_errors
 def rewrap(

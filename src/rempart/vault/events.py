@@ -22,6 +22,7 @@ class VaultAction(StrEnum):
     TENANT_CREATED = "vault.tenant.created"
     KEK_CREATED = "vault.kek.created"
     KEK_RETIRED = "vault.kek.retired"
+    KEK_ABANDONED = "vault.kek.abandoned"
     DEK_CREATED = "vault.dek.created"
     DEK_RETIRED = "vault.dek.retired"
     REWRAP_PROGRESS = "vault.rewrap.progress"

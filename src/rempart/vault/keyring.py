@@ -114,10 +114,18 @@ class Keyring:
 
     # Tenants.
     def create_tenant(self, tenant: TenantId, *, provider: str | None = None) -> TenantKeyring:
-        """Create the tenant's KEK v1, data key v1 and index key v1."""
+        """Create the tenant's KEK v1, data key v1 and index key v1.
+
+        A creation interrupted by a crash (keyring recorded, KEK or keys missing) is
+        resumed: its abandoned KEK intent is swept (``recover``) and the missing keys
+        are made. A complete keyring is ``KeyStateConflict``.
+        """
         name = provider or self.default_provider
         if name not in self.providers:
             raise UnknownKey(f"unknown key provider: {name}")
+        existing = self.store.get_tenant(tenant)
+        if existing is not None:
+            return self._resume_tenant(existing)
         keyring = TenantKeyring(tenant, name, self.clock())
         self.store.add_tenant(keyring)
         self._new_kek(keyring, 1)
@@ -125,6 +133,29 @@ class Keyring:
         for key_id in (DATA_KEY, INDEX_KEY):
             self._new_dek(tenant, key_id, 1)
         return keyring
+
+    def _resume_tenant(self, keyring: TenantKeyring) -> TenantKeyring:
+        tenant = keyring.tenant
+        with self._lock:
+            keks = self.store.list_keks(tenant)
+            missing = [k for k in (DATA_KEY, INDEX_KEY) if self.store.active_dek(tenant, k) is None]
+            has_active = any(k.status is KeyStatus.ACTIVE for k in keks)
+            if keyring.shredded or (has_active and not missing):
+                raise KeyStateConflict("tenant keyring exists")
+            if not has_active:
+                self.recover(tenant)
+                keks = self.store.list_keks(tenant)
+                if any(k.status is KeyStatus.PENDING for k in keks):
+                    raise KeyStateConflict("the tenant's KEK is being created; retry later")
+                self._new_kek(keyring, max((k.version for k in keks), default=0) + 1)
+                self._emit(
+                    VaultAction.TENANT_CREATED,
+                    tenant,
+                    details={"provider": keyring.provider, "resumed": "true"},
+                )
+            for key_id in missing:
+                self._new_dek(tenant, key_id, None)
+            return keyring
 
     def tenant(self, tenant: TenantId) -> TenantKeyring:
         found = self.store.get_tenant(tenant)
@@ -247,13 +278,24 @@ class Keyring:
         return active[-1]
 
     def _new_kek(self, keyring: TenantKeyring, version: int) -> KekRecord:
+        """Intent, creation, confirmation: a crash at any point leaves a PENDING record
+        that ``recover`` can find, so a key made in the provider is never lost track of."""
         provider = self.provider(keyring.provider)
+        created_at = self.clock()
+        # 1. The intent, before the provider makes anything.
+        self.store.add_kek(
+            KekRecord(keyring.tenant, version, provider.name, "", KeyStatus.PENDING, created_at)
+        )
+        # 2. The key (a KMS key is tagged with tenant and version, so it can be found).
         self.provider_calls += 1
         key_ref = provider.create_kek(keyring.tenant, version)
+        # 3. The confirmation, compare-and-set: a sweep that abandoned the intent meanwhile
+        # wins, and the key it destroys is never used.
+        if not self.store.settle_kek(keyring.tenant, version, KeyStatus.ACTIVE, key_ref):
+            raise KeyStateConflict("KEK creation was abandoned by a recovery sweep; retry")
         kek = KekRecord(
-            keyring.tenant, version, provider.name, key_ref, KeyStatus.ACTIVE, self.clock()
+            keyring.tenant, version, provider.name, key_ref, KeyStatus.ACTIVE, created_at
         )
-        self.store.add_kek(kek)
         self._emit(
             VaultAction.KEK_CREATED,
             keyring.tenant,
@@ -289,6 +331,43 @@ class Keyring:
         )
         return dek
 
+    def recover(
+        self, tenant: TenantId, *, older_than: timedelta = timedelta(minutes=15)
+    ) -> list[int]:
+        """The recovery sweep: abandon KEK intents older than ``older_than`` that were
+        never confirmed (a crash between recording the intent and confirming), and
+        destroy whatever key the provider made for them (KMS: disabled and scheduled
+        for deletion). Returns the abandoned versions.
+
+        An intent is first settled as DESTROYED (compare-and-set), then the provider's
+        keys for that tenant and version are destroyed, so a creator still running
+        cannot confirm and use a key the sweep destroys. The grace period keeps the
+        sweep away from creations in progress.
+        """
+        now = self.clock()
+        abandoned: list[int] = []
+        for kek in self.store.list_keks(tenant):
+            if kek.status is not KeyStatus.PENDING or now - kek.created_at < older_than:
+                continue
+            if not self.store.settle_kek(tenant, kek.version, KeyStatus.DESTROYED):
+                continue  # confirmed or swept by someone else meanwhile
+            self._destroy_orphans(kek)
+            abandoned.append(kek.version)
+        return abandoned
+
+    def _destroy_orphans(self, kek: KekRecord) -> int:
+        provider = self.provider(kek.provider)
+        refs = provider.find_keks(kek.tenant, kek.version)
+        for ref in refs:
+            provider.destroy_kek(ref)
+        self._emit(
+            VaultAction.KEK_ABANDONED,
+            kek.tenant,
+            version=kek.version,
+            details={"provider": kek.provider, "orphans_destroyed": str(len(refs))},
+        )
+        return len(refs)
+
     # Rotation.
     def rotate_dek(
         self, tenant: TenantId, key_id: str = DATA_KEY, *, reason: str = "manual"
@@ -311,6 +390,7 @@ class Keyring:
             keyring = self.tenant(tenant)
             if keyring.shredded:
                 raise KeyStateConflict("tenant keys were shredded")
+            self.recover(tenant)  # an earlier rotation's crash leaves an intent to sweep
             keks = self.store.list_keks(tenant)
             kek = self._new_kek(keyring, max((k.version for k in keks), default=0) + 1)
             for old in keks:
@@ -416,6 +496,8 @@ class Keyring:
                 raise UnknownKey("no such KEK version")
             if kek.status is KeyStatus.ACTIVE:
                 raise KeyStateConflict("rotate before retiring the active KEK")
+            if kek.status is KeyStatus.PENDING:
+                raise KeyStateConflict("KEK creation unconfirmed: 'recover' sweeps it")
             if self.store.count_deks_under_kek(tenant, version):
                 raise KeyStateConflict("DEKs are still wrapped by this KEK: re-wrap first")
             self.provider(kek.provider).destroy_kek(kek.key_ref)
@@ -434,7 +516,11 @@ class Keyring:
             self.cache.evict(tenant)
             self.store.destroy_tenant_material(tenant)
             for kek in self.store.list_keks(tenant):
-                if kek.status is not KeyStatus.DESTROYED:
+                if kek.status is KeyStatus.PENDING:
+                    # An unconfirmed creation: whatever the provider made goes too.
+                    if self.store.settle_kek(tenant, kek.version, KeyStatus.DESTROYED):
+                        self._destroy_orphans(kek)
+                elif kek.status is not KeyStatus.DESTROYED:
                     self.provider(kek.provider).destroy_kek(kek.key_ref)
                     self.store.set_kek_status(tenant, kek.version, KeyStatus.DESTROYED)
             self._emit(VaultAction.TENANT_SHREDDED, tenant, details={"reason": reason})

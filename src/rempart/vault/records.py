@@ -37,6 +37,9 @@ class KeyStatus(StrEnum):
     """Taken out of use on purpose; its wrapped material is wiped."""
     DESTROYED = "destroyed"
     """Crypto-shredded; its wrapped material is wiped."""
+    PENDING = "pending"
+    """A KEK being created: recorded before the provider is asked (intent), confirmed
+    after; one left behind by a crash is swept by ``Keyring.recover``."""
 
     @property
     def usable(self) -> bool:

@@ -136,6 +136,20 @@ class SqlKeyringStore:
             if not _rowcount(result):
                 raise UnknownKey("no such KEK version")
 
+    def settle_kek(
+        self, tenant: TenantId, version: int, status: KeyStatus, key_ref: str | None = None
+    ) -> bool:
+        values: dict[str, str] = {"status": status.value}
+        if key_ref is not None:
+            values["key_ref"] = key_ref
+        with self._session(tenant) as s:
+            result = s.execute(
+                update(VaultKek)
+                .where(VaultKek.version == version, VaultKek.status == KeyStatus.PENDING.value)
+                .values(**values)
+            )
+            return bool(_rowcount(result))
+
     # DEKs.
     def add_dek(self, dek: DekRecord) -> None:
         try:

@@ -49,6 +49,12 @@ class KeyringStore(Protocol):
 
     def set_kek_status(self, tenant: TenantId, version: int, status: KeyStatus) -> None: ...
 
+    def settle_kek(
+        self, tenant: TenantId, version: int, status: KeyStatus, key_ref: str | None = None
+    ) -> bool:
+        """Compare-and-set a PENDING KEK to ``status`` (and its handle, if given); False
+        when it is no longer pending (confirmed, or abandoned by a recovery sweep)."""
+
     # DEKs.
     def add_dek(self, dek: DekRecord) -> None:
         """``KeyStateConflict`` if that key id and version exist."""
@@ -147,6 +153,18 @@ class MemoryKeyringStore:
             if version not in keks:
                 raise UnknownKey("no such KEK version")
             keks[version] = replace(keks[version], status=status)
+
+    def settle_kek(
+        self, tenant: TenantId, version: int, status: KeyStatus, key_ref: str | None = None
+    ) -> bool:
+        with self._lock:
+            kek = self._keks.get(tenant, {}).get(version)
+            if kek is None or kek.status is not KeyStatus.PENDING:
+                return False
+            self._keks[tenant][version] = replace(
+                kek, status=status, key_ref=kek.key_ref if key_ref is None else key_ref
+            )
+            return True
 
     # DEKs.
     def add_dek(self, dek: DekRecord) -> None:

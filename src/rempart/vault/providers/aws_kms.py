@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rempart.errors import CryptoError
@@ -146,6 +147,31 @@ class AwsKmsProvider:
         key_id: str = response["KeyMetadata"]["KeyId"]
         return key_id
 
+    def find_keks(self, tenant: TenantId, version: int) -> list[str]:
+        """Live keys (not pending deletion) tagged with this tenant and KEK version.
+
+        Lists the account's keys and reads their tags: one call per key, which is
+        acceptable for a recovery sweep (never on a data path).
+        """
+        wanted = {"rempart:tenant": str(tenant), "rempart:kek-version": str(version)}
+        client = self._client
+        found: list[str] = []
+        marker: str | None = None
+        while True:
+            page: Any = self._call(partial(_list_keys, client, marker))
+            for key in page.get("Keys", []):
+                key_id: str = key["KeyId"]
+                tags: Any = self._call(partial(_list_tags, client, key_id))
+                values = {t["TagKey"]: t["TagValue"] for t in tags.get("Tags", [])}
+                if any(values.get(k) != v for k, v in wanted.items()):
+                    continue
+                meta: Any = self._call(partial(_describe, client, key_id))
+                if meta["KeyMetadata"].get("KeyState") not in _GONE_STATES:
+                    found.append(key_id)
+            if not page.get("Truncated"):
+                return found
+            marker = page.get("NextMarker")
+
     def wrap(self, key_ref: str, dek: bytes, aad: bytes) -> bytes:
         response = self._call(
             lambda: self._client.encrypt(
@@ -175,6 +201,23 @@ class AwsKmsProvider:
             )
         except CryptoError:
             return  # already disabled, pending deletion or gone: idempotent
+
+
+_GONE_STATES = ("PendingDeletion", "PendingReplicaDeletion")
+
+
+def _list_keys(client: Any, marker: str | None) -> Any:
+    if marker is None:
+        return client.list_keys(Limit=1000)
+    return client.list_keys(Limit=1000, Marker=marker)
+
+
+def _list_tags(client: Any, key_id: str) -> Any:
+    return client.list_resource_tags(KeyId=key_id)
+
+
+def _describe(client: Any, key_id: str) -> Any:
+    return client.describe_key(KeyId=key_id)
 
 
 __all__ = ["AwsKmsProvider"]

@@ -34,6 +34,10 @@ class KeyProvider(Protocol):
     def destroy_kek(self, key_ref: str) -> None:
         """Make the KEK unusable for good (idempotent)."""
 
+    def find_keks(self, tenant: TenantId, version: int) -> list[str]:
+        """Handles of live KEKs this provider holds for that tenant and version (what a
+        ``create_kek`` interrupted by a crash may have left); used by the recovery sweep."""
+
 
 T = TypeVar("T")
 

@@ -142,6 +142,11 @@ class LocalKeyFileProvider:
                 self._write(keys)
             self._aeads.pop(key_ref, None)
 
+    def find_keks(self, tenant: TenantId, version: int) -> list[str]:
+        key_ref = f"{tenant}/v{version}"
+        with self._lock, self._file_lock():
+            return [key_ref] if key_ref in self._read() else []
+
     def reprotect(self, passphrase: str | None, *, kdf: PassphraseKdf | None = None) -> None:
         """Rewrite the key file under a new passphrase (``None``: file mode only) and
         derivation (default: the one this provider was built with), with a new salt.

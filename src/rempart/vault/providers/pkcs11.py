@@ -192,6 +192,19 @@ class Pkcs11Provider:
 
         self._call(destroy)
 
+    def find_keks(self, tenant: TenantId, version: int) -> list[str]:
+        label = f"{LABEL_PREFIX}{tenant}:v{version}"
+        p11 = self._p11
+
+        def find(session: pkcs11.Session) -> list[str]:
+            found = session.get_objects(
+                {p11.Attribute.LABEL: label, p11.Attribute.CLASS: p11.ObjectClass.SECRET_KEY}
+            )
+            return [label] if any(True for _ in found) else []
+
+        result: list[str] = self._call(find)
+        return result
+
     def close(self) -> None:
         with self._lock:
             self._reset()
