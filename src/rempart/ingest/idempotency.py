@@ -127,8 +127,9 @@ def begin(
             expires_at=now + ttl,
         )
         .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.id)
     )
-    if getattr(result, "rowcount", 0) == 1:
+    if result.first() is not None:
         return Reserved(record_id, tenant)
     row = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
     if row is None:  # deleted between our insert and our read: let the client retry
@@ -151,9 +152,10 @@ def begin(
             IdempotencyRecord.completed_at.is_(None),
         )
         .values(created_at=now)
+        .returning(IdempotencyRecord.id)
         .execution_options(synchronize_session=False)
     )
-    if getattr(taken, "rowcount", 0) != 1:
+    if taken.first() is None:
         raise IdempotencyKeyInUse("the request with this key is being processed; retry later")
     return Reserved(row.id, tenant)
 
@@ -163,6 +165,7 @@ def complete(
 ) -> None:
     """Keep the answer (sealed) for the retries of the reserved request."""
     headers = {k: v for k, v in response.headers.items() if k.lower() in KEPT_HEADERS}
+    vault.ensure_tenant(reserved.tenant_id)
     session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == reserved.record_id)

@@ -192,8 +192,9 @@ def verify_delivery(
             expires_at=signed_at + tolerance,
         )
         .on_conflict_do_nothing()
+        .returning(WebhookReplay.id)
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if result.first() is None:
         raise SignatureReplayed("this signed delivery was already received")
     return Verified(tenant, matched, parsed.timestamp)
 
