@@ -19,12 +19,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
 from rempart.errors import BadRequest
 from rempart.redaction.engine import engine_for
+from rempart.redaction.operators import OperatorState
 from rempart.redaction.policy import DEFAULT_POLICY, Policy
 
 InvalidUtf8 = Literal["error", "replace"]
@@ -128,12 +129,16 @@ def bounded_map(
 @dataclass(frozen=True)
 class _DetectTask:
     lang: str | None
+    policy: Policy = DEFAULT_POLICY
 
     def __call__(self, records: list[tuple[int, Any, str | None, str]]) -> list[str]:
-        engine = engine_for(DEFAULT_POLICY)
+        engine = engine_for(self.policy)
+        pol = self.policy
         out = []
         for _, rid, lang, text in records:
-            spans = engine.detect(text, lang or self.lang)
+            spans = engine.detect(
+                text, lang or self.lang, entities=pol.entities, min_score=pol.min_score
+            )
             out.append(
                 json.dumps({"id": rid, "spans": [s.as_list() for s in spans]}, ensure_ascii=False)
             )
@@ -146,6 +151,8 @@ class _RedactTask:
     lang: str | None
     fields: tuple[str, ...]
     fmt: Format
+    # Tenant, pseudonym key, vault: each record gets a copy (its own surrogates).
+    state: OperatorState | None = None
 
     def __call__(self, records: list[tuple[int, Any, str | None, Any]]) -> list[Any]:
         engine = engine_for(self.policy)
@@ -170,7 +177,8 @@ class _RedactTask:
         return [int(f) for f in self.fields if int(f) < len(row)]
 
     def _one(self, engine: Any, text: str, lang: str | None) -> str:
-        res = engine.redact(text, lang or self.lang, self.policy)
+        state = replace(self.state, surrogates=None) if self.state is not None else None
+        res = engine.redact(text, lang or self.lang, self.policy, state=state)
         return str(res.text)
 
 
@@ -207,11 +215,15 @@ def detect_jsonl(
     workers: int = 1,
     invalid: InvalidUtf8 = "error",
     progress: Callable[[int], None] | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> int:
-    """Lines ``{"id","lang","text"}`` in, lines ``{"id","spans":[[s,e,label],...]}`` out."""
+    """Lines ``{"id","lang","text"}`` in, lines ``{"id","spans":[[s,e,label],...]}`` out.
+
+    ``policy`` brings a tenant's own entities, its entity selection and minimum score.
+    """
     count = 0
     records = _json_records(read_lines(src, invalid), need_text=True)
-    for out in bounded_map(_DetectTask(lang), records, workers):
+    for out in bounded_map(_DetectTask(lang, policy), records, workers):
         dst.write(out + "\n")
         count += 1
         if progress:
@@ -229,12 +241,17 @@ def redact_file(
     workers: int = 1,
     invalid: InvalidUtf8 = "error",
     progress: Callable[[int], None] | None = None,
+    state: OperatorState | None = None,
 ) -> int:
-    """Redact a text, JSONL or CSV stream; returns the number of records written."""
+    """Redact a text, JSONL or CSV stream; returns the number of records written.
+
+    ``state`` carries what keyed operators need (tenant, pseudonym key, vault);
+    with ``workers > 1`` it must be picklable (a vault is not).
+    """
     lines = read_lines(src, invalid)
     count = 0
     if fmt == "text":
-        task = _RedactTask(policy, lang, (), "text")
+        task = _RedactTask(policy, lang, (), "text", state)
         recs: Iterator[tuple[int, Any, str | None, Any]] = (
             (ln.number, None, None, ln.text) for ln in lines
         )
@@ -245,7 +262,7 @@ def redact_file(
                 progress(count)
         return count
     if fmt == "jsonl":
-        task = _RedactTask(policy, lang, fields, "jsonl")
+        task = _RedactTask(policy, lang, fields, "jsonl", state)
         for out in bounded_map(task, _json_records(lines, need_text=False), workers):
             dst.write(out + "\n")
             count += 1
@@ -264,7 +281,7 @@ def redact_file(
     if missing:
         raise InputError(f"CSV has no column {', '.join(missing)}", line=1)
     idx = tuple(str(header.index(f)) for f in fields)
-    task = _RedactTask(policy, lang, idx, "csv")
+    task = _RedactTask(policy, lang, idx, "csv", state)
     rows: Iterator[tuple[int, Any, str | None, Any]] = (
         (i, None, None, row) for i, row in enumerate(reader, 2)
     )

@@ -16,7 +16,8 @@ from rempart.redaction.spans import Span
 # Text that is already a redaction: type tags, surrogates, pseudonyms, masks.
 # Recognizers leave these alone so that redacting twice changes nothing.
 PROTECTED: Final = re.compile(
-    r"\[[A-Z][A-Z0-9_]{1,40}\]|<[A-Z][A-Z0-9_]{1,40}(?:_\d{1,9}|:[0-9a-f]{4,64})?>"
+    r"\[[A-Z][A-Z0-9_]{1,40}\]"
+    r"|<[A-Z][A-Z0-9_]{1,40}(?:_\d{1,9}|:[0-9a-f]{4,64}|:(?:rtk|tok)_[a-z2-7]{8,64})?>"
     r"|\*{2,}[0-9A-Za-z]{0,4}(?![0-9A-Za-z])"
 )
 
