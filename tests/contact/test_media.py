@@ -8,6 +8,7 @@ import math
 import stat
 import struct
 import threading
+import tracemalloc
 import uuid
 import wave
 from collections.abc import AsyncIterator
@@ -662,3 +663,117 @@ def test_delete_after_upload_removes_both_files(
     store.delete(tenant_a.tenant_id, call.recording_id)
     assert not paths.original.exists()
     assert not paths.redacted.exists()
+
+
+def test_two_uploads_racing_for_one_recording_one_wins(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    first, second = make_wav(tone_frames(0.5)), make_wav(tone_frames(0.25))
+
+    async def body(data: bytes) -> AsyncIterator[bytes]:
+        yield data
+
+    with db.tenant_session(tenant_a) as session:
+        plan_a = plan_upload(session, vault, store, call.interaction_id, call.recording_id)
+    with db.tenant_session(tenant_a) as session:
+        plan_b = plan_upload(session, vault, store, call.interaction_id, call.recording_id)
+    with (
+        store.write(plan_a.tenant, plan_a.recording_id) as pending_a,
+        store.write(plan_b.tenant, plan_b.recording_id) as pending_b,
+    ):
+        result_a = anyio.run(
+            partial(
+                receive_upload, plan_a, body(first), vault=vault, pending=pending_a, max_bytes=10**7
+            )
+        )
+        result_b = anyio.run(
+            partial(
+                receive_upload,
+                plan_b,
+                body(second),
+                vault=vault,
+                pending=pending_b,
+                max_bytes=10**7,
+            )
+        )
+        with db.tenant_session(tenant_a) as session:
+            record_stored(session, store, plan_a, pending_a, result_a)
+        with db.tenant_session(tenant_a) as session, pytest.raises(Conflict):
+            record_stored(session, store, plan_b, pending_b, result_b)
+    assert len(read_wav(_play(db, vault, store, call, original=False))[2]) == 8000
+    assert sorted(p.name for p in (store.root / tenant_a.tenant_id).iterdir()) == [
+        f"{call.recording_id}.original",
+        f"{call.recording_id}.redacted",
+    ]
+
+
+def test_partial_files_hold_only_ciphertext_while_the_upload_streams(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a, pause=False, silence=False)
+    frames = tone_frames(20.0)  # 320 kB: several 64 KiB chunks
+    wav = make_wav(frames)
+    seen: list[bytes] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for i in range(0, len(wav), 4096):
+            if i == 256 * 1024:
+                await anyio.sleep(0)
+                seen.extend(
+                    p.read_bytes()
+                    for p in (store.root / tenant_a.tenant_id).iterdir()
+                    if p.name.startswith(".partial-")
+                )
+            yield wav[i : i + 4096]
+
+    with db.tenant_session(tenant_a) as session:
+        plan = plan_upload(session, vault, store, call.interaction_id, call.recording_id)
+    with store.write(plan.tenant, plan.recording_id) as pending:
+        anyio.run(
+            partial(receive_upload, plan, body(), vault=vault, pending=pending, max_bytes=10**7)
+        )
+    assert len(seen) == 2
+    for blob in seen:
+        assert blob[:2] == b"RS"
+        for at in range(0, len(frames) - 64, 16_000):
+            assert frames[at : at + 64] not in blob
+
+
+def test_memory_stays_bounded_whatever_the_recording_size(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    block = tone_frames(1.0)  # 16 kB, repeated lazily
+    repeats = 512  # 8 MiB of audio
+    size = len(block) * repeats
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + size)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", size)
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        yield header
+        for _ in range(repeats):
+            yield block
+
+    with db.tenant_session(tenant_a) as session:
+        plan = plan_upload(session, vault, store, call.interaction_id, call.recording_id)
+    tracemalloc.start()
+    try:
+        with store.write(plan.tenant, plan.recording_id) as pending:
+            result = anyio.run(
+                partial(receive_upload, plan, body(), vault=vault, pending=pending, max_bytes=10**8)
+            )
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.summary.data_bytes == size
+    assert peak < 2 * 1024 * 1024
