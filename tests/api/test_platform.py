@@ -8,10 +8,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from rempart.api.access import PERMISSION_EXTENSION
 from rempart.api.deps import SCOPE_EXTENSION
+from rempart.api.routes.ingest import AUTH_EXTENSION, WEBHOOK_AUTH
 from rempart.identity.scopes import Scope
 from rempart.logs import configure_logging
 from rempart.storage import Database
+from rempart.storage.tenants import Tenant
 from tests.api.conftest import Caller, interaction, issue
 
 API = "/api/v1/interactions"
@@ -45,11 +48,15 @@ def test_every_api_operation_declares_a_scope_and_enforces_it(
     client: TestClient, alice: Caller, db: Database
 ) -> None:
     doc = client.get("/api/v1/openapi.json").json()
+    # Routes for signed-in people declare a permission instead (tests/api/test_permissions.py).
     operations = [
         (method, path, op)
         for path, item in doc["paths"].items()
         if path.startswith("/api/v1")
         for method, op in item.items()
+        if PERMISSION_EXTENSION not in op
+        # Signed webhooks authenticate by signature instead (test below).
+        if AUTH_EXTENSION not in op
     ]
     assert len(operations) >= 3
     every_scope = {s.value for s in Scope}
@@ -64,6 +71,30 @@ def test_every_api_operation_declares_a_scope_and_enforces_it(
         only = issue(db, alice.ctx, scopes=[declared])
         r = client.request(method, url, headers=only.headers, json=interaction())
         assert r.status_code not in (401, 403), f"{method.upper()} {path}: {r.text}"
+
+
+def test_the_only_operations_without_a_scope_are_signed_webhooks_and_they_refuse_tokens(
+    client: TestClient, alice: Caller, db: Database
+) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    signed = [
+        (method, path, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if AUTH_EXTENSION in op
+    ]
+    assert [(m, p) for m, p, _ in signed] == [("post", "/api/v1/webhooks/{tenant}/interactions")]
+    with db.platform_session() as session:
+        slug = session.get(Tenant, alice.ctx.tenant_id).slug  # type: ignore[union-attr]
+    for method, path, op in signed:
+        assert op[AUTH_EXTENSION] == WEBHOOK_AUTH
+        assert SCOPE_EXTENSION not in op
+        # A bearer token, even with every scope, is not a signature.
+        every = issue(db, alice.ctx, scopes=sorted(s.value for s in Scope))
+        url = path.replace("{tenant}", slug)
+        r = client.request(method, url, headers=every.headers, json=interaction())
+        assert r.status_code == 401, f"{method.upper()} {path}: {r.text}"
+        assert r.json()["type"] == "urn:rempart:problem:webhook-signature-missing"
 
 
 def test_logs_never_carry_tokens_or_message_text(client: TestClient, alice: Caller) -> None:

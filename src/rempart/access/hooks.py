@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from rempart.audit import AuditEvent, append
+from rempart.audit import Actor, AuditEvent, append
 from rempart.storage import Database, TenantContext
-from rempart.types import TenantId
+from rempart.types import Clock, TenantId, utc_now
 
 
 class AuditSink(Protocol):
@@ -61,6 +61,44 @@ class DatabaseAuditSink:
             append(own, event)
 
 
+class AuditFindings:
+    """Security events as Detection Finding entries (OCSF 2004) of the tenant's audit log.
+
+    The detection engine reads the audit stream, so a finding written here
+    reaches the security team's rules and SIEM forwarding like any event;
+    ``urgent`` is carried as the finding's severity (``high``, else ``info``).
+    """
+
+    def __init__(self, session: Session, *, clock: Clock = utc_now) -> None:
+        self._session = session
+        self._clock = clock
+
+    def emit(
+        self, tenant_id: TenantId, kind: str, details: dict[str, Any], *, urgent: bool
+    ) -> None:
+        append(
+            self._session,
+            AuditEvent(
+                tenant_id=tenant_id,
+                actor=Actor("system", "rempart-access"),
+                action="create",
+                resource_type="finding",
+                resource_id=_first(details, "grant_id", "interaction_id"),
+                outcome="success",
+                time=self._clock(),
+                reason=kind,
+                details={**details, "kind": kind, "severity": "high" if urgent else "info"},
+            ),
+        )
+
+
+def _first(details: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        if details.get(key):
+            return str(details[key])
+    return None
+
+
 class MemorySink:
     """Keeps events in lists (tests, benchmarks, the demo)."""
 
@@ -77,4 +115,11 @@ class MemorySink:
         self.events.append((tenant_id, kind, details, urgent))
 
 
-__all__ = ["AuditSink", "DatabaseAuditSink", "MemorySink", "SecurityEvents", "SessionAuditSink"]
+__all__ = [
+    "AuditFindings",
+    "AuditSink",
+    "DatabaseAuditSink",
+    "MemorySink",
+    "SecurityEvents",
+    "SessionAuditSink",
+]

@@ -17,7 +17,16 @@ from rempart.api.problems import (
     unhandled_error_handler,
     validation_error_handler,
 )
-from rempart.api.routes import audit, auth, health, interactions, payments, recordings, scim
+from rempart.api.routes import (
+    audit,
+    auth,
+    health,
+    interactions,
+    payments,
+    recordings,
+    scim,
+    workspace,
+)
 from rempart.errors import RempartError
 
 API_PREFIX = "/api/v1"
@@ -40,6 +49,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     api.include_router(audit.router)
     api.include_router(payments.router)
     api.include_router(recordings.router)
+    api.include_router(workspace.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(scim.router)

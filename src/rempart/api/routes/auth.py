@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from rempart.api.access import sync_access_roles
 from rempart.api.deps import (
     Ctx,
     Identity,
@@ -175,6 +176,7 @@ def callback(
         raise
     if lockout is not None:
         lockout.success(lock_key)
+    sync_access_roles(ctx.db, tenant, result.user_id, ctx.clock)
     response = RedirectResponse(result.return_to, status_code=303)
     response.set_cookie(
         COOKIE_NAME,

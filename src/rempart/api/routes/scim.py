@@ -24,6 +24,7 @@ from scim2_models import (
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from rempart.access.store import bump_version
 from rempart.api.deps import client_ip, get_context, get_identity
 from rempart.audit import Actor, Origin
 from rempart.audit.trail import AuditNote, audited
@@ -137,6 +138,9 @@ def _work(
         clock=ctx.clock,
     ) as (session, note):
         yield session, note
+        # Users' status and groups feed access decisions: a deactivation or a
+        # group change applies to the next request of every process.
+        bump_version(session)
 
 
 async def _body(request: Request) -> Any:
