@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from rempart.contact.media import MediaStore
+from rempart.contact.models import Customer, Interaction, TranscriptSegment
+from rempart.contact.payments.models import PaymentCapture
 from rempart.errors import ValidationFailed
 from rempart.retention import DataClass, purge, set_policy
 from rempart.storage import Database, TenantContext
 from tests.retention.helpers import (
     ACTOR,
     INTACT,
+    NOW,
     ORIGIN,
     State,
     add_customer,
@@ -179,7 +184,59 @@ def test_a_customers_other_data_is_not_the_purges_business(
     set_policy(db, tenant_a, ORIGIN, {DataClass.METADATA: 40}, clock=clock)
     add_interaction(db, tenant_a, media, age_days=50, customer_id=customer)
     purge(db, tenant_a, media, actor=ACTOR, clock=clock)
-    from rempart.contact.models import Customer
-
     with db.tenant_session(tenant_a) as session:
         assert session.get(Customer, customer) is not None
+
+
+def test_legacy_clear_subject_and_text_go_with_the_transcript(
+    db: Database, tenant_a: TenantContext, media: MediaStore
+) -> None:
+    set_policy(db, tenant_a, ORIGIN, {DataClass.TRANSCRIPT: 20}, clock=clock)
+    legacy = add_interaction(db, tenant_a, media, age_days=25, originals=False)
+    with db.tenant_session(tenant_a) as session:
+        row = session.get(Interaction, legacy.id)
+        assert row is not None
+        row.subject = "legacy clear subject"
+        row.subject_ct = None
+        for segment in row.segments:
+            segment.text = "legacy clear text"
+            segment.redacted_ct = None
+    report = purge(db, tenant_a, media, actor=ACTOR, clock=clock)
+    assert report.count(DataClass.TRANSCRIPT).segments == 2
+    with db.tenant_session(tenant_a) as session:
+        row = session.get(Interaction, legacy.id)
+        assert row is not None
+        assert row.subject is None
+        assert session.query(TranscriptSegment).filter_by(interaction_id=legacy.id).count() == 0
+    # The recording and the row stay: only the transcript class was due.
+    assert state(db, tenant_a, media, legacy).recordings == 1
+
+
+def test_a_payment_capture_goes_with_its_interaction(
+    db: Database, tenant_a: TenantContext, media: MediaStore
+) -> None:
+    set_policy(db, tenant_a, ORIGIN, {DataClass.METADATA: 40}, clock=clock)
+    old = add_interaction(db, tenant_a, media, age_days=50)
+    opened = NOW - timedelta(days=50)
+    with db.tenant_session(tenant_a) as session:
+        session.add(
+            PaymentCapture(
+                interaction_id=old.id,
+                status="completed",
+                opened_by="ivr",
+                opened_at=opened,
+                expires_at=opened,
+                closed_at=opened,
+                recording_paused_at=opened,
+                pan_digits=16,
+                expiry_digits=4,
+                expiry_valid=True,
+                cvv_entered=True,
+                failed_attempts=0,
+                version=1,
+            )
+        )
+    purge(db, tenant_a, media, actor=ACTOR, clock=clock)
+    assert not state(db, tenant_a, media, old).exists
+    with db.tenant_session(tenant_a) as session:
+        assert session.query(PaymentCapture).count() == 0
