@@ -440,3 +440,39 @@ def test_certificate_files_survive_in_the_request_row(
         assert row.certificate == result.certificate
         assert row.status == CERTIFIED
         assert row.audit_record_id is not None
+
+
+def test_every_version_of_a_rotated_subject_key_is_destroyed(
+    db: Database,
+    vault: Vault,
+    tenant_a: TenantContext,
+    signer: Ed25519Signer,
+    store: DirectoryExportStore,
+) -> None:
+    from rempart.contact.subjects import subject_of
+    from rempart.vault.records import subject_key_id
+
+    alice = seed_customer(db, vault, tenant_a)
+    vault.keys.rotate_dek(tenant_a.tenant_id, subject_key_id(subject_of(alice.customer)))
+    later = seed_customer(db, vault, tenant_a)  # another customer: keys of their own
+    result = _erase(db, vault, tenant_a, alice, signer, store)
+    assert result.key_versions == [1, 2]
+    assert result.certificate is not None
+    assert verify_certificate(result.certificate, verifier_key(signer))[
+        "key_versions_destroyed"
+    ] == [1, 2]
+    _nothing_decrypts(vault, alice)
+    assert _all_decrypt(vault, later)
+
+
+def test_a_customer_being_erased_cannot_be_exported(
+    db: Database,
+    vault: Vault,
+    tenant_a: TenantContext,
+    signer: Ed25519Signer,
+    store: DirectoryExportStore,
+) -> None:
+    alice = seed_customer(db, vault, tenant_a)
+    assert _erase(db, vault, tenant_a, alice, signer, store, max_batches=0).status == SHREDDED
+    with pytest.raises(SubjectNotFound):
+        _export(db, vault, tenant_a, alice, store)

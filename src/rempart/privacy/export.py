@@ -25,7 +25,7 @@ from rempart.contact.subjects import subject_of
 from rempart.errors import ValidationFailed
 from rempart.privacy.archive import ArchiveWriter
 from rempart.privacy.errors import SubjectNotFound
-from rempart.privacy.models import PrivacyExport
+from rempart.privacy.models import ErasureRequest, PrivacyExport
 from rempart.privacy.ports import ExportStore, NoMedia, RecordingMedia
 from rempart.privacy.sealed import DEFAULT_LOG2_N, MIN_PASSPHRASE, seal
 from rempart.storage import Database, TenantContext, new_id
@@ -251,6 +251,9 @@ def export_subject(
         customer = session.get(Customer, customer_id)
         if customer is None or customer.erased_at is not None:
             raise SubjectNotFound("no customer of this tenant has this reference")
+        erasing = select(ErasureRequest.id).where(ErasureRequest.customer_id == customer_id)
+        if session.scalar(erasing) is not None:
+            raise SubjectNotFound("this customer is being erased: there is nothing to export")
         now = clock()
         tenant = ctx.tenant_id
         with _spool() as plain:
