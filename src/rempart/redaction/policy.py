@@ -26,7 +26,7 @@ from typing import Any
 from rempart.errors import ConfigurationError
 from rempart.redaction.entities import BUILTIN_ENTITIES
 from rempart.redaction.operators import Operator, TypeTag, make_operator
-from rempart.redaction.recognizers.custom import CustomPattern
+from rempart.redaction.recognizers.custom import DEFAULT_TIMEOUT_MS, CustomPattern
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,7 @@ def _custom(spec: Any) -> CustomPattern:
         "spoken",
         "score",
         "window",
+        "timeout_ms",
     }
     unknown = set(spec) - allowed
     if unknown:
@@ -129,6 +130,7 @@ def _custom(spec: Any) -> CustomPattern:
             spoken=bool(spec.get("spoken", True)),
             score=float(spec.get("score", 0.8)),
             window=int(spec.get("window", 60)),
+            timeout_ms=int(spec.get("timeout_ms", DEFAULT_TIMEOUT_MS)),
         )
     except KeyError as exc:
         raise ConfigurationError(f"custom entity is missing {exc}") from exc
