@@ -9,7 +9,7 @@ import pytest
 from rempart.errors import CryptoError
 from rempart.storage import Database, TenantContext
 from rempart.types import TenantId
-from rempart.vault import FieldContext, KeyStateConflict, KeyStatus, Vault
+from rempart.vault import FieldContext, KeyStateConflict, KeyStatus, Vault, normalize_email
 from rempart.vault.records import KekRecord
 from rempart.vault.sql_store import SqlKeyringStore
 from rempart.vault.store import Rewrap
@@ -177,3 +177,29 @@ def test_a_kek_intent_is_settled_once_by_compare_and_set(
     assert statuses[2] == (KeyStatus.DESTROYED, "")
     assert statuses[1][0] is KeyStatus.ACTIVE
     assert sql_vault.keys.rotate_kek(tenant).version == 3
+
+
+def test_subject_indexes_persist_and_go_with_the_subject(
+    db: Database, sql_vault: Vault, provider: CountingProvider, tenant_a: TenantContext
+) -> None:
+    tenant = tenant_a.tenant_id
+    sql_vault.create_tenant(tenant)
+    sql_vault.index_subject(
+        tenant, "cust-1", "email", "Ann@example.com", normalizer=normalize_email
+    )
+    sql_vault.index_subject(
+        tenant, "cust-2", "email", "bob@example.com", normalizer=normalize_email
+    )
+    sql_vault.index_subject(
+        tenant, "cust-1", "email", "ann@example.com", normalizer=normalize_email
+    )
+    fresh = Vault(SqlKeyringStore(db), [CountingProvider(provider.path)])
+    find = fresh.find_subjects
+    assert find(tenant, "email", "ANN@example.com", normalizer=normalize_email) == ["cust-1"]
+    tag = fresh.blind_index(tenant, "email", "ann@example.com", normalizer=normalize_email)
+    (entry,) = fresh.keys.store.find_subject_index(tenant, "email", "exact", tag)
+    assert fresh.shred_subject(tenant, "cust-1", reason="GDPR") == 1
+    assert fresh.keys.store.find_subject_index(tenant, "email", "exact", tag) == []
+    fresh.keys.store.add_subject_index(entry)  # restored from a backup
+    assert find(tenant, "email", "ann@example.com", normalizer=normalize_email) == []
+    assert find(tenant, "email", "bob@example.com", normalizer=normalize_email) == ["cust-2"]

@@ -7,7 +7,7 @@ which nothing outside this package imports. The formats are in docs/vault.md.
 """
 
 from rempart.vault.cache import CacheLimits, DekCache
-from rempart.vault.core import Vault, open_local_vault
+from rempart.vault.core import SubjectIndexHolder, Vault, open_local_vault
 from rempart.vault.errors import (
     KeyFileCorrupt,
     KeyProviderError,
@@ -52,6 +52,7 @@ __all__ = [
     "ProviderUnavailable",
     "RewrapProgress",
     "RewrapReport",
+    "SubjectIndexHolder",
     "UnknownKey",
     "Vault",
     "VaultAction",

@@ -6,24 +6,46 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from rempart.config import Settings, ensure_data_dir
+from rempart.errors import CryptoError
 from rempart.types import Clock, TenantId, utc_now
 from rempart.vault.cache import CacheLimits, DekCache
 from rempart.vault.events import VaultEventSink, discard_events
 from rempart.vault.fields import FieldCipher
 from rempart.vault.format import FieldContext
+from rempart.vault.hazmat import constant_time_equal
 from rempart.vault.keyring import Keyring
-from rempart.vault.lookup import Normalizer, normalize_text
+from rempart.vault.lookup import Normalizer, normalize_text, subject_verifier
 from rempart.vault.lookup import blind_index as _blind_index
 from rempart.vault.lookup import pseudonym as _pseudonym
 from rempart.vault.providers.base import KeyProvider
 from rempart.vault.providers.local import DEFAULT_FILE_NAME, LocalKeyFileProvider
-from rempart.vault.records import DATA_KEY, INDEX_KEY, TenantKeyring, subject_key_id
+from rempart.vault.records import (
+    DATA_KEY,
+    INDEX_KEY,
+    SubjectIndexRecord,
+    TenantKeyring,
+    subject_key_id,
+)
 from rempart.vault.store import KeyringStore, MemoryKeyringStore
 from rempart.vault.stream import DEFAULT_CHUNK_SIZE, decrypt_stream, encrypt_stream
 from rempart.vault.tokens import CardToken, CardTokenizer
+
+
+class SubjectIndexHolder(Protocol):
+    """Anything outside the vault that stores blind indexes of data subjects' values.
+
+    Registered with ``Vault.register_subject_index``; ``shred_subject`` calls
+    ``purge_subject`` before it destroys the subject's key, so the holder deletes
+    (or nulls) every index entry of that subject. It must be idempotent; if it
+    raises, the shredding stops before any key is destroyed and can be repeated.
+    """
+
+    def purge_subject(self, tenant: TenantId, subject: str) -> int:
+        """Delete the subject's index entries; return how many."""
+        ...
 
 
 class Vault(FieldCipher):
@@ -59,6 +81,7 @@ class Vault(FieldCipher):
         FieldCipher.__init__(self, self.keys)
         self.fields: FieldCipher = self
         self.cards = CardTokenizer(self.keys, store, self.fields)
+        self._index_holders: list[SubjectIndexHolder] = []
 
     def __repr__(self) -> str:
         return f"Vault(providers={sorted(self.keys.providers)!r})"
@@ -87,6 +110,73 @@ class Vault(FieldCipher):
     ) -> bytes:
         key = self.keys.active_key(tenant, INDEX_KEY)
         return _blind_index(key, field, value, index=index, length=length, normalizer=normalizer)
+
+    def register_subject_index(self, holder: SubjectIndexHolder) -> None:
+        """Have ``shred_subject`` purge the subject's entries from ``holder`` too."""
+        self._index_holders.append(holder)
+
+    def index_subject(
+        self,
+        tenant: TenantId,
+        subject: str,
+        field: str,
+        value: str,
+        *,
+        index: str = "exact",
+        length: int = 16,
+        normalizer: Normalizer = normalize_text,
+    ) -> bytes:
+        """Record a blind index of one of a data subject's values, for ``find_subjects``.
+
+        The entry holds the blind index (tenant index key) and a verifier under the
+        subject's own key; ``shred_subject`` deletes the entries, and a copy that
+        survives (a backup) no longer verifies once the subject's key is destroyed.
+        Returns the blind index.
+        """
+        key_id = subject_key_id(subject)
+        tag = self.blind_index(
+            tenant, field, value, index=index, length=length, normalizer=normalizer
+        )
+        subject_key = self.keys.active_key(tenant, key_id)
+        verifier = subject_verifier(subject_key, field, value, index=index, normalizer=normalizer)
+        self.keys.store.add_subject_index(
+            SubjectIndexRecord(
+                tenant, subject, field, index, tag, verifier, subject_key.version, self.keys.clock()
+            )
+        )
+        return tag
+
+    def find_subjects(
+        self,
+        tenant: TenantId,
+        field: str,
+        value: str,
+        *,
+        index: str = "exact",
+        length: int = 16,
+        normalizer: Normalizer = normalize_text,
+    ) -> list[str]:
+        """The data subjects whose indexed ``field`` has this value (exact match).
+
+        An entry counts only if its verifier is recomputed under the subject's live
+        key: after crypto-shredding, nothing of the subject is found, even from
+        entries restored from a backup. Loads each candidate subject's key (cached).
+        """
+        tag = self.blind_index(
+            tenant, field, value, index=index, length=length, normalizer=normalizer
+        )
+        found: list[str] = []
+        for entry in self.keys.store.find_subject_index(tenant, field, index, tag):
+            try:
+                key = self.keys.decryption_key(
+                    tenant, subject_key_id(entry.subject), entry.key_version
+                )
+            except CryptoError:
+                continue  # shredded or retired: the entry is meaningless
+            expected = subject_verifier(key, field, value, index=index, normalizer=normalizer)
+            if constant_time_equal(expected, entry.verifier) and entry.subject not in found:
+                found.append(entry.subject)
+        return sorted(found)
 
     def pseudonym(
         self,
@@ -133,7 +223,13 @@ class Vault(FieldCipher):
         self.keys.shred_tenant(tenant, reason=reason)
 
     def shred_subject(self, tenant: TenantId, subject: str, *, reason: str) -> int:
-        return self.keys.shred_subject(tenant, subject, reason=reason)
+        """Destroy every version of the subject's key, after deleting the subject's blind
+        indexes (the vault's own and every registered holder's); return the number of
+        key versions destroyed. Idempotent."""
+        subject_key_id(subject)  # validates the subject id before anything changes
+        purged = sum(holder.purge_subject(tenant, subject) for holder in self._index_holders)
+        purged += self.keys.store.delete_subject_index(tenant, subject)
+        return self.keys.shred_subject(tenant, subject, reason=reason, indexes_purged=purged)
 
 
 def open_local_vault(

@@ -525,7 +525,9 @@ class Keyring:
                     self.store.set_kek_status(tenant, kek.version, KeyStatus.DESTROYED)
             self._emit(VaultAction.TENANT_SHREDDED, tenant, details={"reason": reason})
 
-    def shred_subject(self, tenant: TenantId, subject: str, *, reason: str) -> int:
+    def shred_subject(
+        self, tenant: TenantId, subject: str, *, reason: str, indexes_purged: int = 0
+    ) -> int:
         """Destroy every version of a data subject's key; return how many were destroyed."""
         key_id = subject_key_id(subject)
         with self._lock:
@@ -539,7 +541,11 @@ class Keyring:
                 VaultAction.SUBJECT_SHREDDED,
                 tenant,
                 key_id=key_id,
-                details={"reason": reason, "versions": str(destroyed)},
+                details={
+                    "reason": reason,
+                    "versions": str(destroyed),
+                    "indexes_purged": str(indexes_purged),
+                },
             )
             return destroyed
 

@@ -84,6 +84,15 @@ def blind_index(
     return hmac_sha256(subkey, normalizer(value).encode())[:length]
 
 
+def subject_verifier(
+    subject_key: DekMaterial, field: str, value: str, *, index: str, normalizer: Normalizer
+) -> bytes:
+    """HMAC-SHA256 of the normalised value under a subkey of the data subject's own key:
+    recomputable only while that key lives (crypto-shredding ends it)."""
+    subkey = subject_key.subkey(b"subject-index", field, index)
+    return hmac_sha256(subkey, normalizer(value).encode())
+
+
 def pseudonym(key: DekMaterial, value: str | bytes, *, domain: str) -> str:
     """A stable, keyed pseudonym: ``psn_`` then 26 base32 characters (128 bits)."""
     data = value.encode() if isinstance(value, str) else value
@@ -100,4 +109,5 @@ __all__ = [
     "normalize_text",
     "phone_normalizer",
     "pseudonym",
+    "subject_verifier",
 ]

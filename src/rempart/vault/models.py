@@ -2,7 +2,8 @@
 
 Every table is owned by a tenant (``TenantScoped``: filtered by tenant
 sessions, and by row-level security on PostgreSQL). They hold wrapped keys and
-metadata only. Created by the migration ``vault_0001_keyring``.
+metadata only. Created by the migrations ``vault_0001_keyring`` and
+``vault_0002_subject_index``.
 """
 
 from __future__ import annotations
@@ -75,4 +76,24 @@ class VaultCardToken(TenantScoped, Base):
     created_at: Mapped[datetime]
 
 
-__all__ = ["VaultCardToken", "VaultDek", "VaultKek", "VaultKeyring"]
+class VaultSubjectIndex(TenantScoped, Base):
+    """Blind indexes of data subjects' values (migration ``vault_0002_subject_index``)."""
+
+    __tablename__ = "vault_subject_indexes"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "tenant_id", "subject", "field", "index_name", "tag", name="pk_vault_subject_indexes"
+        ),
+        Index("ix_vault_subject_indexes_lookup", "tenant_id", "field", "index_name", "tag"),
+    )
+
+    subject: Mapped[str] = mapped_column(String(255))
+    field: Mapped[str] = mapped_column(String(255))
+    index_name: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32))
+    verifier: Mapped[bytes] = mapped_column(LargeBinary(32))
+    key_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+__all__ = ["VaultCardToken", "VaultDek", "VaultKek", "VaultKeyring", "VaultSubjectIndex"]

@@ -91,6 +91,27 @@ class TokenRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectIndexRecord:
+    """One blind index of a data subject's value, kept by the vault for lookups.
+
+    ``tag`` is the blind index under the tenant's index key (what a lookup
+    computes); ``verifier`` is an HMAC of the same normalised value under a subkey
+    of the subject's own key (version ``key_version``), so an entry only counts
+    while that key lives: after crypto-shredding it cannot be recomputed, and a
+    copy restored from a backup matches nothing.
+    """
+
+    tenant: TenantId
+    subject: str
+    field: str
+    index: str
+    tag: bytes
+    verifier: bytes
+    key_version: int
+    created_at: datetime
+
+
 __all__ = [
     "DATA_KEY",
     "INDEX_KEY",
@@ -98,6 +119,7 @@ __all__ = [
     "DekRecord",
     "KekRecord",
     "KeyStatus",
+    "SubjectIndexRecord",
     "TenantKeyring",
     "TokenRecord",
     "subject_key_id",

@@ -19,8 +19,21 @@ from sqlalchemy.orm import Session
 from rempart.storage import Database, TenantContext
 from rempart.types import TenantId
 from rempart.vault.errors import KeyStateConflict, UnknownKey
-from rempart.vault.models import VaultCardToken, VaultDek, VaultKek, VaultKeyring
-from rempart.vault.records import DekRecord, KekRecord, KeyStatus, TenantKeyring, TokenRecord
+from rempart.vault.models import (
+    VaultCardToken,
+    VaultDek,
+    VaultKek,
+    VaultKeyring,
+    VaultSubjectIndex,
+)
+from rempart.vault.records import (
+    DekRecord,
+    KekRecord,
+    KeyStatus,
+    SubjectIndexRecord,
+    TenantKeyring,
+    TokenRecord,
+)
 from rempart.vault.store import Rewrap
 
 _USABLE = (KeyStatus.ACTIVE.value, KeyStatus.DECRYPT_ONLY.value)
@@ -285,6 +298,55 @@ class SqlKeyringStore:
         with self._session(tenant) as s:
             s.execute(update(VaultDek).values(status=KeyStatus.DESTROYED.value, wrapped=None))
             s.execute(delete(VaultCardToken))
+            s.execute(delete(VaultSubjectIndex))
+
+    # Blind indexes of data subjects.
+    def add_subject_index(self, record: SubjectIndexRecord) -> None:
+        with self._session(record.tenant) as s:
+            s.merge(
+                VaultSubjectIndex(
+                    tenant_id=record.tenant,
+                    subject=record.subject,
+                    field=record.field,
+                    index_name=record.index,
+                    tag=record.tag,
+                    verifier=record.verifier,
+                    key_version=record.key_version,
+                    created_at=record.created_at,
+                )
+            )
+
+    def find_subject_index(
+        self, tenant: TenantId, field: str, index: str, tag: bytes
+    ) -> list[SubjectIndexRecord]:
+        with self._session(tenant) as s:
+            rows = s.scalars(
+                select(VaultSubjectIndex).where(
+                    VaultSubjectIndex.field == field,
+                    VaultSubjectIndex.index_name == index,
+                    VaultSubjectIndex.tag == tag,
+                )
+            )
+            return [
+                SubjectIndexRecord(
+                    TenantId(r.tenant_id),
+                    r.subject,
+                    r.field,
+                    r.index_name,
+                    r.tag,
+                    r.verifier,
+                    r.key_version,
+                    r.created_at,
+                )
+                for r in rows
+            ]
+
+    def delete_subject_index(self, tenant: TenantId, subject: str) -> int:
+        with self._session(tenant) as s:
+            result = s.execute(
+                delete(VaultSubjectIndex).where(VaultSubjectIndex.subject == subject)
+            )
+            return _rowcount(result)
 
     # Card tokens.
     def add_token(self, token: TokenRecord) -> None:

@@ -17,7 +17,14 @@ from typing import Protocol
 
 from rempart.types import TenantId
 from rempart.vault.errors import KeyStateConflict, UnknownKey
-from rempart.vault.records import DekRecord, KekRecord, KeyStatus, TenantKeyring, TokenRecord
+from rempart.vault.records import (
+    DekRecord,
+    KekRecord,
+    KeyStatus,
+    SubjectIndexRecord,
+    TenantKeyring,
+    TokenRecord,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,17 @@ class KeyringStore(Protocol):
     def destroy_tenant_material(self, tenant: TenantId) -> None:
         """Wipe every wrapped DEK and token of the tenant (crypto-shredding)."""
 
+    # Blind indexes of data subjects.
+    def add_subject_index(self, record: SubjectIndexRecord) -> None:
+        """Record (or replace) the entry of that subject, field, index and tag."""
+
+    def find_subject_index(
+        self, tenant: TenantId, field: str, index: str, tag: bytes
+    ) -> list[SubjectIndexRecord]: ...
+
+    def delete_subject_index(self, tenant: TenantId, subject: str) -> int:
+        """Delete every entry of the subject; return how many."""
+
     # Card tokens.
     def add_token(self, token: TokenRecord) -> None: ...
 
@@ -112,6 +130,7 @@ class MemoryKeyringStore:
         self._by_kek: dict[tuple[TenantId, int], dict[_Key, None]] = {}
         self._tokens: dict[tuple[TenantId, str], TokenRecord] = {}
         self._token_hashes: dict[tuple[TenantId, bytes], str] = {}
+        self._subject_index: dict[tuple[TenantId, str, str, str, bytes], SubjectIndexRecord] = {}
 
     # Tenants.
     def add_tenant(self, keyring: TenantKeyring) -> None:
@@ -261,6 +280,32 @@ class MemoryKeyringStore:
                 del self._by_kek[bkey]
             for tkey in [t for t in self._tokens if t[0] == tenant]:
                 self._delete_token(tkey)
+            for skey in [k for k in self._subject_index if k[0] == tenant]:
+                del self._subject_index[skey]
+
+    # Blind indexes of data subjects.
+    def add_subject_index(self, record: SubjectIndexRecord) -> None:
+        key = (record.tenant, record.subject, record.field, record.index, record.tag)
+        with self._lock:
+            self._tenant(record.tenant)
+            self._subject_index[key] = record
+
+    def find_subject_index(
+        self, tenant: TenantId, field: str, index: str, tag: bytes
+    ) -> list[SubjectIndexRecord]:
+        with self._lock:
+            return [
+                r
+                for (t, _, f, i, g), r in self._subject_index.items()
+                if t == tenant and f == field and i == index and g == tag
+            ]
+
+    def delete_subject_index(self, tenant: TenantId, subject: str) -> int:
+        with self._lock:
+            keys = [k for k in self._subject_index if k[0] == tenant and k[1] == subject]
+            for key in keys:
+                del self._subject_index[key]
+            return len(keys)
 
     # Card tokens.
     def add_token(self, token: TokenRecord) -> None:
