@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -87,7 +88,8 @@ _LOCATION = re.compile(r"^[A-Za-z0-9-]{1,64}/[A-Za-z0-9-]{1,64}\.rse$")
 
 
 class DirectoryExportStore:
-    """Stored copies as files ``<root>/<tenant>/<export id>.rse``, 0600, written atomically."""
+    """Stored copies as files ``<root>/<tenant>/<export id>.rse``: directories 0700, files
+    0600, written atomically (temporary file, fsync, rename)."""
 
     SUFFIX = ".rse"
 
@@ -103,7 +105,10 @@ class DirectoryExportStore:
     def put(self, tenant: TenantId, export_id: str, src: BinaryIO) -> str:
         location = f"{tenant}/{export_id}{self.SUFFIX}"
         path = self._path(location)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in (self.root, path.parent):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if stat.S_IMODE(directory.stat().st_mode) & 0o077:
+                directory.chmod(0o700)
         tmp = path.with_name(path.name + ".tmp")
         tmp.unlink(missing_ok=True)
         create_secret_file(tmp)
