@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import math
 import stat
 import struct
@@ -11,7 +12,7 @@ import threading
 import tracemalloc
 import uuid
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,6 +21,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rempart.config import load_settings
 from rempart.contact.media import KINDS, MediaStore
@@ -34,7 +37,7 @@ from rempart.contact.recording_upload import (
     record_stored,
 )
 from rempart.contact.subjects import subject_of
-from rempart.contact.wav import MalformedWav, TruncatedUpload, UnsupportedAudio
+from rempart.contact.wav import MalformedWav, TruncatedUpload, UnsupportedAudio, WavFilter
 from rempart.errors import (
     BadRequest,
     Conflict,
@@ -777,3 +780,107 @@ def test_memory_stays_bounded_whatever_the_recording_size(
         tracemalloc.stop()
     assert result.summary.data_bytes == size
     assert peak < 2 * 1024 * 1024
+
+
+# --- The WAV filter on its own ----------------------------------------------------
+
+
+def _run_filter(pieces: list[bytes], **kwargs: Any) -> tuple[bytes, bytes]:
+    wav_filter = WavFilter(
+        pauses=kwargs.get("pauses", [PAUSE_MS]),
+        silences=kwargs.get("silences", [SILENCE_MS]),
+        max_bytes=10**7,
+    )
+    original, redacted = b"", b""
+    for piece in pieces:
+        o, r = wav_filter.feed(piece)
+        original += o
+        redacted += r
+    wav_filter.finish()
+    return original, redacted
+
+
+def _with_list_chunk(wav: bytes) -> bytes:
+    note = b"LIST" + struct.pack("<I", 9) + b"INFOabcde" + b"\x00"
+    at = wav.index(b"data")
+    patched = wav[:at] + note + wav[at:]
+    return patched[:4] + struct.pack("<I", len(patched) - 8) + patched[8:]
+
+
+# 8-bit mono with an odd number of frames: the data chunk needs its pad byte.
+_FILTER_WAV = _with_list_chunk(make_wav(tone_frames(3.0, bits=8)[:-1], bits=8))
+
+
+@given(cuts=st.lists(st.integers(min_value=0, max_value=len(_FILTER_WAV)), max_size=40))
+def test_the_filter_gives_the_same_bytes_however_the_body_is_split(cuts: list[int]) -> None:
+    whole = _run_filter([_FILTER_WAV])
+    points = [0, *sorted(cuts), len(_FILTER_WAV)]
+    pieces = [_FILTER_WAV[a:b] for a, b in itertools.pairwise(points)]
+    assert _run_filter(pieces) == whole
+
+
+def test_the_filter_reads_a_header_that_arrives_byte_by_byte() -> None:
+    wav = _with_list_chunk(make_wav(tone_frames(0.5)))
+    pieces = [wav[i : i + 1] for i in range(200)] + [wav[200:]]
+    original, _redacted = _run_filter(pieces, pauses=[], silences=[])
+    assert read_wav(original)[2] == tone_frames(0.5)
+    assert b"LIST" not in original
+
+
+def test_an_odd_data_chunk_keeps_its_pad_byte() -> None:
+    frames = tone_frames(0.5, bits=8)[:-1]  # 3999 one-byte frames
+    wav = make_wav(frames, bits=8)  # Python's wave module leaves the pad byte out
+    original, redacted = _run_filter([wav], pauses=[(0, 100)], silences=[])
+    assert len(original) == len(wav) + 1
+    assert original[-1:] == b"\x00"
+    assert struct.unpack_from("<I", original, 4)[0] == len(original) - 8
+    pcm = read_wav(original)[2]
+    assert pcm[:800] == b"\x80" * 800
+    assert pcm[800:] == frames[800:]
+    assert redacted == original
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error"),
+    [
+        (lambda w: w[:12] + w[36:], MalformedWav),  # data before fmt
+        (lambda w: w[:40] + struct.pack("<I", 0xFFFFFFFF) + w[44:], MalformedWav),
+        (lambda w: w[:40] + struct.pack("<I", 8001) + w[44:], MalformedWav),  # half a frame
+        (lambda w: w[:34] + struct.pack("<H", 12) + w[36:], UnsupportedAudio),
+        (lambda w: b"RIFX" + w[4:], UnsupportedAudio),
+        (lambda w: w[:8] + b"AVI " + w[12:], UnsupportedAudio),
+        (
+            lambda w: w[:12] + w[12:36] + b"fmt " + struct.pack("<I", 16) + w[20:36] + w[36:],
+            MalformedWav,
+        ),
+    ],
+)
+def test_structural_errors_are_named(
+    mutate: Callable[[bytes], bytes], error: type[Exception]
+) -> None:
+    wav = make_wav(tone_frames(1.0))
+    bad = mutate(wav)
+    with pytest.raises(error):
+        _run_filter([bad[:4000], bad[4000:]], pauses=[], silences=[])
+
+
+def test_more_than_a_megabyte_before_the_audio_is_refused() -> None:
+    wav = make_wav(tone_frames(0.1))
+    junk = b"junk" + struct.pack("<I", 2 * 1024 * 1024)
+    body = wav[:36] + junk
+    body = body[:4] + struct.pack("<I", 4 * 1024 * 1024) + body[8:]
+    wav_filter = WavFilter(pauses=[], silences=[], max_bytes=10**8)
+    wav_filter.feed(body)
+
+    def keep_feeding() -> None:
+        for _ in range(40):
+            wav_filter.feed(bytes(64 * 1024))
+
+    with pytest.raises(MalformedWav, match="before the audio"):
+        keep_feeding()
+
+
+def test_a_riff_size_over_the_limit_is_refused_at_the_header() -> None:
+    wav = make_wav(tone_frames(1.0))
+    with pytest.raises(PayloadTooLarge):
+        WavFilter(pauses=[], silences=[], max_bytes=len(wav) - 1).feed(wav[:12])

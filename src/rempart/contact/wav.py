@@ -157,6 +157,7 @@ class WavFilter:
         self._silences = list(silences)
         self._max_bytes = max_bytes
         self._head = bytearray()
+        self._scan = 12  # where the next chunk header starts in ``_head``
         self._seen = 0
         self._riff_end: int | None = None
         self._fmt: WavFormat | None = None
@@ -203,7 +204,7 @@ class WavFilter:
                 raise PayloadTooLarge(f"the WAV file is larger than {self._max_bytes} bytes")
             if self._seen > self._riff_end:
                 raise MalformedWav("the body is longer than its RIFF header says")
-        offset = 12
+        offset = self._scan
         while len(head) >= offset + 8:
             cid = bytes(head[offset : offset + 4])
             (size,) = struct.unpack_from("<I", head, offset + 4)
@@ -220,6 +221,7 @@ class WavFilter:
                 self._fmt = _parse_fmt(bytes(head[body_at : body_at + size]))
                 self._fmt_chunk = bytes(head[offset : body_at + size]) + (b"\x00" * (size & 1))
             offset = body_at + size + (size & 1)
+            self._scan = offset
         if len(head) > MAX_HEADER_BYTES:
             raise MalformedWav(f"more than {MAX_HEADER_BYTES} bytes before the audio data")
         return b"", b""
