@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rempart
 from rempart.api.context import AppContext
+from rempart.api.idempotency import IdempotencyMiddleware
 from rempart.api.middleware import RequestContextMiddleware
 from rempart.api.problems import (
     database_unavailable_handler,
@@ -20,7 +21,9 @@ from rempart.api.problems import (
 from rempart.api.routes import (
     audit,
     auth,
+    chat,
     health,
+    ingest,
     interactions,
     payments,
     recordings,
@@ -46,6 +49,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.ctx = ctx
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(interactions.router)
+    api.include_router(ingest.router)
+    api.include_router(chat.router)
     api.include_router(audit.router)
     api.include_router(payments.router)
     api.include_router(recordings.router)
@@ -62,6 +67,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(OperationalError, database_unavailable_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)
 
+    # Inside the body limit: keyed retries of bearer-token ingestion get the first answer.
+    app.add_middleware(IdempotencyMiddleware, paths=ingest.IDEMPOTENT_PATHS)
     # Added last = outermost: the request id exists before anything else runs.
     # Recording uploads are limited by their route (max_recording_bytes), streamed.
     app.add_middleware(recordings.BodyLimitExceptMedia, max_bytes=ctx.settings.max_request_bytes)
