@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from rempart.audit.trail import Origin, audited
 from rempart.contact.models import Customer, Interaction
 from rempart.errors import Conflict, NotFound, ValidationFailed
+from rempart.retention.locks import serialize_with_holds
 from rempart.retention.models import LegalHold
 from rempart.storage import Database, TenantContext
 from rempart.types import Clock, utc_now
@@ -55,17 +56,13 @@ def place_hold(
     ) as (session, note):
         note.details["scope"] = scope.value
         text = _reason(reason)
-        if scope is HoldScope.TENANT:
-            if target_id is not None:
-                raise ValidationFailed("a tenant-wide hold takes no target")
-        else:
-            if not target_id:
-                raise ValidationFailed(f"a {scope} hold needs the {scope} id")
-            model = Customer if scope is HoldScope.CUSTOMER else Interaction
-            if session.get(model, target_id) is None:
-                # Another tenant's id is as absent as one that exists nowhere.
-                raise NotFound(f"no such {scope}")
+        if scope is HoldScope.TENANT and target_id is not None:
+            raise ValidationFailed("a tenant-wide hold takes no target")
+        if scope is not HoldScope.TENANT and not target_id:
+            raise ValidationFailed(f"a {scope} hold needs the {scope} id")
+        if target_id is not None:
             note.details["target_id"] = target_id
+        serialize_with_holds(session)
         hold = LegalHold(
             scope=scope.value,
             target_id=target_id,
@@ -73,8 +70,15 @@ def place_hold(
             created_by=origin.actor.id,
             created_at=clock(),
         )
+        # Written before the target is checked: once this insert holds the write lock, no
+        # purge batch is between its selection and its commit (see ``locks``).
         session.add(hold)
         session.flush()
+        if scope is not HoldScope.TENANT:
+            model = Customer if scope is HoldScope.CUSTOMER else Interaction
+            if session.get(model, target_id) is None:
+                # Another tenant's id is as absent as one that exists nowhere.
+                raise NotFound(f"no such {scope}")
         note.resource_id = hold.id
         note.details["reason"] = text
         return hold

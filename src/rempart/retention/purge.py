@@ -20,6 +20,7 @@ from typing import Any, Final, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from rempart.audit import Actor, append
 from rempart.contact.models import Interaction, Recording, TranscriptSegment
@@ -27,6 +28,7 @@ from rempart.errors import RempartError, ValidationFailed
 from rempart.logs import get_logger
 from rempart.retention.classes import PURGE_ORDER, DataClass
 from rempart.retention.holds import not_held, tenant_held
+from rempart.retention.locks import serialize_with_holds
 from rempart.retention.media import MediaEraser
 from rempart.retention.policy import RetentionPolicy, load_policy
 from rempart.retention.runs import COMPLETED, FAILED, Claim, claim, owned, run_event, unfinished
@@ -352,12 +354,17 @@ def _run(
                 _complete(session, ctx, actor, run, report, clock)
                 return
             phase = DataClass(run.phase)
+            # Write first, then select: no hold can commit between this batch's selection
+            # and its deletions (see ``locks``).
+            serialize_with_holds(session)
+            run.heartbeat_at = clock()
+            flag_modified(run, "heartbeat_at")  # written even when the clock has not moved
+            session.flush()
             ids = (
                 _batch_ids(session, phase, limits[phase], run.cursor, batch_size)
                 if phase in limits
                 else []
             )
-            run.heartbeat_at = clock()
             if not ids:
                 run.phase = _next_phase(phase)
                 run.cursor = None
