@@ -21,7 +21,7 @@ from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import _SEP, RUN
 from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, is_iban
 from rempart.redaction.recognizers.national_id import _NIR
-from rempart.redaction.recognizers.phone import _valid_in_any_region
+from rempart.redaction.recognizers.phone import _valid_for_region, _valid_in_any_region
 
 REFERENCE_RUN = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
 
@@ -206,3 +206,54 @@ def test_any_region_check_known_numbers() -> None:
         assert _valid_in_any_region(num) == verdict
         verdicts.add(verdict)
     assert verdicts == {True, False}
+
+
+_TYPES = [
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    phonenumbers.PhoneNumberType.UAN,
+]
+
+
+@settings(max_examples=800)
+@given(
+    st.sampled_from(["FR", "GB", "US"]),
+    st.sampled_from(_TYPES),
+    st.integers(1, 6),
+    st.text(alphabet="0123456789", min_size=0, max_size=7),
+    st.sampled_from([33, 44, 1]),
+)
+def test_region_check_agrees_with_phonenumbers(
+    region: str, kind: int, cut: int, tail: str, other_code: int
+) -> None:
+    example = phonenumbers.example_number_for_type(region, kind)
+    if example is None:
+        return
+    digits = (str(example.national_number)[:-cut] + tail).lstrip("0") or "1"
+    for code in (example.country_code, other_code):
+        num = phonenumbers.PhoneNumber(country_code=code, national_number=int(digits))
+        assert _valid_for_region(num, region) == phonenumbers.is_valid_number_for_region(
+            num, region
+        )
+
+
+def test_region_check_known_numbers() -> None:
+    for text, region in [
+        ("+33 6 12 34 56 78", "FR"),
+        ("+33 1 23 45 67 89", "FR"),
+        ("+33 8 00 12 34 56", "FR"),
+        ("+44 20 7946 0018", "GB"),
+        ("+44 7700 900123", "GB"),
+        ("+1 212 555 0123", "US"),
+        ("+1 650 253 0000", "US"),
+        ("+44 1534 449 988", "GB"),  # Jersey: valid, but not for GB
+    ]:
+        num = phonenumbers.parse(text, None)
+        assert _valid_for_region(num, region) == phonenumbers.is_valid_number_for_region(
+            num, region
+        )

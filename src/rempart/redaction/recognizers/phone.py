@@ -37,6 +37,65 @@ def _national(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
     return phonenumbers.PhoneNumber(country_code=_CODES[region], national_number=int(nsn))
 
 
+_Desc = tuple[frozenset[int] | None, re.Pattern[str]]
+
+
+def _desc(desc: object) -> _Desc | None:
+    """A number description as (possible lengths or None for any, compiled pattern)."""
+    pattern = getattr(desc, "national_number_pattern", None) if desc is not None else None
+    if not pattern:
+        return None
+    lengths = tuple(getattr(desc, "possible_length", None) or ())
+    return (frozenset(lengths) if lengths else None, re.compile(pattern))
+
+
+@cache
+def _region_rules(region: str) -> tuple[_Desc | None, tuple[_Desc, ...]] | None:
+    """The region's general description and its number-type descriptions, compiled once.
+
+    ``is_valid_number_for_region`` asks ``_number_type_helper`` for a type other
+    than UNKNOWN: the general description must match, then any of the types
+    (premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail,
+    fixed line, and mobile when its pattern differs from the fixed line's).
+    """
+    md = PhoneMetadata.metadata_for_region(region, None)
+    if md is None:
+        return None
+    kinds = [
+        md.premium_rate,
+        md.toll_free,
+        md.shared_cost,
+        md.voip,
+        md.personal_number,
+        md.pager,
+        md.uan,
+        md.voicemail,
+        md.fixed_line,
+    ]
+    if not md.same_mobile_and_fixed_line_pattern:
+        kinds.append(md.mobile)
+    types = tuple(d for d in (_desc(k) for k in kinds) if d is not None)
+    return _desc(md.general_desc), types
+
+
+def _matches(nsn: str, desc: _Desc) -> bool:
+    lengths, rx = desc
+    return (lengths is None or len(nsn) in lengths) and rx.fullmatch(nsn) is not None
+
+
+def _valid_for_region(num: phonenumbers.PhoneNumber, region: str) -> bool:
+    """``phonenumbers.is_valid_number_for_region(num, region)`` for FR, GB and US,
+    with the region's patterns compiled once instead of looked up per check."""
+    rules = _region_rules(region)
+    if rules is None or num.country_code != _CODES[region]:
+        return False
+    general, types = rules
+    nsn = phonenumbers.national_significant_number(num)
+    if general is None or not _matches(nsn, general):
+        return False
+    return any(_matches(nsn, d) for d in types)
+
+
 @cache
 def _any_region_pattern(country_code: int) -> re.Pattern[str] | None:
     """One pattern for the general descriptions of every region sharing the code.
@@ -84,9 +143,7 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
         region = _MAIN_REGION.get(num.country_code or 0)
         if region is not None:
             # Shared codes (+44 Jersey, +1 Canada...) fall back to the full check.
-            return bool(
-                phonenumbers.is_valid_number_for_region(num, region)
-            ) or _valid_in_any_region(num)
+            return _valid_for_region(num, region) or _valid_in_any_region(num)
         return bool(phonenumbers.is_valid_number(num))
     if not 9 <= n <= 11:
         return False
@@ -103,7 +160,7 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
         national = _national(digits, region)
         if national is None:
             continue
-        if phonenumbers.is_valid_number_for_region(national, region) or (
+        if _valid_for_region(national, region) or (
             region != "FR" and _valid_in_any_region(national)  # +44/+1 shared regions
         ):
             return True
