@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rempart.audit.errors import ExportError
 from rempart.audit.masking import PERSONAL_MARK, SECRET_MARK, mask_value
 from rempart.audit.schema import OcsfClass, canonical, classify, decode_entry, encode_event, to_ocsf
+from rempart.types import TenantId
 from tests.audit.conftest import event
 
 TENANT = "5d1c2a8e-0000-4000-8000-000000000001"
@@ -229,3 +230,69 @@ def test_a_key_outside_the_bmp_in_details_takes_the_utf16_key_order() -> None:
         uid="u",
     )
     assert b'{"\xf0\x9f\x98\x80":2,"\xef\xbd\x9e":1}' in encode_ocsf(obj)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tenant=st.text(max_size=8),
+    actor=st.tuples(st.sampled_from(["user", "machine", "system"]), st.text(max_size=8)),
+    action=st.text(max_size=10) | st.sampled_from(["interaction.read", "user.create", "x.grant"]),
+    resource=st.sampled_from(["interaction", "user", "role", "alert", "tenant", "other"])
+    | st.text(max_size=6),
+    resource_id=st.none() | st.text(max_size=8),
+    failed=st.booleans(),
+    optional=st.lists(st.none() | st.text(max_size=12), min_size=4, max_size=4),
+    class_uid=st.none() | st.sampled_from([int(c) for c in OcsfClass]),
+    details=st.dictionaries(st.text(max_size=6), json_any, max_size=4),
+    change=st.none() | st.tuples(json_any, json_any),
+    millis=st.integers(0, 10**12),
+)
+def test_the_direct_entry_writer_equals_to_ocsf_then_encode(
+    tenant: str,
+    actor: tuple[str, str],
+    action: str,
+    resource: str,
+    resource_id: str | None,
+    failed: bool,
+    optional: list[str | None],
+    class_uid: int | None,
+    details: dict[str, Any],
+    change: tuple[Any, Any] | None,
+    millis: int,
+) -> None:
+    """``encode_event_fast`` writes exactly the bytes of ``encode_ocsf(to_ocsf(...))``."""
+    from datetime import UTC, timedelta
+
+    from rempart.audit.events import Actor, AuditEvent
+    from rempart.audit.schema import encode_event_fast, encode_ocsf
+
+    reason, source_ip, user_agent, request_id = optional
+    ev = AuditEvent(
+        tenant_id=TenantId(tenant),
+        actor=Actor(actor[0], actor[1]),  # type: ignore[arg-type]
+        action=action,
+        resource_type=resource,
+        resource_id=resource_id,
+        outcome="failure" if failed else "success",
+        time=datetime(1990, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis),
+        reason=reason,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        request_id=request_id,
+        details=details,
+        class_uid=class_uid,
+        before=None if change is None else change[0],
+        after=None if change is None else change[1],
+    )
+    log, seq = "rempart/audit/x\u00e9", millis % 1000
+    try:
+        obj = to_ocsf(ev, log_name=log, sequence=seq, uid="u-1")
+        expected = encode_ocsf(obj)
+    except ValueError:
+        with pytest.raises(ValueError, match="canonicalized"):
+            encode_event_fast(ev, log_name=log, sequence=seq, uid="u-1")
+        return
+    data, cls, masked = encode_event_fast(ev, log_name=log, sequence=seq, uid="u-1")
+    assert data == expected
+    assert cls == obj["class_uid"]
+    assert masked == obj.get("unmapped", {}).get("details")

@@ -12,6 +12,9 @@ commit or roll back together.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from rempart.audit.errors import LogStateError
 from rempart.audit.events import AuditEvent
-from rempart.audit.merkle import EMPTY_ROOT, CompactRange, leaf_hash
+from rempart.audit.merkle import EMPTY_ROOT, CompactRange
 from rempart.audit.merkle.proofs import NodeId
 from rempart.audit.models import (
     AuditCheckpoint,
@@ -36,7 +39,7 @@ from rempart.audit.models import (
     PlatformCheckpoint,
     PlatformLogHead,
 )
-from rempart.audit.schema import encode_ocsf, to_ocsf
+from rempart.audit.schema import encode_event_fast
 from rempart.errors import ValidationFailed
 from rempart.storage.base import new_id
 from rempart.storage.tenancy import PLATFORM_KEY, TenantContextMissing, session_tenant
@@ -200,8 +203,26 @@ def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value is not None else None
 
 
+def new_entry_ids(n: int) -> list[str]:
+    """``n`` UUIDv7 strings (RFC 9562): Unix milliseconds, version, 74 random bits.
+
+    One ``os.urandom`` call per batch instead of one ``uuid4`` per entry, and
+    time-ordered ids, so the primary key index grows at its right edge instead
+    of taking random inserts.
+    """
+    ms = (time.time_ns() // 1_000_000) & ((1 << 48) - 1)
+    buf = os.urandom(10 * n)
+    base = (ms << 80) | (0x7 << 76) | (0b10 << 62)
+    out: list[str] = []
+    for i in range(0, 10 * n, 10):
+        r = int.from_bytes(buf[i : i + 10], "big")  # 80 bits, 74 used
+        h = f"{base | ((r >> 68) << 64) | (r & ((1 << 62) - 1)):032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
 def _row(
-    event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes, class_uid: int
+    event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes, class_uid: int, lh: bytes
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": uid,
@@ -220,7 +241,7 @@ def _row(
         "details": {},  # replaced by the masked copy that went into the leaf
         "class_uid": class_uid,
         "seq": seq,
-        "leaf_hash": leaf_hash(data),
+        "leaf_hash": lh,
         "entry": data.decode("utf-8"),
     }
     if log.tenant_id is None:
@@ -255,20 +276,23 @@ def append_events(
     out: list[Appended] = []
     key_values = log.key_values()
     origin = head.origin
-    for event in events:
-        uid, seq = new_id(), rng.size
-        obj = to_ocsf(event, log_name=origin, sequence=seq, uid=uid)
-        data = encode_ocsf(obj)
-        row = _row(event, log, uid, seq, data, obj["class_uid"])
-        details = obj.get("unmapped", {}).get("details")
+    sha = hashlib.sha256
+    for event, uid in zip(events, new_entry_ids(len(events)), strict=True):
+        seq = rng.size
+        data, class_uid, details = encode_event_fast(event, log_name=origin, sequence=seq, uid=uid)
+        lh = sha(b"\x00" + data).digest()
+        row = _row(event, log, uid, seq, data, class_uid, lh)
         row["details"] = details if isinstance(details, dict) else {}
-        for node in rng.append(row["leaf_hash"]):
-            if node.level >= STORED_MIN_LEVEL:
-                nodes.append(
-                    {"level": node.level, "idx": node.index, "hash": node.hash, **key_values}
-                )
+        if seq & 1:  # an even index completes no interior node
+            for node in rng.append(lh):
+                if node.level >= STORED_MIN_LEVEL:
+                    nodes.append(
+                        {"level": node.level, "idx": node.index, "hash": node.hash, **key_values}
+                    )
+        else:
+            rng.push(lh)
         rows.append(row)
-        out.append(Appended(uid, seq, row["leaf_hash"]))
+        out.append(Appended(uid, seq, lh))
     # Core inserts: the rows are complete and stamped with the log's tenant
     # above, so the ORM's per-row bookkeeping would only cost time.
     connection = session.connection()

@@ -1,0 +1,29 @@
+"""Entry ids: UUIDv7 (RFC 9562), unique, time-ordered across batches."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from rempart.audit.store import new_entry_ids
+
+
+def test_entry_ids_are_version_7_uuids_with_the_current_time() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = new_entry_ids(500)
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == 500
+    for text in ids:
+        value = uuid.UUID(text)
+        assert str(value) == text
+        assert value.version == 7
+        assert value.variant == uuid.RFC_4122
+        assert before <= value.int >> 80 <= after
+
+
+def test_later_batches_sort_after_earlier_ones() -> None:
+    first = new_entry_ids(50)
+    time.sleep(0.002)
+    second = new_entry_ids(50)
+    assert max(first) < min(second)
+    assert new_entry_ids(0) == []
