@@ -310,8 +310,9 @@ def test_the_write_scope_is_required(
 ) -> None:
     reader = issue(db, alice.ctx, ["interaction:read"])
     call = seed_call(db, vault, alice.ctx)
-    status, _problem = _put(media_client, reader, call, make_wav(tone_frames(0.5)))
+    status, problem = _put(media_client, reader, call, make_wav(tone_frames(0.5)))
     assert status == 403
+    assert problem["required_scope"] == "interaction:write"
     assert _state(db, store, call) == ("pending", False)
 
 

@@ -14,7 +14,7 @@ import binascii
 import re
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
@@ -127,6 +127,24 @@ def _content_digest(request: Request) -> str | None:
     return None
 
 
+# The scope (enforced and published) plus the raw WAV body, which FastAPI cannot infer
+# since the route reads the stream itself.
+_WRITE = scoped(TokenScope.INTERACTION_WRITE)
+_UPLOAD_ROUTE: Final[dict[str, Any]] = {
+    **_WRITE,
+    "openapi_extra": {
+        **_WRITE["openapi_extra"],
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in sorted(WAV_MEDIA_TYPES)
+            },
+        },
+    },
+}
+
+
 async def _body(request: Request) -> AsyncIterator[bytes]:
     try:
         async for chunk in request.stream():
@@ -145,19 +163,7 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
         409: {"description": "Media already stored, or the customer was erased"},
         503: {"description": "The vault is not configured"},
     },
-    **{
-        **scoped(TokenScope.INTERACTION_WRITE),
-        "openapi_extra": {
-            **scoped(TokenScope.INTERACTION_WRITE)["openapi_extra"],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    t: {"schema": {"type": "string", "format": "binary"}}
-                    for t in sorted(WAV_MEDIA_TYPES)
-                },
-            },
-        },
-    },
+    **_UPLOAD_ROUTE,
 )
 async def upload_media(
     interaction_id: _ID,
