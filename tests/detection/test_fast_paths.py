@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rempart.detection import matchers
-from rempart.detection.event import EventView, trigrams
+from rempart.detection.event import EventView, build_trie, trigrams
 from tests.detection.helpers import compile_detection, matches
 
 
@@ -67,3 +67,68 @@ def test_many_needles_sharing_a_prefix_are_keyed_apart() -> None:
     assert matchers.contains_grams((value,), grams, table)
     other = f"imphash={99:032x}"
     assert not matchers.contains_grams((other,), trigrams(other), table)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ignore_case", "required"),
+    [
+        (r"\w+`(?:\w+|-|.)`[\w+|\s]", False, "`"),
+        (r"ipconfig\s+/all", False, "ipconfig"),
+        (r"ipconfig\s+/all", True, "/"),  # letters may come in another case
+        (r"(?i)ipconfig", False, None),  # inline flag: no letter is required as written
+        (r"a|b", False, None),
+        (r"ab?c", False, "a"),
+        (r"\\[a-z]{1,3}\.dll", False, ".dll"),
+    ],
+)
+def test_regex_required_text(pattern: str, ignore_case: bool, required: str | None) -> None:
+    assert matchers.regex_required(pattern, ignore_case) == required
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "value", "expected"),
+    [
+        (r"ipconfig\s+/all", 0, "IPCONFIG /all", False),
+        (r"ipconfig\s+/all", 2, "IPCONFIG /ALL", True),  # regex.IGNORECASE
+        (r"(?i)ipconfig", 0, "IPCONFIG", True),
+        (r"\w+`\w+", 0, "a`b", True),
+        (r"\w+`\w+", 0, "ab", False),
+    ],
+)
+def test_the_required_text_never_changes_a_search(
+    pattern: str, flags: int, value: str, expected: bool
+) -> None:
+    import regex
+
+    bounded = matchers.BoundedRegex(pattern, flags)
+    assert bounded.search(value) is expected
+    assert (regex.search(pattern, value, flags) is not None) is expected
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Event": {"System": {"EventID": 1}, "EventData": {"Image": "C:\\x.exe", "N": None}}},
+        {"Event": {"EventData": {"Image": ["a", "b"], "Obj": {"k": 1}}}},
+        {"Event.EventData.Image": "dotted", "Event": {"EventData": {"Image": "plain"}}},
+        {"Event": [{"EventData": {"Image": "in a list"}}]},
+        {"Event": {"UserData": {"X": {"Image": "fallback"}}}},
+    ],
+)
+def test_indexed_fields_found_by_the_key_walk_are_those_the_flat_event_has(
+    event: dict[str, Any],
+) -> None:
+    fields = ["Event.System.EventID", "Event.EventData.Image", "Event.EventData.Obj", "Other"]
+    trie = build_trie(fields)
+    fallbacks = {"Event.EventData.": ("Event.UserData.*.",)}
+    walked = EventView(event, fallbacks)
+    present = walked.present_fields(trie)
+    flat = EventView(event, fallbacks)
+    expected = {f for f in fields if flat.paths.get(f)}  # flattened, fallbacks applied
+    if present is None:  # the walk declined: dotted keys, lists of objects, fallbacks
+        assert any("." in k for k in event) or "UserData" in str(event) or "[{" in str(event)
+    else:
+        assert {f for f in present if walked.fold(f)} == expected
+    for f in fields:  # values resolved on the way are the ones asked field by field
+        assert walked.fold(f) == flat.fold(f)
+        assert walked.present(f) == flat.present(f)

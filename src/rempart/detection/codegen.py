@@ -117,6 +117,11 @@ class _Emitter:
             return f"contains_grams({self.source(t)}, ev.grams({f}), {table})"
         if t.kind == "contains":
             return self.contains(self.source(t), t.arg)
+        if t.kind == "eq":
+            # Set membership in C, no helper call: ``x in values`` for one wanted value.
+            if len(t.arg) == 1:
+                return f"({self.const(next(iter(t.arg)))} in {self.source(t)})"
+            return f"(not {self.const(t.arg)}.isdisjoint({self.source(t)}))"
         if t.kind in _STRING_HELPER:
             return f"{_STRING_HELPER[t.kind]}({self.source(t)}, {self.const(t.arg)})"
         if t.kind == "any":

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from rempart.detection.errors import EventError
 from rempart.detection.event import EventView, Gram, Trie, build_trie, gram_of
 from rempart.detection.ir import And, Node, Not, Or, Test
+from rempart.detection.matchers import regex_literal
 
 GRAM = 3
 AFFIX = 16  # prefixes/suffixes are indexed on at most this many characters
@@ -42,83 +43,6 @@ def _seq_key(fld: str, head: str, mids: tuple[str, ...], tail: str) -> Key | Non
         return (fld, "suffix", tail)
     best = max(mids, key=len, default="")
     return (fld, "contains", best) if len(best) >= GRAM else None
-
-
-_REGEX_BREAK = set(".^$")
-_QUANT = set("*?{")
-
-
-def regex_literal(pattern: str) -> str | None:
-    """The longest ASCII literal every match of ``pattern`` must contain, or None.
-
-    Conservative: any top-level alternation, verbose mode or oddity gives None. Groups
-    and classes are skipped (they only end a literal run); a quantifier that allows
-    zero occurrences drops the character it applies to.
-    """
-    if "(?x" in pattern:
-        return None
-    runs: list[str] = []
-    run: list[str] = []
-    i, n = 0, len(pattern)
-
-    def cut() -> None:
-        if run:
-            runs.append("".join(run))
-            run.clear()
-
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if i + 1 >= n:
-                return None
-            nxt = pattern[i + 1]
-            if nxt in "xuUNpP0123456789":  # escapes with an argument: give up
-                return None
-            if nxt.isascii() and not nxt.isalnum() and nxt.isprintable():
-                run.append(nxt)
-            else:
-                cut()
-            i += 2
-            continue
-        if c == "|":
-            return None
-        if c in "([":
-            cut()
-            close = ")" if c == "(" else "]"
-            depth, i = 1, i + 1
-            while i < n and depth:
-                if pattern[i] == "\\":
-                    i += 2
-                    continue
-                if c == "(" and pattern[i] == "(":
-                    depth += 1
-                elif pattern[i] == close:
-                    depth -= 1
-                i += 1
-            continue
-        if c in _QUANT:
-            if run:
-                run.pop()
-            cut()
-            if c == "{":
-                end = pattern.find("}", i)
-                i = end + 1 if end >= 0 else n
-                continue
-            i += 1
-            continue
-        if c == "+":
-            cut()
-            i += 1
-            continue
-        if c in _REGEX_BREAK or not c.isascii() or not c.isprintable():
-            cut()
-            i += 1
-            continue
-        run.append(c)
-        i += 1
-    cut()
-    best = max(runs, key=len, default="")
-    return best.casefold() if len(best) >= GRAM else None
 
 
 def test_keys(t: Test) -> list[Key] | None:

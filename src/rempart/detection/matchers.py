@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import operator
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -155,10 +156,109 @@ def nonempty(vals: Values) -> bool:
     return bool(vals)
 
 
+_REGEX_BREAK = set(".^$")
+_QUANT = set("*?{")
+
+
+def regex_runs(pattern: str) -> list[str] | None:
+    """ASCII literal runs, as written, that every match of ``pattern`` must contain.
+
+    Conservative: any top-level alternation, verbose mode or oddity gives None. Groups
+    and classes are skipped (they only end a literal run); a quantifier that allows
+    zero occurrences drops the character it applies to.
+    """
+    if "(?x" in pattern:
+        return None
+    runs: list[str] = []
+    run: list[str] = []
+    i, n = 0, len(pattern)
+
+    def cut() -> None:
+        if run:
+            runs.append("".join(run))
+            run.clear()
+
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return None
+            nxt = pattern[i + 1]
+            if nxt in "xuUNpP0123456789":  # escapes with an argument: give up
+                return None
+            if nxt.isascii() and not nxt.isalnum() and nxt.isprintable():
+                run.append(nxt)
+            else:
+                cut()
+            i += 2
+            continue
+        if c == "|":
+            return None
+        if c in "([":
+            cut()
+            close = ")" if c == "(" else "]"
+            depth, i = 1, i + 1
+            while i < n and depth:
+                if pattern[i] == "\\":
+                    i += 2
+                    continue
+                if c == "(" and pattern[i] == "(":
+                    depth += 1
+                elif pattern[i] == close:
+                    depth -= 1
+                i += 1
+            continue
+        if c in _QUANT:
+            if run:
+                run.pop()
+            cut()
+            if c == "{":
+                end = pattern.find("}", i)
+                i = end + 1 if end >= 0 else n
+                continue
+            i += 1
+            continue
+        if c == "+":
+            cut()
+            i += 1
+            continue
+        if c in _REGEX_BREAK or not c.isascii() or not c.isprintable():
+            cut()
+            i += 1
+            continue
+        run.append(c)
+        i += 1
+    cut()
+    return runs
+
+
+def regex_literal(pattern: str, min_len: int = 3) -> str | None:
+    """The longest ASCII literal every match of ``pattern`` must contain, case-folded,
+    if it has at least ``min_len`` characters (the index keys on its trigrams)."""
+    best = max(regex_runs(pattern) or (), key=len, default="")
+    return best.casefold() if len(best) >= min_len else None
+
+
+_INLINE_IGNORECASE = re.compile(r"\(\?[a-zA-Z]*i")
+
+
+def regex_required(pattern: str, ignore_case: bool) -> str | None:
+    """A text every match of ``pattern`` holds as is, for a cheap ``in`` test before
+    the search; under case-insensitive matching only a run without letters qualifies
+    (ASCII punctuation and digits have no other case)."""
+    runs = regex_runs(pattern)
+    if not runs:
+        return None
+    if ignore_case or _INLINE_IGNORECASE.search(pattern):
+        runs = [part for run in runs for part in re.split("[A-Za-z]+", run)]
+    best = max(runs, key=len, default="")
+    return best or None
+
+
 class BoundedRegex:
     """A compiled regular expression whose every search has a time budget."""
 
-    __slots__ = ("_rx", "pattern", "timeout")
+    __slots__ = ("_rx", "pattern", "required", "timeout")
 
     def __init__(
         self, pattern: str, flags: int = 0, *, timeout: float = REGEX_TIMEOUT_SECONDS
@@ -166,8 +266,13 @@ class BoundedRegex:
         self.pattern = pattern
         self.timeout = timeout
         self._rx = regex.compile(pattern, flags | regex.VERSION0)
+        # A text every match holds: values without it are answered without searching
+        # (a search under a time budget costs several microseconds even when it fails).
+        self.required = regex_required(pattern, bool(flags & regex.IGNORECASE))
 
     def search(self, value: str) -> bool:
+        if self.required is not None and self.required not in value:
+            return False
         try:
             return self._rx.search(value, timeout=self.timeout) is not None
         except TimeoutError as exc:
@@ -367,6 +472,9 @@ __all__ = [
     "parse_time_cached",
     "prefix_any",
     "re_any",
+    "regex_literal",
+    "regex_required",
+    "regex_runs",
     "seq_any",
     "suffix_any",
     "time_part",
