@@ -476,3 +476,54 @@ def test_a_customer_being_erased_cannot_be_exported(
     assert _erase(db, vault, tenant_a, alice, signer, store, max_batches=0).status == SHREDDED
     with pytest.raises(SubjectNotFound):
         _export(db, vault, tenant_a, alice, store)
+
+
+def test_payment_captures_of_the_subjects_calls_are_erased_and_counted(
+    db: Database,
+    vault: Vault,
+    tenant_a: TenantContext,
+    signer: Ed25519Signer,
+    store: DirectoryExportStore,
+) -> None:
+    from rempart.contact.payments.config import PaymentConfig
+    from rempart.contact.payments.models import PaymentCapture
+    from rempart.contact.payments.service import cancel, open_capture
+
+    alice = seed_customer(db, vault, tenant_a)
+    bob = seed_customer(db, vault, tenant_a, phone="+33 7 55 55 55 55")
+    for who in (alice, bob):
+        with db.tenant_session(tenant_a) as session:
+            capture = open_capture(
+                session, vault, PaymentConfig(), interaction_id=who.interactions[0], opened_by="t"
+            )
+            cancel(session, capture.id)
+    result = _erase(db, vault, tenant_a, alice, signer, store)
+    assert result.counts["payment_captures"] == 1
+    with db.tenant_session(tenant_a) as session:
+        left = session.scalars(select(PaymentCapture.interaction_id)).all()
+    assert left == [bob.interactions[0]]
+
+
+def test_privacy_tables_are_tenant_scoped(
+    db: Database,
+    vault: Vault,
+    tenant_a: TenantContext,
+    tenant_b: TenantContext,
+    signer: Ed25519Signer,
+    store: DirectoryExportStore,
+) -> None:
+    from sqlalchemy import text
+
+    alice = seed_customer(db, vault, tenant_a)
+    _export(db, vault, tenant_a, alice, store)
+    bob = seed_customer(db, vault, tenant_a, phone="+33 7 66 66 66 66")
+    _erase(db, vault, tenant_a, bob, signer, store)
+    with db.tenant_session(tenant_b) as session:
+        assert session.scalars(select(PrivacyExport)).all() == []
+        assert session.scalars(select(ErasureRequest)).all() == []
+        if db.is_postgres:  # row-level security: raw SQL that forgets the tenant sees nothing
+            for table in ("privacy_exports", "privacy_erasures"):
+                assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+    with db.tenant_session(tenant_a) as session:
+        assert len(session.scalars(select(PrivacyExport)).all()) == 1
+        assert len(session.scalars(select(ErasureRequest)).all()) == 1
