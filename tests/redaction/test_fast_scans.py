@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.iban import calc_check_digits
 
+from rempart.redaction.lexicon import first_names
 from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
 from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
 from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
@@ -21,6 +22,7 @@ from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import _SEP, RUN
 from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, is_iban
 from rempart.redaction.recognizers.national_id import _NIR
+from rempart.redaction.recognizers.person import _NAME_TOKEN, _listed_tokens
 from rempart.redaction.recognizers.phone import _valid_for_region, _valid_in_any_region
 
 REFERENCE_RUN = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
@@ -257,3 +259,22 @@ def test_region_check_known_numbers() -> None:
         assert _valid_for_region(num, region) == phonenumbers.is_valid_number_for_region(
             num, region
         )
+
+
+_NAME_ALPHABET = [
+    *["jean", "marie", "anne", "jean-pierre", "Jean", "JEAN", "Marie.", "-marie"],
+    *["x", "_", "2", "-", "'", ".", " ", "  ", "é", "ß", "\u0130", "\u017f", "\u2019"],
+]
+
+
+@settings(max_examples=600)
+@given(_text(_NAME_ALPHABET, 10))
+def test_listed_name_tokens_are_those_of_the_whole_scan(text: str) -> None:
+    names = first_names()
+    doc = Document(text, "fr")
+    expected = [
+        m.span() for m in _NAME_TOKEN.finditer(text) if m.group().casefold().rstrip(".") in names
+    ]
+    present = names & doc.words
+    got = [m.span() for m in _listed_tokens(text, doc.lower, present, names)] if present else []
+    assert got == expected

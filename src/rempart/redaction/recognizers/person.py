@@ -202,6 +202,49 @@ def _is_stop(word: str) -> bool:
     return w in stopwords() or w in _STOP_EXTRA
 
 
+_TOKEN_CHAR: Final = re.compile(r"[\w'\u2019\-]")
+_TOKEN_RUN_END: Final = re.compile(r"[\w'\u2019\-]*")
+
+
+def _listed_tokens(
+    text: str, lower: str, present: frozenset[str], names: frozenset[str]
+) -> Iterator[re.Match[str]]:
+    """The tokens of ``_NAME_TOKEN.finditer(text)`` whose folded form is a listed name.
+
+    Instead of visiting every token, look for the listed names the text contains
+    (``present``) in the lower-cased text and tokenize only the runs of word
+    characters around them: a token never spans a character that is not a word
+    character, an apostrophe or a hyphen, except a final ".", so a run's tokens are
+    those the whole scan
+    gives. Falls back to the whole scan when lower-casing moves offsets or differs
+    from case folding (then a name could hide from the search).
+    """
+    if len(lower) != len(text) or not (text.isascii() or lower.casefold() == lower):
+        for m in _NAME_TOKEN.finditer(text):
+            if m.group().casefold().rstrip(".") in names:
+                yield m
+        return
+    starts: set[int] = set()
+    for name in present:
+        pos = lower.find(name)
+        while pos >= 0:
+            starts.add(pos)
+            pos = lower.find(name, pos + 1)
+    done_until = -1
+    for pos in sorted(starts):
+        if pos < done_until:
+            continue  # inside a run already tokenized
+        run_start = pos
+        while run_start > 0 and _TOKEN_CHAR.match(text, run_start - 1):
+            run_start -= 1
+        end = _TOKEN_RUN_END.match(text, pos)
+        run_end = end.end() if end is not None else pos
+        for m in _NAME_TOKEN.finditer(text, run_start, min(len(text), run_end + 1)):
+            if m.group().casefold().rstrip(".") in names:
+                yield m
+        done_until = run_end + 1
+
+
 _TITLECASE: Final = re.compile(r"(?<![^\W\d_])[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]")
 
 
@@ -323,11 +366,10 @@ class PersonRecognizer(Recognizer):
         """A given name from the list, with the capitalised or plain word after it."""
         text = doc.text
         fn, amb = first_names(), ambiguous_first_names()
-        if fn.isdisjoint(doc.words):
+        present = fn & doc.words
+        if not present:
             return
-        for m in _NAME_TOKEN.finditer(text):
-            if m.group().casefold().rstrip(".") not in fn:
-                continue
+        for m in _listed_tokens(text, doc.lower, present, fn):
             word = m.group().rstrip(".")
             low = word.casefold()
             if low not in fn:
