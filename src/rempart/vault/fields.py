@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from rempart.errors import CryptoError
 from rempart.vault.format import MIN_LENGTH, FieldContext, associated_data, parse_header
-from rempart.vault.hazmat import NONCE_BYTES, TAG_BYTES, AeadFailure, random_bytes
+from rempart.vault.hazmat import NONCE_BYTES, TAG_BYTES, AeadFailure, random_nonce, take_nonce
 from rempart.vault.keyring import Keyring
 from rempart.vault.records import DATA_KEY, SUBJECT_PREFIX, subject_key_id
 
@@ -54,7 +54,10 @@ class FieldCipher:
             left = entry.bytes_left - len(plaintext)
             if left >= 0:
                 entry.bytes_left = left
-                nonce = random_bytes(NONCE_BYTES)
+                try:
+                    nonce = take_nonce()  # random, from the pool (see hazmat.aead)
+                except IndexError:
+                    nonce = random_nonce()
                 return entry.header + nonce + entry.seal(nonce, plaintext, ctx._aad)
         return self._encrypt_long(ctx, plaintext, subject)
 
@@ -67,7 +70,7 @@ class FieldCipher:
         if key_id != DATA_KEY and not key_id.startswith(SUBJECT_PREFIX):
             raise ValueError("fields are sealed under the data key or a subject key")
         material = self._keyring.encryption_key(ctx.tenant, key_id, len(plaintext))
-        nonce = random_bytes(NONCE_BYTES)
+        nonce = random_nonce()
         return material.field_header + nonce + material.field.seal(nonce, plaintext, ctx.field_aad)
 
     def decrypt_field(self, ctx: FieldContext, ciphertext: bytes) -> bytes:

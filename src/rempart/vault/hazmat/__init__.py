@@ -13,6 +13,8 @@ from rempart.vault.hazmat.aead import (
     AeadFailure,
     generate_key,
     random_bytes,
+    random_nonce,
+    take_nonce,
 )
 from rempart.vault.hazmat.kdf import argon2id_derive, hkdf_sha256, scrypt_derive
 from rempart.vault.hazmat.mac import constant_time_equal, hmac_sha256, sha256
@@ -29,6 +31,8 @@ __all__ = [
     "hkdf_sha256",
     "hmac_sha256",
     "random_bytes",
+    "random_nonce",
     "scrypt_derive",
     "sha256",
+    "take_nonce",
 ]

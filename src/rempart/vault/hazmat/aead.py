@@ -15,6 +15,36 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 
 random_bytes = os.urandom
+
+_NONCES_PER_DRAW = 340
+_nonce_pool: list[bytes] = []
+"""Random 96-bit nonces drawn from the OS in batches (one ``os.urandom`` call per 340):
+each is still 12 bytes of the OS CSPRNG's output, handed out once. ``list.pop`` is
+atomic, so no two threads get the same one; the pool is emptied in a forked child
+(below), so parent and child never share one."""
+take_nonce = _nonce_pool.pop
+"""``take_nonce()`` pops a nonce; ``IndexError`` when the pool is empty (then call
+``random_nonce``, which refills it)."""
+
+
+def random_nonce() -> bytes:
+    """A fresh random 12-byte GCM nonce (from the pool, refilled from ``os.urandom``)."""
+    try:
+        return take_nonce()
+    except IndexError:
+        block = os.urandom(NONCE_BYTES * _NONCES_PER_DRAW)
+        _nonce_pool.extend(
+            [block[i : i + NONCE_BYTES] for i in range(NONCE_BYTES, len(block), NONCE_BYTES)]
+        )
+        return block[:NONCE_BYTES]
+
+
+def _forget_nonces() -> None:
+    _nonce_pool.clear()
+
+
+os.register_at_fork(after_in_child=_forget_nonces)
+
 AeadFailure = (InvalidTag, ValueError, OverflowError)
 """What ``Aead.open_unchecked`` raises on a failed check or malformed input."""
 
