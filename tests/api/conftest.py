@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from rempart.access import ObjectType, RelationKind
 from rempart.api import AppContext, create_app
 from rempart.config import load_settings
+from rempart.identity.assurance import Level
 from rempart.identity.tokens import create_token
 from rempart.storage import Database, TenantContext
 from rempart.vault import Vault
+from tests.api.people import Person, person, relate, team_with_queue
 from tests.conftest import make_tenant
 
 
@@ -108,3 +111,26 @@ def interaction(external_id: str = "call-0001", **overrides: Any) -> dict[str, A
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def cast(db: Database, alice: Caller, clock: MutableClock) -> dict[str, Person]:
+    """Team A (queue Sinistres) and team B (queue Habitation), with their people."""
+    team_a = team_with_queue(db, alice.ctx, "Team A", "Sinistres")
+    team_b = team_with_queue(db, alice.ctx, "Team B", "Habitation")
+    people = {
+        "agent_a": person(db, alice.ctx, clock, "agent-a", ["agent"]),
+        "agent_b": person(db, alice.ctx, clock, "agent-b", ["agent"]),
+        "sup_a": person(db, alice.ctx, clock, "sup-a", ["supervisor"]),
+        "sup_a_mfa": person(
+            db, alice.ctx, clock, "sup-a-mfa", ["supervisor"], assurance=Level.MULTI_FACTOR
+        ),
+        "sup_b": person(
+            db, alice.ctx, clock, "sup-b", ["supervisor"], assurance=Level.MULTI_FACTOR
+        ),
+        "auditor": person(db, alice.ctx, clock, "auditor", ["auditor"]),
+    }
+    for who in ("sup_a", "sup_a_mfa"):
+        relate(db, alice.ctx, clock, people[who], RelationKind.SUPERVISES, ObjectType.TEAM, team_a)
+    relate(db, alice.ctx, clock, people["sup_b"], RelationKind.SUPERVISES, ObjectType.TEAM, team_b)
+    return people

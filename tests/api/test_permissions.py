@@ -41,6 +41,7 @@ from rempart.storage import Database
 from tests.api.conftest import Caller, MutableClock
 from tests.api.people import Person, person, relate
 from tests.api.test_workspace import EMAIL, PAN, PHONE, call, keep_originals, push
+from tests.contact.test_media import make_wav, tone_frames
 
 PEOPLE_ROUTES = {
     ("get", "/api/v1/workspace/interactions"),
@@ -48,7 +49,11 @@ PEOPLE_ROUTES = {
     ("post", "/api/v1/workspace/interactions/{interaction_id}/unmask-requests"),
     ("post", "/api/v1/workspace/grants/{grant_id}/approve"),
     ("get", "/api/v1/workspace/interactions/{interaction_id}/original"),
+    ("get", "/api/v1/workspace/interactions/{interaction_id}/recordings/{recording_id}"),
+    ("get", "/api/v1/workspace/interactions/{interaction_id}/recordings/{recording_id}/original"),
 }
+# Signed CCaaS callbacks authenticate by their signature (tests/api/test_webhooks.py).
+AUTH_EXTENSION = "x-rempart-auth"
 MATRIX = role_permission_matrix(default_catalog())
 ROLES = sorted(r for r in MATRIX if not default_catalog().roles[r].machine)
 
@@ -66,7 +71,7 @@ def operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_operation_declares_a_scope_or_a_permission(client: TestClient) -> None:
     declared = {}
     for method, path, op in operations(client):
-        kinds = [k for k in (SCOPE_EXTENSION, PERMISSION_EXTENSION) if k in op]
+        kinds = [k for k in (SCOPE_EXTENSION, PERMISSION_EXTENSION, AUTH_EXTENSION) if k in op]
         assert len(kinds) == 1, f"{method.upper()} {path} declares {kinds or 'nothing'}"
         if PERMISSION_EXTENSION in op:
             Permission(op[PERMISSION_EXTENSION])  # a known permission
@@ -80,15 +85,24 @@ def test_people_routes_refuse_machine_tokens_and_anonymous_callers(
     for method, path, op in operations(client):
         if PERMISSION_EXTENSION not in op:
             continue
-        url = path.replace("{interaction_id}", str(uuid.uuid4())).replace(
-            "{grant_id}", str(uuid.uuid4())
+        url = (
+            path.replace("{interaction_id}", str(uuid.uuid4()))
+            .replace("{grant_id}", str(uuid.uuid4()))
+            .replace("{recording_id}", str(uuid.uuid4()))
         )
         for headers in ({}, alice.headers):
             r = client.request(method, url, headers=headers, json={"reason": "x" * 20})
             assert r.status_code == 401, f"{method.upper()} {path}: {r.status_code}"
 
 
-def _grant(db: Database, caller: Caller, clock: MutableClock, who: Person, iid: str) -> None:
+def _grant(
+    db: Database,
+    caller: Caller,
+    clock: MutableClock,
+    who: Person,
+    iid: str,
+    permissions: frozenset[Permission],
+) -> None:
     now = clock()
     with db.tenant_session(caller.ctx) as s:
         SqlWriter(s, load_catalog(s), actor="test", clock=clock).put_grant(
@@ -96,7 +110,7 @@ def _grant(db: Database, caller: Caller, clock: MutableClock, who: Person, iid: 
                 id=str(uuid.uuid4()),
                 user_id=who.user_id,
                 kind=GrantKind.JIT,
-                permissions=frozenset({Permission.INTERACTION_UNMASK}),
+                permissions=permissions,
                 interaction_id=iid,
                 reason="matrix test: approved unmask grant",
                 requested_at=now,
@@ -109,6 +123,18 @@ def _grant(db: Database, caller: Caller, clock: MutableClock, who: Person, iid: 
         )
 
 
+def _upload(client: TestClient, caller: Caller, iid: str) -> str:
+    body = client.get(f"/api/v1/interactions/{iid}", headers=caller.headers).json()
+    rid = str(body["recordings"][0]["id"])
+    r = client.put(
+        f"/api/v1/interactions/{iid}/recordings/{rid}/media",
+        content=make_wav(tone_frames(1.0, channels=2), channels=2),
+        headers={**caller.headers, "Content-Type": "audio/wav"},
+    )
+    assert r.status_code in (200, 201), r.text
+    return rid
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_role_route_matrix(
     client: TestClient, alice: Caller, db: Database, clock: MutableClock, role: str
@@ -119,8 +145,12 @@ def test_role_route_matrix(
     who = person(db, alice.ctx, clock, f"p-{role}", [role], assurance=Level.MULTI_FACTOR)
     relate(db, alice.ctx, clock, who, RelationKind.ASSIGNED, ObjectType.INTERACTION, iid)
     holds = MATRIX[role]
-    if holds[Permission.INTERACTION_UNMASK]:
-        _grant(db, alice, clock, who, iid)
+    unmasks = frozenset(
+        p for p in (Permission.INTERACTION_UNMASK, Permission.RECORDING_UNMASK) if holds[p]
+    )
+    if unmasks:
+        _grant(db, alice, clock, who, iid, unmasks)
+    rid = _upload(client, alice, iid)
     # A pending request by someone else, for the approve route.
     asker = person(db, alice.ctx, clock, "asker", ["supervisor"], assurance=Level.MULTI_FACTOR)
     relate(db, alice.ctx, clock, asker, RelationKind.ASSIGNED, ObjectType.INTERACTION, iid)
@@ -135,11 +165,19 @@ def test_role_route_matrix(
         if PERMISSION_EXTENSION not in op:
             continue
         permission = Permission(op[PERMISSION_EXTENSION])
-        needs = {permission} | (
-            {Permission.INTERACTION_READ} if "{interaction_id}" in path else set()
-        )
+        # A route about one interaction also needs the need-to-know permission it reads
+        # through: recording:play for recordings, interaction:read for the rest.
+        needs = {permission}
+        if "{recording_id}" in path:
+            needs.add(Permission.RECORDING_PLAY)
+        elif "{interaction_id}" in path:
+            needs.add(Permission.INTERACTION_READ)
         allowed = all(holds[p] for p in needs)
-        url = path.replace("{interaction_id}", iid).replace("{grant_id}", grant_id)
+        url = (
+            path.replace("{interaction_id}", iid)
+            .replace("{grant_id}", grant_id)
+            .replace("{recording_id}", rid)
+        )
         body = {"reason": "matrix test: reason long enough"} if method == "post" else None
         r = client.request(method, url, headers=who.headers, json=body)
         where = f"{role}: {method.upper()} {path} -> {r.status_code} {r.text[:200]}"

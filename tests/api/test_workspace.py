@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from rempart.access import ObjectType, RelationKind
 from rempart.audit import AuditRecord
 from rempart.contact.policy import DataPolicy, save_policy
-from rempart.identity.assurance import Level
 from rempart.storage import Database, TenantContext
 from tests.api.conftest import Caller, MutableClock, interaction
-from tests.api.people import Person, person, relate, team_with_queue
+from tests.api.people import Person
 
 API = "/api/v1/interactions"
 WS = "/api/v1/workspace"
@@ -42,29 +39,6 @@ def call(agent: Person, external_id: str = "call-ws-1", **overrides: Any) -> dic
     )
     body.update(overrides)
     return body
-
-
-@pytest.fixture
-def cast(db: Database, alice: Caller, clock: MutableClock) -> dict[str, Person]:
-    """Team A (queue Sinistres) and team B (queue Habitation), with their people."""
-    team_a = team_with_queue(db, alice.ctx, "Team A", "Sinistres")
-    team_b = team_with_queue(db, alice.ctx, "Team B", "Habitation")
-    people = {
-        "agent_a": person(db, alice.ctx, clock, "agent-a", ["agent"]),
-        "agent_b": person(db, alice.ctx, clock, "agent-b", ["agent"]),
-        "sup_a": person(db, alice.ctx, clock, "sup-a", ["supervisor"]),
-        "sup_a_mfa": person(
-            db, alice.ctx, clock, "sup-a-mfa", ["supervisor"], assurance=Level.MULTI_FACTOR
-        ),
-        "sup_b": person(
-            db, alice.ctx, clock, "sup-b", ["supervisor"], assurance=Level.MULTI_FACTOR
-        ),
-        "auditor": person(db, alice.ctx, clock, "auditor", ["auditor"]),
-    }
-    for who in ("sup_a", "sup_a_mfa"):
-        relate(db, alice.ctx, clock, people[who], RelationKind.SUPERVISES, ObjectType.TEAM, team_a)
-    relate(db, alice.ctx, clock, people["sup_b"], RelationKind.SUPERVISES, ObjectType.TEAM, team_b)
-    return people
 
 
 def push(client: TestClient, alice: Caller, body: dict[str, Any]) -> str:

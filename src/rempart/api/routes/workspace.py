@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,9 @@ from rempart.access import (
     GrantRefused,
     GrantService,
     InteractionResource,
+    ObligationKind,
     Permission,
+    SensitiveField,
 )
 from rempart.access.grants import Grant
 from rempart.access.hooks import AuditFindings, SessionAuditSink
@@ -39,10 +42,13 @@ from rempart.api.presentation import present
 from rempart.api.problems import ERROR_RESPONSES
 from rempart.audit import AuditNote, audited
 from rempart.contact import service
-from rempart.contact.models import Interaction
+from rempart.contact.media import MediaStore
+from rempart.contact.models import Interaction, Recording
 from rempart.contact.protect import ProtectionUnavailable
+from rempart.contact.recording_playback import open_rendition
 from rempart.contact.schemas import InteractionOut, InteractionSummary
 from rempart.contact.subjects import LookupKind, find_customers
+from rempart.errors import NotFound, PermissionDenied
 from rempart.identity.assurance import Level
 from rempart.vault import Vault
 
@@ -296,12 +302,80 @@ def read_original(interaction_id: InteractionId, ctx: Ctx, reader: Unmask) -> In
         return present(out, decision.obligations)
 
 
+Play = Annotated[Reader, Depends(require_permission(Permission.RECORDING_PLAY))]
+UnmaskRecording = Annotated[Reader, Depends(require_permission(Permission.RECORDING_UNMASK))]
+RecordingId = Annotated[str, Path(max_length=64)]
+
+
+@router.get(
+    "/interactions/{interaction_id}/recordings/{recording_id}",
+    summary="Play a recording: the redacted rendition, sensitive spans silenced",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"audio/wav": {}}}},
+    **permitted(Permission.RECORDING_PLAY),
+)
+def play_recording(
+    interaction_id: InteractionId, recording_id: RecordingId, ctx: Ctx, reader: Play
+) -> StreamingResponse:
+    return _play(ctx, reader, interaction_id, recording_id, original=False)
+
+
+@router.get(
+    "/interactions/{interaction_id}/recordings/{recording_id}/original",
+    summary="Play the original recording under an active unmask grant",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"audio/wav": {}}}},
+    **permitted(Permission.RECORDING_UNMASK),
+)
+def play_original(
+    interaction_id: InteractionId, recording_id: RecordingId, ctx: Ctx, reader: UnmaskRecording
+) -> StreamingResponse:
+    return _play(ctx, reader, interaction_id, recording_id, original=True)
+
+
+def _play(
+    ctx: AppContext, reader: Reader, interaction_id: str, recording_id: str, *, original: bool
+) -> StreamingResponse:
+    vault = _vault(ctx)
+    action = "recording.play_original" if original else "recording.play"
+    with _audited(ctx, reader, action, interaction_id) as (session, note):
+        note.details["recording_id"] = recording_id
+        interaction = service.find(session, interaction_id)
+        allow, resource = reader.require_on(session, Permission.RECORDING_PLAY, interaction, note)
+        if original:
+            allow = _unmask(
+                ctx, reader, _grants(ctx, reader, session), resource, Permission.RECORDING_UNMASK
+            )
+        silenced = _kind(allow, SensitiveField.RECORDING)
+        if not original and silenced is not ObligationKind.RECORDING_SILENCED:
+            # Only the silenced rendition may be played without an unmask grant.
+            raise PermissionDenied("this recording cannot be played under your access")
+        recording = session.get(Recording, recording_id)
+        if recording is None or recording.interaction_id != interaction.id:
+            raise NotFound("no such recording")
+        chunks = open_rendition(
+            vault, MediaStore.for_settings(ctx.settings), interaction, recording, original=original
+        )
+    return StreamingResponse(chunks, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+def _kind(allow: Allow, field: SensitiveField) -> ObligationKind | None:
+    for obligation in allow.obligations:
+        if obligation.field is field:
+            return obligation.kind
+    return None
+
+
 def _unmask(
-    ctx: AppContext, reader: Reader, grants: GrantService, resource: InteractionResource
+    ctx: AppContext,
+    reader: Reader,
+    grants: GrantService,
+    resource: InteractionResource,
+    permission: Permission = Permission.INTERACTION_UNMASK,
 ) -> Allow:
     """The unmask decision (audited, raising a finding); step-up when assurance falls short."""
     try:
-        return grants.unmask(reader.principal, Permission.INTERACTION_UNMASK, resource)
+        return grants.unmask(reader.principal, permission, resource)
     except AccessDenied as exc:
         if exc.extensions.get("reason") == DenyReason.ASSURANCE_TOO_LOW.value:
             require_assurance(Level.MULTI_FACTOR)(reader.session_principal, ctx)
