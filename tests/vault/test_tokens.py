@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rempart.errors import NotFound, ValidationFailed
+from rempart.errors import NotFound, PermissionDenied, ValidationFailed
 from rempart.vault import Vault, VaultAction, VaultEvent
 from rempart.vault.tokens import normalize_pan
 from tests.vault.conftest import OTHER, TENANT, VaultFactory
@@ -103,3 +103,22 @@ def test_shredding_the_tenant_removes_its_tokens(vault: Vault) -> None:
     token = vault.tokenize_card(TENANT, PAN, expires_at=LATER)
     vault.shred_tenant(TENANT, reason="off-boarding")
     assert vault.keys.store.get_token(TENANT, token.token) is None
+
+
+def test_a_permission_hook_refuses_detokenization_to_actors_without_it(
+    make_vault: VaultFactory, events: list[VaultEvent]
+) -> None:
+    allowed = {(TENANT, "agent-payments")}
+    vault = make_vault(detokenize_permission=lambda tenant, actor: (tenant, actor) in allowed)
+    vault.create_tenant(TENANT)
+    token = vault.tokenize_card(TENANT, PAN, expires_at=LATER)
+    with pytest.raises(PermissionDenied):
+        vault.detokenize_card(TENANT, token.token, actor="agent-7", reason="curious")
+    denied = events[-1]
+    assert denied.action is VaultAction.CARD_DETOKENIZE_DENIED
+    assert denied.details["actor"] == "agent-7"
+    assert not any(e.action is VaultAction.CARD_DETOKENIZED for e in events)
+    assert all(PAN.replace(" ", "") not in repr(e) for e in events)
+    pan = vault.detokenize_card(TENANT, token.token, actor="agent-payments", reason="refund #12")
+    assert pan == PAN.replace(" ", "")
+    assert events[-1].action is VaultAction.CARD_DETOKENIZED

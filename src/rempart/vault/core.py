@@ -31,7 +31,7 @@ from rempart.vault.records import (
 )
 from rempart.vault.store import KeyringStore, MemoryKeyringStore
 from rempart.vault.stream import DEFAULT_CHUNK_SIZE, decrypt_stream, encrypt_stream
-from rempart.vault.tokens import CardToken, CardTokenizer
+from rempart.vault.tokens import CardToken, CardTokenizer, DetokenizePermission
 
 
 class SubjectIndexHolder(Protocol):
@@ -68,6 +68,7 @@ class Vault(FieldCipher):
         on_event: VaultEventSink = discard_events,
         rotate_after_encryptions: int = 1 << 31,
         monotonic: Callable[[], float] = time.monotonic,
+        detokenize_permission: DetokenizePermission | None = None,
     ) -> None:
         self.keys = Keyring(
             store,
@@ -80,7 +81,7 @@ class Vault(FieldCipher):
         )
         FieldCipher.__init__(self, self.keys)
         self.fields: FieldCipher = self
-        self.cards = CardTokenizer(self.keys, store, self.fields)
+        self.cards = CardTokenizer(self.keys, store, self.fields, permission=detokenize_permission)
         self._index_holders: list[SubjectIndexHolder] = []
 
     def __repr__(self) -> str:

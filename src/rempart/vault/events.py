@@ -31,6 +31,7 @@ class VaultAction(StrEnum):
     SUBJECT_SHREDDED = "vault.subject.shredded"
     CARD_TOKENIZED = "vault.card.tokenized"
     CARD_DETOKENIZED = "vault.card.detokenized"
+    CARD_DETOKENIZE_DENIED = "vault.card.detokenize-denied"
 
 
 @dataclass(frozen=True, slots=True)

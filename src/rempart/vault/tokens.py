@@ -12,10 +12,11 @@ before the PAN is returned.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from rempart.errors import NotFound, ValidationFailed
+from rempart.errors import NotFound, PermissionDenied, ValidationFailed
 from rempart.types import TenantId
 from rempart.vault.events import VaultAction
 from rempart.vault.fields import FieldCipher
@@ -28,6 +29,10 @@ from rempart.vault.store import KeyringStore
 TOKEN_PREFIX = "tok_"  # noqa: S105 - a label, not a secret
 TOKEN_TABLE = "vault_card_tokens"  # noqa: S105
 TOKEN_COLUMN = "pan"  # noqa: S105
+
+
+DetokenizePermission = Callable[[TenantId, str], bool]
+"""``permission(tenant, actor)``: may this actor detokenize card numbers of the tenant?"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +61,18 @@ def normalize_pan(pan: str) -> str:
 class CardTokenizer:
     """Tokenize and detokenize PANs of each tenant."""
 
-    def __init__(self, keyring: Keyring, store: KeyringStore, field_cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        keyring: Keyring,
+        store: KeyringStore,
+        field_cipher: FieldCipher,
+        *,
+        permission: DetokenizePermission | None = None,
+    ) -> None:
         self._keyring = keyring
         self._store = store
         self._fields = field_cipher
+        self._permission = permission
 
     def _lookup_hash(self, tenant: TenantId, pan: str) -> bytes:
         key = self._keyring.active_key(tenant, INDEX_KEY).subkey(b"token-lookup")
@@ -99,10 +112,19 @@ class CardTokenizer:
         return CardToken(record.token, record.last_four, record.expires_at)
 
     def detokenize(self, tenant: TenantId, token: str, *, actor: str, reason: str) -> str:
-        """The PAN behind a live token. The caller must have checked the actor's
-        detokenization permission; the audit hook hears of it before the PAN leaves."""
+        """The PAN behind a live token. The actor's detokenization permission is checked
+        by the vault's ``detokenize_permission`` hook when one is given (a refusal is
+        ``PermissionDenied`` and is audited), else by the caller; the audit hook hears
+        of it before the PAN leaves."""
         if not actor or not reason:
             raise ValidationFailed("detokenization needs an actor and a reason")
+        if self._permission is not None and not self._permission(tenant, actor):
+            self._keyring.emit(
+                VaultAction.CARD_DETOKENIZE_DENIED,
+                tenant,
+                details={"token": token, "actor": actor, "reason": reason},
+            )
+            raise PermissionDenied("this actor may not detokenize card numbers")
         record = self._store.get_token(tenant, token)
         if record is None or record.expires_at <= self._keyring.clock():
             raise NotFound("unknown or expired token")
