@@ -31,6 +31,7 @@ from rempart.contact.payments.config import PaymentConfig
 from rempart.contact.payments.service import cancel, open_capture
 from rempart.contact.recording_playback import open_rendition
 from rempart.contact.recording_upload import (
+    MediaUnavailable,
     UploadResult,
     plan_upload,
     receive_upload,
@@ -884,3 +885,27 @@ def test_a_riff_size_over_the_limit_is_refused_at_the_header() -> None:
     wav = make_wav(tone_frames(1.0))
     with pytest.raises(PayloadTooLarge):
         WavFilter(pauses=[], silences=[], max_bytes=len(wav) - 1).feed(wav[:12])
+
+
+def test_an_encryptor_that_fails_fails_the_upload_and_leaves_nothing(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a, customer=False)
+    # The tenant's keys are gone: both encryptors fail while the body is still coming.
+    vault.shred_tenant(tenant_a.tenant_id, reason="test")
+    wav = make_wav(tone_frames(5.0))
+    _refused(db, vault, store, call, wav, MediaUnavailable)
+
+
+def test_a_subject_key_shredded_before_the_customer_is_marked_erased_gets_a_new_key(
+    db: Database, vault: Vault, tenant_a: TenantContext, tmp_path: Path
+) -> None:
+    """The vault creates subject keys on demand: erasure must mark the customer erased,
+    which is what ``plan_upload`` refuses on (see test_an_erased_customer_gets_no_media)."""
+    store = MediaStore(tmp_path / "media")
+    call = seed_call(db, vault, tenant_a)
+    assert call.customer_id is not None
+    vault.shred_subject(tenant_a.tenant_id, subject_of(call.customer_id), reason="test")
+    _upload(db, vault, store, call, make_wav(tone_frames(0.2)))
+    assert _status(db, call) == "stored"

@@ -267,10 +267,8 @@ async def receive_upload(
     if failure is not None:
         raise failure
     if flow.errors:
-        error = flow.errors[0]
-        if isinstance(error, RempartError):
-            raise error
-        raise RuntimeError("recording encryption failed") from error
+        # A key or disk problem on our side, never the uploader's fault: fail closed.
+        raise MediaUnavailable("the recording could not be encrypted") from flow.errors[0]
     if summary is None:  # pragma: no cover - complete implies a summary
         raise BadRequest("the upload did not complete")
     return UploadResult(
