@@ -72,6 +72,9 @@ def test_find_export_erase_verify(site: tuple[Database, Vault], tmp_path: Path) 
     assert found["customer"] == alice.customer
     assert found["totals"]["interactions"] == 2
     assert alice.external_id not in out
+    code, out, err = invoke("find", "-t", "acme", "--email", alice.email)
+    assert code == 0, err
+    assert alice.customer in out
 
     secret = tmp_path / "passphrase.txt"
     secret.write_text(PASSPHRASE + "\n")

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from rempart.audit import Actor, Origin, checkpoint_signer
 from rempart.cli.common import (
@@ -112,28 +111,15 @@ def find_cmd(
         if not found:
             console.print("no customer matches")
             return
-        table = Table(
-            "reference",
-            "created",
-            "erased",
-            "identifiers",
-            "interactions",
-            "segments",
-            "originals",
-            "recordings",
-            "exports",
-        )
         for f in found:
-            t = f.totals()
-            table.add_row(
-                f.customer,
-                f.created_at.isoformat(timespec="seconds"),
-                f.erased_at.isoformat(timespec="seconds") if f.erased_at else (f.erasure or ""),
-                ", ".join(f"{k}:{v}" for k, v in sorted(f.identifiers.items())),
-                *(str(t[k]) for k in ("interactions", "segments", "originals", "recordings")),
-                str(t["exports"]),
-            )
-        console.print(table)
+            # Plain lines, not a table: a reference must never be cut to fit the terminal.
+            state = f"erased {f.erased_at.isoformat(timespec='seconds')}" if f.erased_at else ""
+            if not state and f.erasure:
+                state = f"erasure {f.erasure}"
+            print(f"{f.customer}  created {f.created_at.isoformat(timespec='seconds')}  {state}")
+            identifiers = " ".join(f"{k}:{v}" for k, v in sorted(f.identifiers.items()))
+            print(f"  identifiers {identifiers or '-'}")
+            print("  " + ", ".join(f"{k} {v}" for k, v in f.totals().items()))
 
 
 def _passphrase(path: Path | None) -> str:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, Origin, append, audited
@@ -42,7 +43,7 @@ from rempart.contact.models import (
 )
 from rempart.contact.payments.models import PaymentCapture
 from rempart.contact.subjects import subject_of
-from rempart.errors import RempartError, ValidationFailed
+from rempart.errors import Conflict, RempartError, ValidationFailed
 from rempart.privacy.certificate import CERTIFICATE_FORMAT, sign_certificate
 from rempart.privacy.errors import LegalHoldActive, SubjectNotFound
 from rempart.privacy.models import ErasureRequest, PrivacyExport
@@ -151,6 +152,12 @@ class _Run:
                     counts={},
                 )
                 session.add(req)
+                try:
+                    session.flush()
+                except IntegrityError as exc:
+                    raise Conflict(
+                        "an erasure of this customer is being started concurrently; retry"
+                    ) from exc
             elif req.status == STARTED:
                 note.details = {"subject": req.subject_pseudonym}
                 self._check_holds(session, customer_id, note)
