@@ -12,7 +12,7 @@ under a canonical prefix (Windows: ``Event.UserData.*.`` as ``Event.EventData.``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from rempart.detection.errors import EventError
@@ -241,6 +241,40 @@ def _collect_text(obj: Any, out: list[str], depth: int) -> None:
             raise EventError(f"event holds more than {MAX_VALUES} values")
 
 
+_ABSENT: Final = object()
+_GETTERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
+
+
+def _getter(field: str) -> Callable[[dict[str, Any]], Any]:
+    """A function reading ``field`` from a dict event by plain keys, written out level
+    by level (no loop): the raw value, ``_ABSENT``, or ``_MISSING`` when only the
+    general resolution can tell (a dotted key that could also match, a list on the
+    way). Field names are written with ``repr``, which is safe for any string."""
+    getter = _GETTERS.get(field)
+    if getter is not None:
+        return getter
+    plan = _plan(field)
+    lines = ["def get(d):"]
+    obj = "d"
+    for i, (key, dotted) in enumerate(plan):
+        if dotted:
+            test = " or ".join(f"{d!r} in {obj}" for d in dotted)
+            lines.append(f"    if {test}: return M")
+        lines.append(f"    o{i} = {obj}.get({key!r}, A)")
+        if i < len(plan) - 1:
+            lines.append(f"    if type(o{i}) is not dict:")
+            # absent, null or a scalar on the way: the field is absent; a list: general
+            lines.append(f"        return A if o{i} is A or o{i} is None or type(o{i}) in S else M")
+        obj = f"o{i}"
+    lines.append(f"    return {obj}")
+    namespace: dict[str, Any] = {"A": _ABSENT, "M": _MISSING, "S": frozenset(_SCALAR_TYPES)}
+    exec(compile("\n".join(lines) + "\n", f"<field {field!r}>", "exec"), namespace)  # noqa: S102
+    getter = namespace["get"]
+    if len(_GETTERS) < 100_000:
+        _GETTERS[field] = getter
+    return getter  # type: ignore[no-any-return]
+
+
 class EventView:
     """Cached field access over one event (a JSON object).
 
@@ -294,20 +328,17 @@ class EventView:
     def _walk(self, field: str) -> Any:
         """The field by plain keys: its scalars, None when absent, or ``_MISSING`` when
         a dotted key that could also match, or a list, is on the way."""
-        obj: Any = self.data
-        for key, dotted in _PLANS.get(field) or _plan(field):
-            if type(obj) is not dict:
-                return None if obj is None else _MISSING  # a null on the way: absent
-            if dotted:
-                for d in dotted:  # a loop: cheaper than any(<generator>) here
-                    if d in obj:
-                        return _MISSING
-            obj = obj.get(key, _MISSING)
-            if obj is _MISSING:
-                return None
-        if type(obj) is list:
+        v = (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
+        t = type(v)
+        if t is str or t is int or t is float or t is bool:
+            return [v]
+        if v is _ABSENT:
+            return None
+        if v is None or t is dict:
+            return []
+        if v is _MISSING or t is list:
             return _MISSING
-        return [] if obj is None or type(obj) is dict else [obj]
+        return [v]
 
     def _fallback_is_live(self) -> bool:
         """Whether the event holds a path a pipeline fallback reads (Windows:
@@ -379,6 +410,11 @@ class EventView:
         """Scalar values rendered as text, case preserved."""
         result = self._text.get(field)
         if result is None:
+            if not self._slow and field not in self._values:
+                v = (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
+                if type(v) is str:  # the common case: one string, read directly
+                    result = self._text[field] = (v,)
+                    return result
             values = self._lookup(field)
             if not values:
                 result = ()
@@ -393,6 +429,11 @@ class EventView:
         """Scalar values as text, Unicode case-folded (the default Sigma comparison)."""
         result = self._fold.get(field)
         if result is None:
+            if not self._slow and field not in self._values:
+                v = (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
+                if type(v) is str:  # the common case: one string, read directly
+                    result = self._fold[field] = (v.casefold(),)
+                    return result
             values = self._lookup(field)
             if not values:
                 result = ()
