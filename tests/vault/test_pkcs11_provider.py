@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from rempart.errors import CryptoError
 from rempart.types import TenantId
-from rempart.vault import MemoryKeyringStore, ProviderUnavailable, Vault
+from rempart.vault import KeyStatus, MemoryKeyringStore, ProviderUnavailable, Vault
 from rempart.vault.providers.local import LocalKeyFileProvider
 from rempart.vault.providers.pkcs11 import Pkcs11Provider
+from rempart.vault.records import KekRecord
 from tests.vault.conftest import OTHER, TENANT, ctx
 from tests.vault.softhsm import SoftHsm, init_token, missing_reason
 
@@ -125,3 +127,17 @@ def test_an_unreachable_hsm_is_a_precise_error(hsm: SoftHsm) -> None:
     with pytest.raises(ProviderUnavailable):
         wrong_pin.create_kek(T, 1)
     assert "0000" not in repr(wrong_pin)
+
+
+def test_an_unconfirmed_hsm_kek_is_found_and_swept(provider: Pkcs11Provider) -> None:
+    tenant = TenantId("hsm-crash")
+    store = MemoryKeyringStore()
+    vault = Vault(store, [provider])
+    vault.create_tenant(tenant)
+    # What a crash between the HSM's key generation and the confirmation leaves.
+    store.add_kek(KekRecord(tenant, 2, provider.name, "", KeyStatus.PENDING, datetime.now(UTC)))
+    label = provider.create_kek(tenant, 2)
+    assert provider.find_keks(tenant, 2) == [label]
+    assert vault.keys.recover(tenant, older_than=timedelta(0)) == [2]
+    assert provider.find_keks(tenant, 2) == []
+    assert provider.find_keks(tenant, 1) != []  # the confirmed KEK stays
