@@ -278,3 +278,26 @@ def test_listed_name_tokens_are_those_of_the_whole_scan(text: str) -> None:
     present = names & doc.words
     got = [m.span() for m in _listed_tokens(text, doc.lower, present, names)] if present else []
     assert got == expected
+
+
+_SHARED_EXAMPLES = [
+    example
+    for code in (1, 44)
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+    for kind in _TYPES
+    if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+]
+
+
+@settings(max_examples=800)
+@given(
+    st.sampled_from(_SHARED_EXAMPLES),
+    st.integers(1, 5),
+    st.text(alphabet="0123456789", max_size=6),
+)
+def test_any_region_check_agrees_on_numbers_near_each_shared_code_region(
+    example: phonenumbers.PhoneNumber, cut: int, tail: str
+) -> None:
+    digits = (str(example.national_number)[:-cut] + tail).lstrip("0") or "1"
+    num = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(digits))
+    assert _valid_in_any_region(num) == phonenumbers.is_valid_number(num)

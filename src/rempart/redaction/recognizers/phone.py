@@ -83,45 +83,65 @@ def _matches(nsn: str, desc: _Desc) -> bool:
     return (lengths is None or len(nsn) in lengths) and rx.fullmatch(nsn) is not None
 
 
+_Rules = tuple[_Desc | None, tuple[_Desc, ...]]
+
+
+def _rules_valid(nsn: str, rules: _Rules) -> bool:
+    """``_number_type_helper(nsn, metadata) != UNKNOWN`` on the compiled rules."""
+    general, types = rules
+    if general is None or not _matches(nsn, general):
+        return False
+    return any(_matches(nsn, d) for d in types)
+
+
 def _valid_for_region(num: phonenumbers.PhoneNumber, region: str) -> bool:
     """``phonenumbers.is_valid_number_for_region(num, region)`` for FR, GB and US,
     with the region's patterns compiled once instead of looked up per check."""
     rules = _region_rules(region)
     if rules is None or num.country_code != _CODES[region]:
         return False
-    general, types = rules
-    nsn = phonenumbers.national_significant_number(num)
-    if general is None or not _matches(nsn, general):
-        return False
-    return any(_matches(nsn, d) for d in types)
+    return _rules_valid(phonenumbers.national_significant_number(num), rules)
+
+
+_Shared = tuple[tuple[str, re.Pattern[str] | None, _Rules], ...]
 
 
 @cache
-def _any_region_pattern(country_code: int) -> re.Pattern[str] | None:
-    """One pattern for the general descriptions of every region sharing the code.
-
-    ``is_valid_number`` tries the regions of a shared code one by one, and a valid
-    number always matches its region's general description: a number that matches
-    none of them is invalid, which this single check tells at once.
-    """
-    patterns = []
+def _shared_code_regions(country_code: int) -> _Shared | None:
+    """The regions of a shared calling code in ``phonenumbers``' order, each with its
+    leading-digits pattern (None: found by full validation) and compiled rules."""
+    table = []
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
         metadata = PhoneMetadata.metadata_for_region(region, None)
-        if metadata is None or metadata.general_desc is None:
+        rules = _region_rules(region)
+        if metadata is None or rules is None:
             return None
-        pattern = metadata.general_desc.national_number_pattern
-        if pattern is None:
-            return None
-        patterns.append(f"(?:{pattern})")
-    return re.compile("|".join(patterns)) if patterns else None
+        lead = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+        table.append((region, lead, rules))
+    return tuple(table) if len(table) > 1 else None
 
 
 def _valid_in_any_region(num: phonenumbers.PhoneNumber) -> bool:
-    """``phonenumbers.is_valid_number``, answering at once for most invalid numbers."""
-    shared = _any_region_pattern(num.country_code or 0)
-    if shared is not None and not shared.fullmatch(phonenumbers.national_significant_number(num)):
-        return False
-    return bool(phonenumbers.is_valid_number(num))
+    """``phonenumbers.is_valid_number`` for +1 and +44 (the codes that GB and US
+    numbers share with other regions), on compiled patterns; other codes go to
+    ``phonenumbers``.
+
+    ``is_valid_number`` takes the first region (in the code's order) whose leading
+    digits match or, for a region without leading digits, whose rules the number
+    passes, and validates the number there; this does the same.
+    """
+    code = num.country_code or 0
+    table = _shared_code_regions(code) if code in (1, 44) else None
+    if table is None:
+        return bool(phonenumbers.is_valid_number(num))
+    nsn = phonenumbers.national_significant_number(num)
+    for _region, lead, rules in table:
+        if lead is not None:
+            if lead.match(nsn):
+                return _rules_valid(nsn, rules)
+        elif _rules_valid(nsn, rules):
+            return True
+    return False
 
 
 @lru_cache(maxsize=8192)
