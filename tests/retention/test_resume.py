@@ -188,3 +188,23 @@ def test_a_run_taken_over_stops_its_old_owner(
     (run,) = runs(db, tenant_a)
     assert run.status == "completed"
     assert run.counts["metadata"]["interactions"] == 6
+
+
+def test_an_interrupted_purge_can_be_rerun_at_once(
+    db: Database, tenant_a: TenantContext, media: MediaStore
+) -> None:
+    _seed(db, tenant_a, media, 3)
+    with pytest.raises(KeyboardInterrupt):
+        purge(
+            db,
+            tenant_a,
+            media,
+            actor=ACTOR,
+            batch_size=2,
+            clock=clock,
+            on_batch=_fail_after_first(KeyboardInterrupt()),
+        )
+    assert runs(db, tenant_a)[0].status == "failed"
+    report = purge(db, tenant_a, media, actor=ACTOR, batch_size=2, clock=clock)
+    assert report.resumed
+    assert report.count(DataClass.METADATA).interactions == 3
