@@ -208,3 +208,17 @@ def test_an_interrupted_purge_can_be_rerun_at_once(
     report = purge(db, tenant_a, media, actor=ACTOR, batch_size=2, clock=clock)
     assert report.resumed
     assert report.count(DataClass.METADATA).interactions == 3
+
+
+def test_a_policy_made_longer_mid_run_is_obeyed_by_the_next_batch(
+    db: Database, tenant_a: TenantContext, media: MediaStore
+) -> None:
+    set_policy(db, tenant_a, ORIGIN, {DataClass.METADATA: 40}, clock=clock)
+    seeded = [add_interaction(db, tenant_a, media, age_days=50) for _ in range(3)]
+
+    def lengthen(done: BatchDone) -> None:
+        set_policy(db, tenant_a, ORIGIN, {DataClass.METADATA: 100}, clock=clock)
+
+    report = purge(db, tenant_a, media, actor=ACTOR, batch_size=1, clock=clock, on_batch=lengthen)
+    assert report.count(DataClass.METADATA).interactions == 1
+    assert sum(state(db, tenant_a, media, s).exists for s in seeded) == 2
