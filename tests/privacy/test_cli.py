@@ -174,3 +174,53 @@ def test_errors_are_one_line(site: tuple[Database, Vault], tmp_path: Path) -> No
     code, _, err = invoke("verify-certificate", str(tmp_path / "missing.json"), "--key", "k")
     assert code == 1
     assert err.count("\n") == 1
+
+
+def test_a_stopped_erasure_resumes_by_reference(
+    site: tuple[Database, Vault], tmp_path: Path
+) -> None:
+    alice = _seed(site)
+    code, out, err = invoke(
+        "erase",
+        "-t",
+        "acme",
+        "--customer-id",
+        alice.external_id,
+        "--reason",
+        "request 3",
+        "--confirm",
+        alice.customer,
+        "--max-batches",
+        "0",
+    )
+    assert code == 0, err
+    assert "shredded" in out
+    assert f"--ref {alice.customer}" in out
+    code, _, err = invoke(
+        "erase",
+        "-t",
+        "acme",
+        "--customer-id",
+        alice.external_id,
+        "--reason",
+        "request 3",
+        "--confirm",
+        alice.customer,
+    )
+    assert code == 1  # the id index went with the start of the erasure
+    code, out, err = invoke(
+        "erase",
+        "-t",
+        "acme",
+        "--ref",
+        alice.customer,
+        "--reason",
+        "request 3",
+        "--confirm",
+        alice.customer,
+        "--batch-size",
+        "1",
+    )
+    assert code == 0, err
+    assert "certified" in out
+    assert '"rempart-erasure-certificate"' in out

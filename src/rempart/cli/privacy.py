@@ -21,7 +21,6 @@ import typer
 from rempart.audit import Actor, Origin, checkpoint_signer
 from rempart.cli.common import (
     ConfigOption,
-    console,
     database,
     fail,
     handle_errors,
@@ -109,7 +108,7 @@ def find_cmd(
             print(json.dumps([f.to_dict() for f in found], indent=2))
             return
         if not found:
-            console.print("no customer matches")
+            typer.echo("no customer matches")
             return
         for f in found:
             # Plain lines, not a table: a reference must never be cut to fit the terminal.
@@ -174,9 +173,9 @@ def export_cmd(
         except BaseException:
             out.unlink(missing_ok=True)
             raise
-    console.print(f"export {result.export_id}: {result.size_bytes} bytes written to {out}")
-    console.print(f"sha256 {result.sha256}")
-    console.print(", ".join(f"{k}: {v}" for k, v in result.counts.items()))
+    typer.echo(f"export {result.export_id}: {result.size_bytes} bytes written to {out}")
+    typer.echo(f"sha256 {result.sha256}")
+    typer.echo(", ".join(f"{k}: {v}" for k, v in result.counts.items()))
 
 
 @app.command("erase")
@@ -217,14 +216,18 @@ def erase_cmd(
             batch_size=batch_size,
             max_batches=max_batches,
         )
-    console.print(f"erasure {result.request_id} of {result.subject}: {result.status}")
-    console.print(", ".join(f"{k}: {v}" for k, v in result.counts.items()))
+    typer.echo(f"erasure {result.request_id} of {result.subject}: {result.status}")
+    typer.echo(", ".join(f"{k}: {v}" for k, v in result.counts.items()))
     if result.certificate is None:
-        console.print("not finished: run the same command again to resume")
+        # The id index is cleared when an erasure starts: only the reference finds them now.
+        typer.echo(
+            f"not finished: resume with `rempart privacy erase -t {tenant} --ref {customer} "
+            f"--reason ... --confirm {customer}`"
+        )
         return
     if certificate_out is not None:
         certificate_out.write_text(result.certificate, encoding="utf-8")
-        console.print(f"certificate written to {certificate_out}")
+        typer.echo(f"certificate written to {certificate_out}")
     else:
         print(result.certificate, end="")
 
@@ -249,7 +252,7 @@ def verify_cmd(
         except (OSError, UnicodeDecodeError):
             raise fail(f"cannot read the key file {key_path}") from None
     cert = verify_certificate(text, key)
-    console.print(
+    typer.echo(
         f"valid: erasure {cert['request_id']} of {cert['subject']} in tenant {cert['tenant']}, "
         f"completed {cert['completed_at']}, audit entry {cert['audit_entry'].get('seq')}"
     )
