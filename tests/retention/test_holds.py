@@ -153,6 +153,7 @@ def test_releasing_twice_is_a_conflict_and_audited_as_a_failure(
         (HoldScope.CUSTOMER, None, "why", ValidationFailed),
         (HoldScope.CUSTOMER, "no-such-customer", "why", NotFound),
         (HoldScope.INTERACTION, "no-such-interaction", "why", NotFound),
+        (HoldScope.INTERACTION, "x" * 37, "why", NotFound),
     ],
 )
 def test_bad_holds_are_refused_and_nothing_is_stored(

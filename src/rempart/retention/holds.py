@@ -22,6 +22,7 @@ from rempart.storage import Database, TenantContext
 from rempart.types import Clock, utc_now
 
 MAX_REASON: Final = 500
+TARGET_LENGTH: Final = 36
 RESOURCE: Final = "legal_hold"
 
 
@@ -61,6 +62,8 @@ def place_hold(
         if scope is not HoldScope.TENANT and not target_id:
             raise ValidationFailed(f"a {scope} hold needs the {scope} id")
         if target_id is not None:
+            if len(target_id) > TARGET_LENGTH:
+                raise NotFound(f"no such {scope}")  # no stored id is that long
             note.details["target_id"] = target_id
         serialize_with_holds(session)
         hold = LegalHold(
