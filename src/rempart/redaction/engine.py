@@ -68,6 +68,10 @@ class Engine:
         recs = list(default_recognizers() if recognizers is None else recognizers)
         recs.extend(PatternRecognizer(c) for c in custom)
         self.recognizers = check_unique(recs)
+        # Per language, the recognizers that read it (looked up once, not per text).
+        self._by_lang = {
+            lang: [r for r in self.recognizers if lang in r.languages] for lang in SUPPORTED
+        }
 
     def detect(
         self,
@@ -83,14 +87,18 @@ class Engine:
         language = lang if lang in SUPPORTED else guess_language(text)
         doc = Document(text, language, context)
         found: list[Span] = []
-        for rec in self.recognizers:
-            if language not in rec.languages:
-                continue
-            if entities is not None and not (rec.entities & entities):
-                continue
-            for span in rec.find(doc):
-                if span.score >= min_score and (entities is None or span.label in entities):
-                    found.append(span)
+        recs = self._by_lang.get(language)
+        if recs is None:
+            recs = [r for r in self.recognizers if language in r.languages]
+        if entities is None:
+            for rec in recs:
+                found.extend([s for s in rec.find(doc) if s.score >= min_score])
+        else:
+            for rec in recs:
+                if rec.entities & entities:
+                    found.extend(
+                        [s for s in rec.find(doc) if s.score >= min_score and s.label in entities]
+                    )
         protected = doc.protected
         if protected and found:
             found = [s for s in found if not any(s.start < e and b < s.end for b, e in protected)]
