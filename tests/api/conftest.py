@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from rempart.access import ObjectType, RelationKind
 from rempart.api import AppContext, create_app
+from rempart.audit import Ed25519Signer
 from rempart.config import load_settings
 from rempart.identity.assurance import Level
 from rempart.identity.tokens import create_token
@@ -54,7 +55,10 @@ def clock() -> MutableClock:
 @pytest.fixture
 def client(db: Database, tmp_path: Path, clock: MutableClock, vault: Vault) -> Iterator[TestClient]:
     settings = load_settings(data_dir=tmp_path / "data", max_request_bytes=64 * 1024)
-    app = create_app(AppContext(settings=settings, db=db, clock=clock, vault=vault))
+    signer = Ed25519Signer.generate("rempart-test")
+    app = create_app(
+        AppContext(settings=settings, db=db, clock=clock, vault=vault, audit_signer=signer)
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -57,6 +57,12 @@ class Permission(StrEnum):
     TRAINING_MANAGE = "training:manage"
     PAYMENT_CAPTURE = "payment:capture"
     PAYMENT_OBSERVE = "payment:observe"
+    # A chat platform redacting messages in flight (a machine token scope too).
+    CHAT_REDACT = "chat:redact"
+    # Data-subject requests (GDPR): find a person's data and erase it (art. 17);
+    # export it for them (art. 15), which reads their data.
+    SUBJECT_ERASE = "subject:erase"
+    SUBJECT_EXPORT = "subject:export"
 
     @property
     def resource(self) -> str:
@@ -99,6 +105,7 @@ READS_DATA: frozenset[Permission] = NEED_TO_KNOW | frozenset(
     {
         Permission.CUSTOMER_READ,
         Permission.EXPORT_CREATE,
+        Permission.SUBJECT_EXPORT,
         Permission.USER_READ,
         Permission.AUDIT_READ,
         Permission.AUDIT_EXPORT,

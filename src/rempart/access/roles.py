@@ -266,9 +266,11 @@ DEFAULT_ROLES: tuple[RoleDefinition, ...] = (
                 P.ROLE_READ,
                 P.TRAINING_READ,
                 P.EXPORT_CREATE,
+                P.SUBJECT_EXPORT,
             }
         ),
-        description="Runs security operations; reaches data only through grants.",
+        description="Runs security operations; reaches data only through grants (and answers "
+        "data-subject access requests).",
     ),
     RoleDefinition(
         TENANT_ADMIN,
@@ -283,9 +285,10 @@ DEFAULT_ROLES: tuple[RoleDefinition, ...] = (
                 P.TENANT_CONFIGURE,
                 P.TRAINING_MANAGE,
                 P.ACCESS_REVIEW_MANAGE,
+                P.SUBJECT_ERASE,
             }
         ),
-        description="Administers the tenant; reads no contact data.",
+        description="Administers the tenant; reads no contact data; carries out erasures.",
     ),
     RoleDefinition(
         AUDITOR,
@@ -305,8 +308,9 @@ DEFAULT_ROLES: tuple[RoleDefinition, ...] = (
     ),
     RoleDefinition(
         INTEGRATION,
-        frozenset({P.INTERACTION_WRITE, P.EVENT_WRITE}),
-        description="A CCaaS integration: pushes interactions and events, never reads.",
+        frozenset({P.INTERACTION_WRITE, P.EVENT_WRITE, P.CHAT_REDACT}),
+        description="A CCaaS integration: pushes interactions and events, redacts chat "
+        "messages in flight (returning them redacted), never reads stored data.",
         machine=True,
     ),
 )

@@ -26,6 +26,7 @@ from rempart.api.routes import (
     ingest,
     interactions,
     payments,
+    privacy,
     recordings,
     scim,
     workspace,
@@ -55,6 +56,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     api.include_router(payments.router)
     api.include_router(recordings.router)
     api.include_router(workspace.router)
+    api.include_router(privacy.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(scim.router)
