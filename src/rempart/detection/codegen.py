@@ -136,7 +136,7 @@ class _Emitter:
         if t.kind == "timepart":
             part, op, number = t.arg
             return (
-                f"timepart_any(ev.scalars({f}), {part!r}, "
+                f"timepart_any(ev.moments({f}), {part!r}, "
                 f"{self.const(matchers.COMPARATORS[op])}, {number!r})"
             )
         if t.kind == "fieldref":

@@ -137,10 +137,14 @@ class _Group:
         self.total = 0.0
 
     def _add(self, e: Entry) -> None:
-        self.counts[e[3]] = self.counts.get(e[3], 0) + 1
-        self.positions[e[2]] = self.positions.get(e[2], 0) + 1
-        if isinstance(e[3], int | float):
-            self.total += e[3]
+        value = e[3]
+        counts = self.counts
+        counts[value] = counts.get(value, 0) + 1
+        positions = self.positions
+        positions[e[2]] = positions.get(e[2], 0) + 1
+        t = type(value)
+        if t is int or t is float:
+            self.total += value
 
     def _remove(self, e: Entry) -> None:
         for table, key in ((self.counts, e[3]), (self.positions, e[2])):
@@ -170,11 +174,13 @@ class _Group:
             self._remove(entries[self.start])
             self.start += 1
         self._add(e)
-        # Keep one more timespan of history for late events, drop the rest in batches.
-        horizon = bisect.bisect_right(times, e[0] - 2 * span, 0, self.start)
-        if horizon > 256 and horizon * 2 > len(times):
-            del times[:horizon], entries[:horizon]
-            self.start -= horizon
+        # Keep one more timespan of history for late events, drop the rest in batches
+        # (the history to drop lies before ``start``: nothing to look for before 256).
+        if self.start > 256:
+            horizon = bisect.bisect_right(times, e[0] - 2 * span, 0, self.start)
+            if horizon > 256 and horizon * 2 > len(times):
+                del times[:horizon], entries[:horizon]
+                self.start -= horizon
 
 
 class CorrelationState:
@@ -205,7 +211,12 @@ class CorrelationState:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
         corr = self.corr
         text = event.text
-        key = tuple([v[0] if (v := text(f)) else None for f in self._group_fields[rule_key]])
+        fields = self._group_fields[rule_key]
+        if len(fields) == 2:  # the common case (tenant, actor): no list, no generator
+            a, b = text(fields[0]), text(fields[1])
+            key: tuple[str | None, ...] = (a[0] if a else None, b[0] if b else None)
+        else:
+            key = tuple([v[0] if (v := text(f)) else None for f in fields])
         value: Any = None
         fld = self._value_fields[rule_key]
         if fld is not None:

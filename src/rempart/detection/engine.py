@@ -29,7 +29,6 @@ from rempart.detection.correlation import (
 from rempart.detection.errors import DetectionError, EventError
 from rempart.detection.event import EventView
 from rempart.detection.index import MEMO_SIZE, CandidateIndex
-from rempart.detection.matchers import parse_time_cached
 from rempart.detection.ruleset import RuleSet
 from rempart.types import Clock, utc_now
 
@@ -110,6 +109,12 @@ class DetectionEngine:
         self._silent = self._silenced_keys(ruleset.correlations)
         self._ts_fields = ruleset.pipeline.timestamp_fields
         self._fallbacks = dict(ruleset.pipeline.fallbacks) or None
+        # Per rule position: the detection it emits (immutable, so made once; None when
+        # silenced) and the correlations it feeds (None when none).
+        self._emits: list[Detection | None] = [
+            None if r.id in self._silent else Detection(r.id, r.title, r.level) for r in self.rules
+        ]
+        self._feeds: list[bool] = [r.id in self._watchers for r in self.rules]
 
     @staticmethod
     def _silenced_keys(correlations: Iterable[CompiledCorrelation]) -> frozenset[str]:
@@ -132,43 +137,45 @@ class DetectionEngine:
         self, event: Mapping[str, Any] | EventView, event_index: int | None = None
     ) -> list[CompiledRule]:
         """The rules whose detection matches ``event`` (correlations aside)."""
-        ev = event if isinstance(event, EventView) else self.view(event)
-        self.events += 1
+        ev = event if isinstance(event, EventView) else EventView(event, self._fallbacks)
         rules = self.rules
-        evaluations, matches = self.evaluations, self.matches
-        out: list[CompiledRule] = []
+        return [rules[i] for i in self._matching(ev, event_index)]
+
+    def _matching(self, ev: EventView, event_index: int | None) -> list[int]:
+        """Positions of the rules matching ``ev``, counters updated."""
+        self.events += 1
         try:
             candidates = self.index.candidates(ev)
         except EventError as exc:
             self._problem(event_index, None, str(exc))
             raise
+        rules = self.rules
+        evaluations, matches = self.evaluations, self.matches
+        out: list[int] = []
         timing = self.timing
         for i in candidates:
-            rule = rules[i]
             evaluations[i] += 1
             try:
                 if timing:
                     t0 = time.perf_counter_ns()
-                    ok = rule.predicate(ev)
+                    ok = rules[i].predicate(ev)
                     self.nanoseconds[i] += time.perf_counter_ns() - t0
                 else:
-                    ok = rule.predicate(ev)
+                    ok = rules[i].predicate(ev)
             except DetectionError as exc:  # regex timeout, nesting too deep in one field
                 self.errors[i] += 1
-                self._problem(event_index, rule.id, str(exc))
+                self._problem(event_index, rules[i].id, str(exc))
                 continue
             if ok:
                 matches[i] += 1
-                out.append(rule)
+                out.append(i)
         return out
 
     def event_time(self, ev: EventView) -> float:
         for fld in self._ts_fields:
-            vals = ev.scalars(fld)
-            if vals:
-                moment = parse_time_cached(vals[0])
-                if moment is not None:
-                    return moment.timestamp()
+            moments = ev.moments(fld)  # shared with the rules reading the time
+            if moments and moments[0] is not None:
+                return moments[0].timestamp()
         self.untimed += 1
         return self.clock().timestamp()
 
@@ -176,20 +183,24 @@ class DetectionEngine:
         self, event: Mapping[str, Any] | EventView, event_index: int | None = None
     ) -> list[Detection]:
         """Rule matches and correlation alerts for one event, as the output should show."""
-        ev = event if isinstance(event, EventView) else self.view(event)
-        matched = self.match(ev, event_index)
+        ev = event if isinstance(event, EventView) else EventView(event, self._fallbacks)
+        matched = self._matching(ev, event_index)
         if not matched:
             return []
         out: list[Detection] = []
-        silent, watchers = self._silent, self._watchers
-        queue: list[str] = []
-        for rule in matched:
-            if rule.id not in silent:
-                out.append(Detection(rule.id, rule.title, rule.level))
-            if rule.id in watchers:
-                queue.append(rule.id)
-        if not queue:
+        emits, feeds = self._emits, self._feeds
+        queue: list[str] | None = None
+        for i in matched:
+            detection = emits[i]
+            if detection is not None:
+                out.append(detection)
+            if feeds[i]:
+                if queue is None:
+                    queue = []
+                queue.append(self.rules[i].id)
+        if queue is None:
             return out
+        silent, watchers = self._silent, self._watchers
         when = self.event_time(ev)
         pos = 0
         while pos < len(queue):  # correlations can feed correlations (chaining)

@@ -13,9 +13,11 @@ under a canonical prefix (Windows: ``Event.UserData.*.`` as ``Event.EventData.``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, Final
 
 from rempart.detection.errors import EventError
+from rempart.detection.matchers import parse_utc
 
 MAX_DEPTH: Final = 64
 """Deepest nesting accepted in an event; deeper is an :class:`EventError`."""
@@ -290,6 +292,7 @@ class EventView:
         "_fold",
         "_grams",
         "_joined",
+        "_moments",
         "_slow",
         "_text",
         "_values",
@@ -311,6 +314,7 @@ class EventView:
         self._grams: dict[str, set[Gram]] | None = None
         self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._joined: str | None = None
+        self._moments: dict[str, tuple[datetime | None, ...]] | None = None
 
     def _flattened(self) -> tuple[dict[str, list[Any]], set[str]]:
         if self._flat is None:
@@ -405,6 +409,18 @@ class EventView:
         """Scalar values of the field, empty when absent or null."""
         values = self._values.get(field) if field in self._values else self._lookup(field)
         return tuple(values) if values else ()
+
+    def moments(self, field: str) -> tuple[datetime | None, ...]:
+        """The field's values read as timestamps, in UTC (None for a value that is not
+        one), parsed once per event whatever the number of rules reading them."""
+        cache = self._moments
+        if cache is None:
+            cache = self._moments = {}
+        result = cache.get(field)
+        if result is None:
+            values = self._lookup(field)
+            result = cache[field] = tuple(map(parse_utc, values)) if values else ()
+        return result
 
     def text(self, field: str) -> tuple[str, ...]:
         """Scalar values rendered as text, case preserved."""

@@ -187,9 +187,9 @@ class CandidateIndex:
         self.memo_size = memo_size
         self._memos: dict[str, dict[tuple[str, ...], tuple[int, ...]]] = {f: {} for f in fields}
 
-    def candidates(self, ev: EventView) -> list[int]:
+    def candidates(self, ev: EventView) -> Sequence[int]:
         """Sorted positions of the rules that may match ``ev``."""
-        found: set[int] = set(self.always)
+        parts: list[tuple[int, ...]] = []
         fields = self.fields
         memos = self._memos
         names: Iterable[str] = self._field_names
@@ -217,7 +217,12 @@ class CandidateIndex:
                         memo.clear()
                     memo[vals] = hits
             if hits:
-                found.update(hits)
+                parts.append(hits)
+        if not self.always and len(parts) == 1:
+            return parts[0]  # one field gave them all: already sorted, nothing to merge
+        found: set[int] = set(self.always)
+        for hits in parts:
+            found.update(hits)
         return sorted(found)
 
     @staticmethod
@@ -259,7 +264,7 @@ class CandidateIndex:
                 hit = table.get(v[-n:])
                 if hit:
                     out.update(hit)
-        return tuple(out)
+        return tuple(sorted(out))
 
     def memo_entries(self) -> int:
         """Field values whose candidates are currently remembered."""

@@ -374,10 +374,10 @@ def time_part(moment: datetime, part: str) -> int:
 
 
 def timepart_any(
-    vals: tuple[Any, ...], part: str, op: Callable[[Any, Any], bool], number: float
+    moments: tuple[datetime | None, ...], part: str, op: Callable[[Any, Any], bool], number: float
 ) -> bool:
-    for v in vals:
-        moment = parse_time_cached(v)  # already in UTC
+    """The time part of any of the values (``EventView.moments``: parsed, in UTC)."""
+    for moment in moments:
         if moment is not None:
             value = moment.isocalendar().week if part == "week" else getattr(moment, part)
             if op(value, number):
@@ -385,7 +385,8 @@ def timepart_any(
     return False
 
 
-def _parse_utc(value: Any) -> datetime | None:
+def parse_utc(value: Any) -> datetime | None:
+    """:func:`parse_time`, in UTC."""
     moment = parse_time(value)
     return moment.astimezone(UTC) if moment is not None else None
 
@@ -404,7 +405,7 @@ def parse_time_cached(value: Any) -> datetime | None:
         except KeyError:
             if len(_TIME_TEXT_CACHE) > 4096:
                 _TIME_TEXT_CACHE.clear()
-            moment = _TIME_TEXT_CACHE[value] = _parse_utc(value)
+            moment = _TIME_TEXT_CACHE[value] = parse_utc(value)
             return moment
     key = (type(value), value)
     try:
@@ -412,10 +413,10 @@ def parse_time_cached(value: Any) -> datetime | None:
     except KeyError:
         pass
     except TypeError:  # unhashable
-        return _parse_utc(value)
+        return parse_utc(value)
     if len(_TIME_CACHE) > 4096:
         _TIME_CACHE.clear()
-    moment = _TIME_CACHE[key] = _parse_utc(value)
+    moment = _TIME_CACHE[key] = parse_utc(value)
     return moment
 
 
@@ -470,6 +471,7 @@ __all__ = [
     "nonempty",
     "parse_time",
     "parse_time_cached",
+    "parse_utc",
     "prefix_any",
     "re_any",
     "regex_literal",
