@@ -102,6 +102,7 @@ def test_purge_dry_run_then_purge(env: Database) -> None:
 
     code, out, _ = invoke("retention", "purge", "-t", "acme")
     assert code == 0
+    assert "acme" in out
     assert "metadata" in out
     assert not state(env, ctx, media, old).exists
     assert state(env, ctx, media, young) == INTACT
@@ -109,6 +110,11 @@ def test_purge_dry_run_then_purge(env: Database) -> None:
     code, out, _ = invoke("retention", "purge", "--json")
     assert code == 0
     assert json.loads(out)["failed"] == {}
+    assert invoke("tenant", "create", "other", "--name", "Other")[0] == 0
+    code, out, _ = invoke("retention", "purge")
+    assert code == 0
+    assert "other" in out
+    assert "no retention configured" in out
 
 
 @pytest.mark.parametrize(

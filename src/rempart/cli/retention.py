@@ -43,6 +43,7 @@ from rempart.retention import (
     release_hold,
     set_policy,
 )
+from rempart.storage.tenants import list_tenants
 
 app = typer.Typer(
     help="Retention: policy per data class, legal holds, purge.", no_args_is_help=True
@@ -223,6 +224,9 @@ def _print_report(report: PurgeReport, label: str) -> None:
     if report.held:
         console.print("  under a tenant-wide legal hold: nothing purged")
         return
+    if not report.cutoffs and report.run_id is None:
+        console.print("  no retention configured: everything is kept")
+        return
     if report.run_id:
         console.print(f"  run {report.run_id}" + (" (resumed)" if report.resumed else ""))
     table = Table("data class", "due before", "interactions", "segments", "recordings")
@@ -255,6 +259,8 @@ def purge_command(
     media = media_eraser(settings)
     failed: dict[str, str] = {}
     with database(settings) as db:
+        with db.platform_session() as session:
+            slugs = {t.id: t.slug for t in list_tenants(session)}
         try:
             if tenant is not None:
                 ctx = tenant_context(db, tenant)
@@ -272,7 +278,7 @@ def purge_command(
         print(json.dumps({"reports": [r.as_dict() for r in reports], "failed": failed}, indent=1))
     else:
         for report in reports:
-            _print_report(report, report.tenant_id)
+            _print_report(report, f"{slugs.get(report.tenant_id, '?')} ({report.tenant_id})")
         console.print(AUDIT_NOTE)
     if failed:
         names = ", ".join(f"{t} ({e})" for t, e in sorted(failed.items()))
