@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -164,3 +165,35 @@ def test_without_a_vault_keyed_requests_fail_closed(
     assert r.status_code == 503
     assert r.json()["type"] == PROBLEM + "vault-unavailable"
     assert count(db, alice.ctx) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_concurrent_keyed_pushes_act_once(api: TestClient, db: Database, alice: Caller) -> None:
+    racers = 6
+    barrier = threading.Barrier(racers)
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def push() -> None:
+        barrier.wait()
+        r = api.post(PUSH, json=interaction(), headers=keyed(alice, "race"))
+        with lock:
+            answers.append(r)
+
+    threads = [threading.Thread(target=push) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first = [r for r in answers if r.status_code == 201 and "idempotent-replayed" not in r.headers]
+    assert len(first) == 1
+    for r in answers:
+        if r is first[0]:
+            continue
+        if r.status_code == 409:
+            assert r.json()["type"] == PROBLEM + "idempotency-key-in-use"
+        else:
+            assert r.headers["idempotent-replayed"] == "true"
+            assert r.content == first[0].content
+    assert count(db, alice.ctx) == 1
