@@ -292,7 +292,10 @@ def test_the_direct_entry_writer_equals_to_ocsf_then_encode(
         with pytest.raises(ValueError, match="canonicalized"):
             encode_event_fast(ev, log_name=log, sequence=seq, uid="u-1")
         return
-    data, cls, masked = encode_event_fast(ev, log_name=log, sequence=seq, uid="u-1")
+    data, cls, masked, masked_text = encode_event_fast(ev, log_name=log, sequence=seq, uid="u-1")
     assert data == expected
     assert cls == obj["class_uid"]
     assert masked == obj.get("unmapped", {}).get("details")
+    assert (masked_text is None) == (masked is None)
+    if masked_text is not None:
+        assert json.loads(masked_text) == masked

@@ -327,8 +327,9 @@ def _header(class_uid: int | None, resource_type: str, action: str) -> tuple[int
 
 def encode_event_fast(
     event: AuditEvent, *, log_name: str, sequence: int, uid: str
-) -> tuple[bytes, int, Any]:
-    """``encode_ocsf(to_ocsf(...))`` written directly: (leaf data, class, masked details).
+) -> tuple[bytes, int, Any, str | None]:
+    """``encode_ocsf(to_ocsf(...))`` written directly: (leaf data, class, masked details,
+    and their canonical JSON text, or None without details).
 
     The entry's keys are fixed and known in sorted order, so its canonical text
     is assembled from pieces, each string written by the C encoder's own string
@@ -382,6 +383,7 @@ def encode_event_fast(
         type_tail,
     ]
     details: Any = None
+    details_text: str | None = None
     change = event.before is not None or event.after is not None
     if event.details or change:
         parts.append(',"unmapped":{')
@@ -395,11 +397,12 @@ def encode_event_fast(
             ]
         if event.details:
             details = mask_value(event.details)
-            parts += [',"details":' if change else '"details":', _part(details)]
+            details_text = _part(details)
+            parts += [',"details":' if change else '"details":', details_text]
         parts.append("}")
     parts.append("}")
     try:
-        return "".join(parts).encode("utf-8"), cls, details
+        return "".join(parts).encode("utf-8"), cls, details, details_text
     except UnicodeEncodeError as exc:
         raise ValueError("audit entry cannot be canonicalized: lone surrogate") from exc
 

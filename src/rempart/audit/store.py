@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,7 @@ from rempart.types import Clock, utc_now
 ORIGIN_PREFIX = "rempart/audit"
 """First part of every log's origin line; the origin is fixed when a log is created."""
 PLATFORM_LOG_ID = "platform"
+NODE_COLUMNS = ("level", "idx", "hash", "tenant_id")
 STORED_MIN_LEVEL = 4
 """Interior nodes below this level are not stored (that would be about one row per
 entry): a proof recomputes such a node from its at most ``2**(STORED_MIN_LEVEL - 1)``
@@ -221,34 +223,108 @@ def new_entry_ids(n: int) -> list[str]:
     return out
 
 
+_ENTRY_COLUMNS = (
+    "id",
+    "time",
+    "actor_type",
+    "actor_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "reason",
+    "source_ip",
+    "user_agent",
+    "request_id",
+    "details",
+    "class_uid",
+    "seq",
+    "leaf_hash",
+    "entry",
+)
+
+
 def _row(
-    event: AuditEvent, log: LogRef, uid: str, seq: int, data: bytes, class_uid: int, lh: bytes
-) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": uid,
-        "time": event.time,
-        "actor_type": event.actor.type,
-        "actor_id": event.actor.id[:200],
-        "action": event.action[:100],
-        "resource_type": event.resource_type[:50],
+    event: AuditEvent, uid: str, seq: int, data: bytes, class_uid: int, lh: bytes, details: str
+) -> tuple[Any, ...]:
+    """An entry row, in ``_ENTRY_COLUMNS`` order (the log's key column is added after).
+
+    ``details`` is already JSON text (the masked details as hashed into the
+    entry), so the column's serializer is skipped for it.
+    """
+    return (
+        uid,
+        event.time,
+        event.actor.type,
+        event.actor.id[:200],
+        event.action[:100],
+        event.resource_type[:50],
         # Searchable copies fit their columns; the entry keeps the full values.
-        "resource_id": _clip(event.resource_id, 200),
-        "outcome": event.outcome,
-        "reason": _clip(event.reason, 200),
-        "source_ip": _clip(event.source_ip, 45),
-        "user_agent": event.user_agent[:300] if event.user_agent else None,
-        "request_id": _clip(event.request_id, 64),
-        "details": {},  # replaced by the masked copy that went into the leaf
-        "class_uid": class_uid,
-        "seq": seq,
-        "leaf_hash": lh,
-        "entry": data.decode("utf-8"),
-    }
-    if log.tenant_id is None:
-        row["tenant_uid"] = str(event.tenant_id) or None
-    else:
-        row["tenant_id"] = log.tenant_id
-    return row
+        _clip(event.resource_id, 200),
+        event.outcome,
+        _clip(event.reason, 200),
+        _clip(event.source_ip, 45),
+        event.user_agent[:300] if event.user_agent else None,
+        _clip(event.request_id, 64),
+        details,
+        class_uid,
+        seq,
+        lh,
+        data.decode("utf-8"),
+    )
+
+
+_SERIALIZED = frozenset({"details"})
+"""Entry columns given as JSON text already (their bind processor would encode them again)."""
+
+
+@functools.cache
+def _insert_plan(
+    table: Table, dialect: Any, columns: tuple[str, ...]
+) -> tuple[str, bool, tuple[tuple[int, Any], ...]]:
+    """(SQL, positional?, type processors by column position) for a bulk insert.
+
+    The statement is compiled by SQLAlchemy for the dialect (with its casts on
+    PostgreSQL); for a positional driver (SQLite) the placeholders are listed in
+    ``columns`` order. The columns' own bind processors are applied to the
+    values that need one (timestamps, JSON), as SQLAlchemy's ``executemany``
+    does, without its per-row parameter machinery.
+    """
+    compiled = sa_insert(table).compile(dialect=dialect, column_keys=list(columns))
+    positional = compiled.positiontup is not None
+    sql = str(compiled)
+    if positional:
+        if dialect.paramstyle != "qmark":
+            raise LogStateError(f"no bulk insert for paramstyle {dialect.paramstyle}")
+        names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+        table_name = dialect.identifier_preparer.format_table(table)
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"  # noqa: S608 - our quoted names
+    procs = tuple(
+        (i, proc)
+        for i, name in enumerate(columns)
+        if name not in _SERIALIZED
+        and (proc := table.c[name].type._cached_bind_processor(dialect)) is not None
+    )
+    return sql, positional, procs
+
+
+def _bulk_insert(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert complete rows with one ``executemany`` of the driver."""
+    connection = session.connection()
+    sql, positional, procs = _insert_plan(table, connection.dialect, columns)
+    if procs:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, proc in procs:
+                values[i] = proc(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    params: list[Any] = rows if positional else [dict(zip(columns, r, strict=True)) for r in rows]
+    connection.exec_driver_sql(sql, params)
 
 
 def append_events(
@@ -271,37 +347,48 @@ def append_events(
         return []
     head = lock_head(session, log, clock=clock)
     rng = compact_of(head)
-    rows: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    nodes: list[tuple[Any, ...]] = []
     out: list[Appended] = []
-    key_values = log.key_values()
+    key = (log.tenant_id,)
+    if log.tenant_id is None:
+        columns = (*_ENTRY_COLUMNS, "tenant_uid")
+    else:
+        columns = (*_ENTRY_COLUMNS, "tenant_id")
+    node_columns = ("level", "idx", "hash") if log.tenant_id is None else NODE_COLUMNS
     origin = head.origin
     sha = hashlib.sha256
     for event, uid in zip(events, new_entry_ids(len(events)), strict=True):
         seq = rng.size
-        data, class_uid, details = encode_event_fast(event, log_name=origin, sequence=seq, uid=uid)
+        data, class_uid, details, text = encode_event_fast(
+            event, log_name=origin, sequence=seq, uid=uid
+        )
         lh = sha(b"\x00" + data).digest()
-        row = _row(event, log, uid, seq, data, class_uid, lh)
-        row["details"] = details if isinstance(details, dict) else {}
+        stored = text if isinstance(details, dict) and text is not None else "{}"
+        row = _row(event, uid, seq, data, class_uid, lh, stored)
+        if log.tenant_id is None:
+            row += (str(event.tenant_id) or None,)
+        else:
+            row += key
         if seq & 1:  # an even index completes no interior node
             for node in rng.append(lh):
                 if node.level >= STORED_MIN_LEVEL:
-                    nodes.append(
-                        {"level": node.level, "idx": node.index, "hash": node.hash, **key_values}
-                    )
+                    nodes.append((node.level, node.index, node.hash, *key)[: len(node_columns)])
         else:
             rng.push(lh)
         rows.append(row)
         out.append(Appended(uid, seq, lh))
-    # Core inserts: the rows are complete and stamped with the log's tenant
-    # above, so the ORM's per-row bookkeeping would only cost time.
-    connection = session.connection()
-    connection.execute(sa_insert(log.record.__table__), rows)
+    # Driver-level inserts: the rows are complete and stamped with the log's
+    # tenant above, so neither the ORM's nor Core's per-row work is needed.
+    _bulk_insert(session, log.record.__table__, columns, rows)
     if nodes:
-        connection.execute(sa_insert(log.node.__table__), nodes)
+        _bulk_insert(session, log.node.__table__, node_columns, nodes)
     save_head(session, log, head, rng, clock=clock)
     if rows_out is not None:
-        rows_out.extend(rows)
+        for row in rows:
+            values = dict(zip(columns, row, strict=True))
+            values["details"] = json.loads(values["details"])
+            rows_out.append(values)
     return out
 
 
