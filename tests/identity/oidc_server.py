@@ -114,7 +114,9 @@ def node_available() -> bool:
     )
 
 
-def start_server(clients: list[Client]) -> OidcServer:
+def start_server(
+    clients: list[Client], users: dict[str, dict[str, Any]] | None = None
+) -> OidcServer:
     key = RSAKey.generate_key(2048, parameters={"kid": "test-key-1", "use": "sig", "alg": "RS256"})
     root = Path(tempfile.mkdtemp(prefix="rempart-oidc-"))
     config = {
@@ -122,7 +124,7 @@ def start_server(clients: list[Client]) -> OidcServer:
         "issuer": "http://127.0.0.1:0",
         "jwks": {"keys": [key.as_dict(private=True)]},
         "acrValues": ["urn:rempart:loa:0", "urn:rempart:loa:1", "urn:rempart:loa:2", "phr"],
-        "users": USERS,
+        "users": USERS if users is None else users,
         "clients": [
             {
                 "client_id": c.client_id,
