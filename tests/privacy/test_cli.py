@@ -138,6 +138,10 @@ def test_find_export_erase_verify(site: tuple[Database, Vault], tmp_path: Path) 
         with pytest.raises(CryptoError):
             fresh.decrypt_field(ctx, ct)
 
+    code, out, err = invoke("certificate", "-t", "acme", "--ref", alice.customer)
+    assert code == 0, err
+    assert out == cert.read_text()
+
     pub = tmp_path / "data" / "audit-checkpoint.pub"
     code, out, err = invoke("verify-certificate", str(cert), "--key", str(pub))
     assert code == 0, err
@@ -224,3 +228,41 @@ def test_a_stopped_erasure_resumes_by_reference(
     assert code == 0, err
     assert "certified" in out
     assert '"rempart-erasure-certificate"' in out
+
+
+def test_verification_is_offline(
+    site: tuple[Database, Vault], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = _seed(site)
+    cert = tmp_path / "certificate.json"
+    code, _, err = invoke(
+        "erase",
+        "-t",
+        "acme",
+        "--ref",
+        alice.customer,
+        "--reason",
+        "request 4",
+        "--confirm",
+        alice.customer,
+        "--certificate-out",
+        str(cert),
+    )
+    assert code == 0, err
+    key = (tmp_path / "data" / "audit-checkpoint.pub").read_text().strip()
+    # No database, no data directory: the file and the public key suffice.
+    monkeypatch.setenv("REMPART_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("REMPART_DATA_DIR", str(tmp_path / "nowhere"))
+    code, out, err = invoke("verify-certificate", str(cert), "--key", key)
+    assert code == 0, err
+    assert out.startswith("valid: erasure")
+    assert not (tmp_path / "nowhere").exists()
+    code, _, err = invoke("certificate", "-t", "acme", "--ref", alice.customer)
+    assert code == 1  # reading the stored one does need the database
+
+
+def test_no_certificate_before_the_erasure_is_finished(site: tuple[Database, Vault]) -> None:
+    alice = _seed(site)
+    code, _, err = invoke("certificate", "-t", "acme", "--ref", alice.customer)
+    assert code == 1
+    assert err.startswith("error: no erasure certificate for this customer")

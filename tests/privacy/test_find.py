@@ -91,3 +91,22 @@ def test_another_tenant_finds_nothing_of_this_one(
         assert find(session, vault, Selector(ref=alice.customer)) == []
         with pytest.raises(SubjectNotFound):
             inventory(session, alice.customer)
+
+
+def test_a_search_is_audited_with_criteria_kinds_and_match_count_only(
+    db: Database, vault: Vault, tenant_a: TenantContext
+) -> None:
+    from rempart.privacy import search
+    from tests.privacy.conftest import ORIGIN
+    from tests.privacy.helpers import audit_entries
+
+    alice = seed_customer(db, vault, tenant_a)
+    found = search(
+        db, vault, tenant_a, Selector(phone=alice.phone, email=alice.email), origin=ORIGIN
+    )
+    assert [f.customer for f in found] == [alice.customer]
+    (entry,) = audit_entries(db, tenant_a)
+    assert entry["action"] == "privacy.find"
+    assert entry["details"] == {"criteria": ["phone", "email"], "matches": 1}
+    for clear in (alice.email, "12 34 56 78", "612345678"):
+        assert clear not in entry["entry"]

@@ -1,4 +1,4 @@
-"""``rempart privacy``: data-subject rights: find, export (art. 15), erase (art. 17), verify.
+"""``rempart privacy``: data-subject rights: find, export (art. 15), erase (art. 17), certificates.
 
 Thin: each command opens the configured database and vault and calls
 ``rempart.privacy``. The actor in the audit log is the operating-system user
@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from sqlalchemy import select
 
 from rempart.audit import Actor, Origin, checkpoint_signer
 from rempart.cli.common import (
@@ -37,10 +38,11 @@ from rempart.privacy import (
     StoredMedia,
     erase_subject,
     export_subject,
-    find,
     resolve,
+    search,
     verify_certificate,
 )
+from rempart.privacy.models import ErasureRequest
 from rempart.storage import Database, TenantContext
 from rempart.vault import Vault, open_vault
 
@@ -102,8 +104,8 @@ def find_cmd(
     """Customers matching every criterion given, with what is stored about them (no content)."""
     selector = Selector(customer_id=customer_id, phone=phone, email=email, ref=ref)
     settings = settings_from(config)
-    with _opened(settings, tenant) as (db, vault, ctx), db.tenant_session(ctx) as session:
-        found = find(session, vault, selector, include_erased=include_erased)
+    with _opened(settings, tenant) as (db, vault, ctx):
+        found = search(db, vault, ctx, selector, origin=_origin(), include_erased=include_erased)
         if as_json:
             print(json.dumps([f.to_dict() for f in found], indent=2))
             return
@@ -230,6 +232,26 @@ def erase_cmd(
         typer.echo(f"certificate written to {certificate_out}")
     else:
         print(result.certificate, end="")
+
+
+@app.command("certificate")
+@handle_errors
+def certificate_cmd(
+    tenant: str = TenantOption,
+    ref: str = typer.Option(..., "--ref", help="The erased customer's reference"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Print the stored erasure certificate of a customer."""
+    settings = settings_from(config)
+    with database(settings) as db:
+        ctx = tenant_context(db, tenant)
+        with db.tenant_session(ctx) as session:
+            text = session.scalar(
+                select(ErasureRequest.certificate).where(ErasureRequest.customer_id == ref)
+            )
+    if text is None:
+        raise fail("no erasure certificate for this customer (not erased, or not finished)")
+    typer.echo(text, nl=False)
 
 
 @app.command("verify-certificate")

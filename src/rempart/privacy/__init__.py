@@ -19,7 +19,15 @@ from rempart.privacy.errors import (
 )
 from rempart.privacy.export import ExportResult, export_subject, read_stored_export
 from rempart.privacy.holds import RetentionHolds
-from rempart.privacy.inventory import Inventory, Selector, find, inventory, matching, resolve
+from rempart.privacy.inventory import (
+    Inventory,
+    Selector,
+    find,
+    inventory,
+    matching,
+    resolve,
+    search,
+)
 from rempart.privacy.media import StoredMedia
 from rempart.privacy.ports import (
     DirectoryExportStore,
@@ -61,6 +69,7 @@ __all__ = [
     "read_stored_export",
     "resolve",
     "seal",
+    "search",
     "sign_certificate",
     "subject_pseudonym",
     "verify_certificate",

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rempart.audit import Origin, audited
 from rempart.contact.models import (
     Customer,
     CustomerLookup,
@@ -25,6 +26,8 @@ from rempart.contact.subjects import LookupKind, find_customers
 from rempart.errors import ValidationFailed
 from rempart.privacy.errors import AmbiguousSubject, SubjectNotFound
 from rempart.privacy.models import ErasureRequest, PrivacyExport
+from rempart.storage import Database, TenantContext
+from rempart.types import Clock, utc_now
 from rempart.vault import Vault
 
 
@@ -248,6 +251,34 @@ def find(
     ]
 
 
+def search(
+    db: Database,
+    vault: Vault,
+    ctx: TenantContext,
+    selector: Selector,
+    *,
+    origin: Origin,
+    include_erased: bool = False,
+    clock: Clock = utc_now,
+) -> list[Inventory]:
+    """``find`` as an audited act (``privacy.find``): which criteria, how many matched.
+
+    The audit entry names the kinds of criteria given, never their values.
+    """
+    with audited(
+        db, ctx, origin, action="privacy.find", resource_type="data_subject", clock=clock
+    ) as (session, note):
+        criteria = [
+            name
+            for name in ("customer_id", "phone", "email", "ref")
+            if getattr(selector, name) is not None
+        ]
+        note.details = {"criteria": criteria}
+        found = find(session, vault, selector, include_erased=include_erased)
+        note.details = {"criteria": criteria, "matches": len(found)}
+        return found
+
+
 __all__ = [
     "ExportItem",
     "InteractionItem",
@@ -257,4 +288,5 @@ __all__ = [
     "inventory",
     "matching",
     "resolve",
+    "search",
 ]
