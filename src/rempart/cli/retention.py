@@ -202,18 +202,20 @@ def hold_list(
     if as_json:
         print(json.dumps(rows, indent=1))
         return
-    table = Table("id", "scope", "target", "reason", "by", "since", "released")
+    if not rows:
+        console.print("no legal hold" + ("" if released else " in force"))
+    # One block per hold, ids in full (they are what `hold release` takes), nothing cut.
     for r in rows:
-        table.add_row(
-            r["id"],
-            r["scope"],
-            r["target_id"] or "",
-            r["reason"],
-            r["created_by"],
-            r["created_at"],
-            r["released_at"] or "",
+        target = f" {r['target_id']}" if r["target_id"] else ""
+        console.print(f"{r['id']}  {r['scope']}{target}", soft_wrap=True, markup=False)
+        console.print(
+            f"  placed {r['created_at']} by {r['created_by']}", soft_wrap=True, markup=False
         )
-    console.print(table)
+        if r["released_at"]:
+            console.print(
+                f"  released {r['released_at']} by {r['released_by']}", soft_wrap=True, markup=False
+            )
+        console.print(f"  reason: {r['reason']}", soft_wrap=True, markup=False)
 
 
 def _print_report(report: PurgeReport, label: str) -> None:
