@@ -22,7 +22,16 @@ from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import _SEP, RUN
 from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, is_iban
 from rempart.redaction.recognizers.national_id import _NIR
-from rempart.redaction.recognizers.person import _NAME_TOKEN, _listed_tokens
+from rempart.redaction.recognizers.person import (
+    _NAME_TOKEN,
+    _STRONG_PARTS,
+    _TITLECASE,
+    _TITLES,
+    _WEAK_PARTS,
+    _listed_tokens,
+    _trigger_matches,
+    _triggers,
+)
 from rempart.redaction.recognizers.phone import _valid_for_region, _valid_in_any_region
 
 REFERENCE_RUN = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
@@ -301,3 +310,30 @@ def test_any_region_check_agrees_on_numbers_near_each_shared_code_region(
     digits = (str(example.national_number)[:-cut] + tail).lstrip("0") or "1"
     num = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(digits))
     assert _valid_in_any_region(num) == phonenumbers.is_valid_number(num)
+
+
+REFERENCE_TITLECASE = re.compile(r"(?<![^\W\d_])[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]")
+_TRIGGER_ALPHABET = [
+    *sorted(_STRONG_PARTS),
+    *sorted(_WEAK_PARTS),
+    *sorted(_TITLES),
+    *["Bonjour", "MONSIEUR", "Je M'appelle", "nom :", "name is", "Mr.", "je suis", "c\u2019est"],
+    *["x", "1", "_", " ", "  ", ",", ".", ":", "\n", "\t", "é", "-", "'", "\u0130", "\u017f"],
+]
+
+
+@settings(max_examples=800)
+@given(_text(_TRIGGER_ALPHABET, 8), st.booleans())
+def test_trigger_scan_on_lower_case_text_matches_the_plain_one(text: str, fr: bool) -> None:
+    doc = Document(text, "fr" if fr else "en")
+    for strong in (True, False):
+        rx = _triggers(doc.words, strong)
+        expected = [m.span() for m in rx.finditer(text)] if rx is not None else []
+        assert [m.span() for m in _trigger_matches(doc, strong)] == expected
+
+
+@settings(max_examples=500)
+@given(_text(_TRIGGER_ALPHABET, 8))
+def test_titlecase_scan_equals_the_plain_pattern(text: str) -> None:
+    fast, plain = _TITLECASE.search(text, 0, 4000), REFERENCE_TITLECASE.search(text, 0, 4000)
+    assert (fast.span() if fast else None) == (plain.span() if plain else None)

@@ -22,6 +22,10 @@ PROTECTED: Final = re.compile(
 )
 
 
+# Characters that IGNORECASE matches to an ASCII letter although their ``lower()``
+# is not that letter (dotted and dotless I, long s); found by checking every code
+# point against the letters of the patterns run on lower-cased text.
+CASE_ODD: Final = frozenset("\u0130\u0131\u017f")
 _WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
 _PARTS: Final = re.compile(r"[^\W\d_]+")
 _DIGIT: Final = re.compile(r"\d")
@@ -33,6 +37,7 @@ class Document:
     __slots__ = (
         "_has_digits",
         "_lower",
+        "_lower_exact",
         "_protected",
         "_view",
         "_words",
@@ -48,6 +53,7 @@ class Document:
         self._view: TextView | None = None
         self._protected: list[tuple[int, int]] | None = None
         self._lower: str | None = None
+        self._lower_exact: bool | None = None
         self._words: frozenset[str] | None = None
         self._has_digits: bool | None = None
 
@@ -57,6 +63,19 @@ class Document:
         if self._lower is None:
             self._lower = self.text.lower()
         return self._lower
+
+    @property
+    def lower_exact(self) -> bool:
+        """Whether a case-sensitive pattern of lower-case words run on :attr:`lower`
+        finds what the same pattern with IGNORECASE finds on the text, at the same
+        offsets: lower-casing kept every offset and the text has none of the
+        characters IGNORECASE matches to a letter whose ``lower()`` is not it."""
+        if self._lower_exact is None:
+            text = self.text
+            self._lower_exact = len(self.lower) == len(text) and (
+                text.isascii() or CASE_ODD.isdisjoint(text)
+            )
+        return self._lower_exact
 
     @property
     def words(self) -> frozenset[str]:
