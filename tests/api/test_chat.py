@@ -186,3 +186,22 @@ def test_schema_violations_are_422(api: TestClient, bot: Caller, bad: dict[str, 
     r = api.post(REDACT, json=body, headers=bot.headers)
     assert r.status_code == 422
     assert "x" * 100 not in r.text
+
+
+def test_the_openapi_document_describes_the_chat_endpoint(api: TestClient) -> None:
+    doc = api.get("/api/v1/openapi.json").json()
+    op = doc["paths"][REDACT]["post"]
+    assert op["x-rempart-scope"] == "chat:redact"
+    schemas = doc["components"]["schemas"]
+    assert schemas["ChatMessageIn"]["additionalProperties"] is False
+    assert set(schemas["ChatMessageIn"]["required"]) == {
+        "conversation_id",
+        "message_id",
+        "role",
+        "text",
+    }
+    assert set(schemas["ChatMessageOut"]["properties"]["status"]["enum"]) == {
+        "redacted",
+        "blocked",
+        "unredacted",
+    }

@@ -304,3 +304,15 @@ def test_an_unsigned_request_cannot_use_an_idempotency_key(
     ok = api.post(url(db, alice.ctx), content=body, headers={**headers, "Idempotency-Key": "k"})
     assert ok.status_code == 201
     assert "idempotent-replayed" not in ok.headers
+
+
+def test_the_openapi_document_describes_the_webhook(api: TestClient) -> None:
+    doc = api.get("/api/v1/openapi.json").json()
+    op = doc["paths"]["/api/v1/webhooks/{tenant}/interactions"]["post"]
+    assert op["x-rempart-auth"] == "webhook-signature"
+    assert "x-rempart-scope" not in op
+    body = op["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/InteractionIn"}
+    headers = {p["name"]: p["required"] for p in op["parameters"] if p["in"] == "header"}
+    assert headers == {"Rempart-Signature": True, "Idempotency-Key": False}
+    assert "application/problem+json" in op["responses"]["401"]["content"]
