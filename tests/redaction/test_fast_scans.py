@@ -20,7 +20,7 @@ from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
 from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
 from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import _SEP, RUN
-from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, is_iban
+from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, IbanRecognizer, is_iban
 from rempart.redaction.recognizers.national_id import _NIR
 from rempart.redaction.recognizers.person import (
     _NAME_TOKEN,
@@ -337,3 +337,35 @@ def test_trigger_scan_on_lower_case_text_matches_the_plain_one(text: str, fr: bo
 def test_titlecase_scan_equals_the_plain_pattern(text: str) -> None:
     fast, plain = _TITLECASE.search(text, 0, 4000), REFERENCE_TITLECASE.search(text, 0, 4000)
     assert (fast.span() if fast else None) == (plain.span() if plain else None)
+
+
+def _reference_iban_spans(doc: Document) -> list[list[int | str]]:
+    """The IBAN recognizer's loop as written before: ``_IBAN.search`` from each position."""
+    rec = IbanRecognizer()
+    if not doc.has_digits:
+        return []
+    text, pos, out = doc.view.text, 0, []
+    while (m := _IBAN.search(text, pos)) is not None:
+        end = rec._valid_end(text, m)
+        if end is None:
+            pos = m.start() + 1
+            continue
+        pos = end
+        span = doc.span_from_view(m.start(), end, "IBAN", 0.95, "iban")
+        if span:
+            out.append(span.as_list())
+    return out
+
+
+_IBAN_ALPHABET = [
+    *["FR7630006000011234567890189", "GB82WEST12345698765432", "BE71096123456769"],
+    *["FR76 3000 6000 0112 3456 7890 189", "f r 7 6 3000", "FR76", "GB82", "iban ", "7 4"],
+    *"0123456789 -.aFRZ_é",
+]
+
+
+@settings(max_examples=500)
+@given(_text(_IBAN_ALPHABET, 10))
+def test_iban_candidate_starts_find_what_the_full_search_finds(text: str) -> None:
+    doc = Document(text, "fr")
+    assert [s.as_list() for s in IbanRecognizer().find(doc)] == _reference_iban_spans(doc)

@@ -196,6 +196,23 @@ def is_iban(compact: str) -> bool:
     )
 
 
+# Every digit followed by another (a separator between allowed): the check digits
+# of an IBAN are such a pair, two to four characters after the IBAN's start. The
+# scan opens with a digit class, so ``re`` jumps from digit to digit.
+_DIGIT_PAIR: Final = re.compile(r"\d(?=[ \-]?\d)")
+
+
+def _candidate_starts(text: str) -> list[int]:
+    """The positions where an ``_IBAN`` match can start, sorted: two to four
+    characters before the first digit of a digit pair (letter, optional space,
+    letter, optional separator, then the check digits)."""
+    starts: set[int] = set()
+    for m in _DIGIT_PAIR.finditer(text):
+        p = m.start()
+        starts.update(range(max(0, p - 4), p - 1))
+    return sorted(starts)
+
+
 @register
 class IbanRecognizer(Recognizer):
     """IBAN of any country stdnum knows; the length must be the country's."""
@@ -207,9 +224,20 @@ class IbanRecognizer(Recognizer):
         if not doc.has_digits:
             return
         text = doc.view.text
+        starts = _candidate_starts(text)
+        if not starts:
+            return
         pos = 0
+        k = 0
         while True:
-            m = _IBAN.search(text, pos)
+            # _IBAN.search(text, pos): the first candidate start from pos that matches.
+            m = None
+            while k < len(starts):
+                if starts[k] >= pos:
+                    m = _IBAN.match(text, starts[k])
+                    if m is not None:
+                        break
+                k += 1
             if m is None:
                 return
             end = self._valid_end(text, m)
