@@ -55,6 +55,7 @@ _STRING_HELPER = {
 class _Emitter:
     def __init__(self) -> None:
         self.consts: dict[str, Any] = {}
+        self.reads: set[str] = set()  # per-event caches the body reads directly
 
     def const(self, value: Any) -> str:
         name = f"C{len(self.consts)}"
@@ -66,7 +67,12 @@ class _Emitter:
         folded = not test.cased and test.kind not in ("re", "cidr")
         if test.field is None:
             return "ev.all_fold()" if folded else "ev.all_text()"
-        return f"ev.{'fold' if folded else 'text'}({test.field!r})"
+        # A value another rule (or the index) already read this event is taken from
+        # the event's cache by one C call; otherwise the method computes it.
+        method = "fold" if folded else "text"
+        cache = "F" if folded else "T"
+        self.reads.add(cache)
+        return f"({cache}.get({test.field!r}) or ev.{method}({test.field!r}))"
 
     def contains(self, src: str, needles: tuple[str, ...]) -> str:
         nonascii = all(not n.isascii() for n in needles)
@@ -149,7 +155,12 @@ def generate(node: Node, name: str = "predicate") -> tuple[str, Predicate]:
     """Python source of the predicate and the function itself."""
     emitter = _Emitter()
     body = emitter.emit(node)
-    src = f"def {name}(ev):\n    return {body}\n"
+    setup = "".join(
+        f"    {cache} = ev.{attr}\n"
+        for cache, attr in (("F", "_fold"), ("T", "_text"))
+        if cache in emitter.reads
+    )
+    src = f"def {name}(ev):\n{setup}    return {body}\n"
     namespace: dict[str, Any] = dict(_HELPERS)
     namespace.update(emitter.consts)
     code = compile(src, f"<sigma {name}>", "exec")

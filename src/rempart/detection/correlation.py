@@ -165,15 +165,27 @@ class _Group:
 
     def append(self, e: Entry, span: float) -> None:
         """Add an entry at or after ``newest`` and slide the window (amortised O(1))."""
-        self.entries.append(e)
-        self.times.append(e[0])
-        self.newest = e[0]
-        limit = e[0] - span
+        t = e[0]
         times, entries = self.times, self.entries
-        while times[self.start] <= limit:
-            self._remove(entries[self.start])
-            self.start += 1
-        self._add(e)
+        entries.append(e)
+        times.append(t)
+        self.newest = t
+        limit = t - span
+        if times[self.start] <= limit:
+            start = self.start
+            while times[start] <= limit:
+                self._remove(entries[start])
+                start += 1
+            self.start = start
+        # _add, written out (once per match)
+        value = e[3]
+        counts = self.counts
+        counts[value] = counts.get(value, 0) + 1
+        positions = self.positions
+        positions[e[2]] = positions.get(e[2], 0) + 1
+        kind = type(value)
+        if kind is int or kind is float:
+            self.total += value
         # Keep one more timespan of history for late events, drop the rest in batches
         # (the history to drop lies before ``start``: nothing to look for before 256).
         if self.start > 256:
@@ -210,10 +222,14 @@ class CorrelationState:
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
         corr = self.corr
+        # Values the rules already read this event come from its cache by one C call.
+        cache = event._text  # the event view of this package: its per-event cache
         text = event.text
         fields = self._group_fields[rule_key]
         if len(fields) == 2:  # the common case (tenant, actor): no list, no generator
-            a, b = text(fields[0]), text(fields[1])
+            f0, f1 = fields
+            a = cache.get(f0) or text(f0)
+            b = cache.get(f1) or text(f1)
             key: tuple[str | None, ...] = (a[0] if a else None, b[0] if b else None)
         else:
             key = tuple([v[0] if (v := text(f)) else None for f in fields])
@@ -221,28 +237,30 @@ class CorrelationState:
         fld = self._value_fields[rule_key]
         if fld is not None:
             if corr.type == "value_count":
-                vals = text(fld)
+                vals = cache.get(fld) or text(fld)
                 value = vals[0] if vals else None
             else:
                 raw = event.scalars(fld)
                 value = to_number(raw[0]) if raw else None
             if value is None:
                 return None  # nothing to count or add for this group
-        group = self.groups.get(key)
+        groups = self.groups
+        group = groups.get(key)
         if group is None:
-            group = self.groups[key] = _Group()
-            if len(self.groups) > self.max_groups:
-                self.groups.popitem(last=False)
+            group = groups[key] = _Group()
+            if len(groups) > self.max_groups:
+                groups.popitem(last=False)
                 self.stats.evicted_groups += 1
         else:
-            self.groups.move_to_end(key)
+            groups.move_to_end(key)
         span = corr.timespan
-        if t < group.newest - span:
+        newest = group.newest
+        if t < newest - span:
             self.stats.late += 1
             return None
         self._seq += 1
         entry: Entry = (t, self._seq, self._positions[rule_key], value)
-        if t >= group.newest:
+        if t >= newest:
             group.append(entry, span)
             window_size = len(group.times) - group.start
             fired = self._fires_incremental(group, window_size)
@@ -256,7 +274,7 @@ class CorrelationState:
             group.rebuild(span)
         if fired:
             self.stats.fired += 1
-            del self.groups[key]
+            del groups[key]
             return CorrelationAlert(corr, key, end, window_size)
         return None
 
