@@ -74,6 +74,9 @@ def test_holds_from_the_command_line(env: Database) -> None:
     )
     assert code == 0
     hold_id = out.split()[1]
+    code, text_out, _ = invoke("retention", "hold", "list", "-t", "acme")
+    assert hold_id in text_out
+    assert "reason: case 17" in text_out
     code, out, _ = invoke("retention", "hold", "list", "-t", "acme", "--json")
     (listed,) = json.loads(out)
     assert (listed["id"], listed["scope"], listed["target_id"]) == (hold_id, "customer", customer)
