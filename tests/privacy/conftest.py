@@ -100,6 +100,7 @@ def seed_customer(
     interactions: int = 2,
     segments: Sequence[str] = ("Bonjour, ma carte est bloquée", "Je vérifie votre dossier"),
     keep_original: bool = True,
+    phone_region: str = "FR",
 ) -> Seeded:
     """A customer with lookups, interactions, segments and recordings, sealed under their key."""
     tenant = ctx.tenant_id
@@ -127,7 +128,7 @@ def seed_customer(
                     tenant_id=tenant,
                     customer_id=seeded.customer,
                     kind=kind.value,
-                    digest=index_of(vault, tenant, kind, value),
+                    digest=index_of(vault, tenant, kind, value, phone_region=phone_region),
                     value_ct=_seal(vault, seeded, "customer_lookups", "value", row, value),
                 )
             )

@@ -110,3 +110,20 @@ def test_a_search_is_audited_with_criteria_kinds_and_match_count_only(
     assert entry["details"] == {"criteria": ["phone", "email"], "matches": 1}
     for clear in (alice.email, "12 34 56 78", "612345678"):
         assert clear not in entry["entry"]
+
+
+def test_national_numbers_are_read_in_the_tenants_phone_region(
+    db: Database, vault: Vault, tenant_a: TenantContext
+) -> None:
+    from datetime import UTC, datetime
+
+    from rempart.contact.policy import DataPolicy, save_policy
+
+    with db.tenant_session(tenant_a) as session:
+        save_policy(session, DataPolicy(phone_region="US"), actor="t", now=datetime.now(UTC))
+    sam = seed_customer(db, vault, tenant_a, phone="(415) 555-0100", phone_region="US")
+    with db.tenant_session(tenant_a) as session:
+        for written in ("415 555 0100", "+1 415-555-0100"):
+            assert [i.customer for i in find(session, vault, Selector(phone=written))] == [
+                sam.customer
+            ]

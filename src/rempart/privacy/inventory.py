@@ -22,6 +22,7 @@ from rempart.contact.models import (
     Recording,
     TranscriptSegment,
 )
+from rempart.contact.policy import load_policy
 from rempart.contact.subjects import LookupKind, find_customers
 from rempart.errors import ValidationFailed
 from rempart.privacy.errors import AmbiguousSubject, SubjectNotFound
@@ -130,7 +131,12 @@ def matching(
         legacy = select(Customer.id).where(Customer.external_id == selector.customer_id)
         narrow(ids | set(session.scalars(legacy)))
     if selector.phone is not None:
-        narrow(set(find_customers(session, vault, LookupKind.PHONE, selector.phone)))
+        # Read a national number in the region the tenant's ingestion indexed it in.
+        region = load_policy(session).phone_region
+        found_ids = find_customers(
+            session, vault, LookupKind.PHONE, selector.phone, phone_region=region
+        )
+        narrow(set(found_ids))
     if selector.email is not None:
         narrow(set(find_customers(session, vault, LookupKind.EMAIL, selector.email)))
     ids = found or set()
