@@ -49,7 +49,7 @@ typecheck: install
 check: lint typecheck
 
 ## make bench: every benchmark script (see benchmarks/README.md), with its ratio.
-BENCHES := vault.py audit.py detection.py bench_identity.py access.py
+BENCHES := vault.py audit.py detection.py bench_identity.py access.py ingest.py
 bench: install
 	$(PIP) install --quiet -r benchmarks/access/requirements.txt \
 		-r benchmarks/detection/requirements.txt
