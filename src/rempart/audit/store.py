@@ -223,7 +223,7 @@ def new_entry_ids(n: int) -> list[str]:
     return out
 
 
-_ENTRY_COLUMNS = (
+ENTRY_COLUMNS = (
     "id",
     "time",
     "actor_type",
@@ -247,7 +247,7 @@ _ENTRY_COLUMNS = (
 def _row(
     event: AuditEvent, uid: str, seq: int, data: bytes, class_uid: int, lh: bytes, details: str
 ) -> tuple[Any, ...]:
-    """An entry row, in ``_ENTRY_COLUMNS`` order (the log's key column is added after).
+    """An entry row, in ``ENTRY_COLUMNS`` order (the log's key column is added after).
 
     ``details`` is already JSON text (the masked details as hashed into the
     entry), so the column's serializer is skipped for it.
@@ -309,7 +309,7 @@ def _insert_plan(
     return sql, positional, procs
 
 
-def _bulk_insert(
+def bulk_insert(
     session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """Insert complete rows with one ``executemany`` of the driver."""
@@ -352,9 +352,9 @@ def append_events(
     out: list[Appended] = []
     key = (log.tenant_id,)
     if log.tenant_id is None:
-        columns = (*_ENTRY_COLUMNS, "tenant_uid")
+        columns = (*ENTRY_COLUMNS, "tenant_uid")
     else:
-        columns = (*_ENTRY_COLUMNS, "tenant_id")
+        columns = (*ENTRY_COLUMNS, "tenant_id")
     node_columns = ("level", "idx", "hash") if log.tenant_id is None else NODE_COLUMNS
     origin = head.origin
     sha = hashlib.sha256
@@ -380,9 +380,9 @@ def append_events(
         out.append(Appended(uid, seq, lh))
     # Driver-level inserts: the rows are complete and stamped with the log's
     # tenant above, so neither the ORM's nor Core's per-row work is needed.
-    _bulk_insert(session, log.record.__table__, columns, rows)
+    bulk_insert(session, log.record.__table__, columns, rows)
     if nodes:
-        _bulk_insert(session, log.node.__table__, node_columns, nodes)
+        bulk_insert(session, log.node.__table__, node_columns, nodes)
     save_head(session, log, head, rng, clock=clock)
     if rows_out is not None:
         for row in rows:
@@ -444,15 +444,18 @@ class StoreNodes:
 
 
 __all__ = [
+    "ENTRY_COLUMNS",
     "ORIGIN_PREFIX",
     "Appended",
     "HeadState",
     "LogRef",
     "StoreNodes",
     "append_events",
+    "bulk_insert",
     "compact_of",
     "lock_head",
     "log_of",
+    "new_entry_ids",
     "read_head",
     "save_head",
 ]
