@@ -84,12 +84,14 @@ class Document:
             low = self.lower
             # Every letter run is a word or a part of one; a text without hyphens
             # or apostrophes has no other words (the simpler scan is faster).
-            found = set(_PARTS.findall(low))
             if "-" in low or "'" in low or "\u2019" in low:
+                found = set(_PARTS.findall(low))
                 found.update(
                     w for w in _WORDS.findall(low) if "-" in w or "'" in w or "\u2019" in w
                 )
-            self._words = frozenset(found)
+                self._words = frozenset(found)
+            else:
+                self._words = frozenset(_PARTS.findall(low))
         return self._words
 
     @property
