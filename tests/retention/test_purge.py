@@ -87,8 +87,13 @@ def test_a_second_run_finds_nothing_left(
     for age in (5, 15, 25, 35, 45):
         add_interaction(db, tenant_a, media, age_days=age)
     purge(db, tenant_a, media, actor=ACTOR, clock=clock)
+    events = len(audit_events(db, tenant_a, ""))
     again = purge(db, tenant_a, media, actor=ACTOR, clock=clock)
     assert again.batches == 0
+    # Nothing due: no run is opened and nothing is written to the audit log.
+    assert again.run_id is None
+    assert len(runs(db, tenant_a)) == 1
+    assert len(audit_events(db, tenant_a, "")) == events
     assert all(
         again.count(c).as_dict() == {"interactions": 0, "segments": 0, "recordings": 0}
         for c in DataClass

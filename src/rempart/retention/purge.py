@@ -68,10 +68,13 @@ def purge(
     now = clock()
     if held:
         return PurgeReport(str(ctx.tenant_id), dry_run=False, as_of=now, held=True)
-    if not cutoffs(policy, now):
-        with db.tenant_session(ctx) as session:
-            if unfinished(session, lock=False) is None:
-                return PurgeReport(str(ctx.tenant_id), dry_run=False, as_of=now)
+    limits = cutoffs(policy, now)
+    with db.tenant_session(ctx) as session:
+        # Nothing due and nothing to resume: no run, no audit event (the scheduler asks hourly).
+        if unfinished(session, lock=False) is None and not any(
+            batch_ids(session, c, cutoff, None, 1) for c, cutoff in limits.items()
+        ):
+            return PurgeReport(str(ctx.tenant_id), dry_run=False, as_of=now, cutoffs=limits)
     claimed = claim(db, ctx, actor, batch_size=batch_size, stale_after=stale_after, clock=clock)
     report = PurgeReport(
         str(ctx.tenant_id),
