@@ -38,7 +38,7 @@ from rempart.api.presentation import HIDDEN, present
 from rempart.contact.schemas import InteractionOut, SegmentOut
 from rempart.identity.assurance import Level
 from rempart.storage import Database
-from tests.api.conftest import Caller, MutableClock
+from tests.api.conftest import Caller, MutableClock, issue
 from tests.api.people import Person, person, relate
 from tests.api.test_workspace import EMAIL, PAN, PHONE, call, keep_originals, push
 from tests.contact.test_media import make_wav, tone_frames
@@ -51,6 +51,8 @@ PEOPLE_ROUTES = {
     ("get", "/api/v1/workspace/interactions/{interaction_id}/original"),
     ("get", "/api/v1/workspace/interactions/{interaction_id}/recordings/{recording_id}"),
     ("get", "/api/v1/workspace/interactions/{interaction_id}/recordings/{recording_id}/original"),
+    ("get", "/api/v1/workspace/captures/{capture_id}"),
+    ("get", "/api/v1/workspace/captures/{capture_id}/events"),
     ("get", "/api/v1/privacy/subjects"),
     ("post", "/api/v1/privacy/erasures"),
     ("post", "/api/v1/privacy/exports"),
@@ -102,6 +104,7 @@ def test_people_routes_refuse_machine_tokens_and_anonymous_callers(
             path.replace("{interaction_id}", str(uuid.uuid4()))
             .replace("{grant_id}", str(uuid.uuid4()))
             .replace("{recording_id}", str(uuid.uuid4()))
+            .replace("{capture_id}", str(uuid.uuid4()))
         )
         for headers in ({}, alice.headers):
             r = client.request(method, url, headers=headers, json={"reason": "x" * 20})
@@ -148,6 +151,21 @@ def _upload(client: TestClient, caller: Caller, iid: str) -> str:
     return rid
 
 
+def _capture(
+    client: TestClient, db: Database, caller: Caller, clock: MutableClock, iid: str
+) -> str:
+    """A payment capture on the call, closed at once (so its event stream ends)."""
+    ivr = issue(db, caller.ctx, scopes=["payment:capture"], clock=clock)
+    opened = client.post(
+        "/api/v1/payments/captures", json={"interaction_id": iid}, headers=ivr.headers
+    )
+    assert opened.status_code == 201, opened.text
+    capture_id = str(opened.json()["capture_id"])
+    closed = client.post(f"/api/v1/payments/captures/{capture_id}/cancel", headers=ivr.headers)
+    assert closed.status_code == 200, closed.text
+    return capture_id
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_role_route_matrix(
     client: TestClient, alice: Caller, db: Database, clock: MutableClock, role: str
@@ -164,6 +182,7 @@ def test_role_route_matrix(
     if unmasks:
         _grant(db, alice, clock, who, iid, unmasks)
     rid = _upload(client, alice, iid)
+    capture_id = _capture(client, db, alice, clock, iid)
     # A pending request by someone else, for the approve route.
     asker = person(db, alice.ctx, clock, "asker", ["supervisor"], assurance=Level.MULTI_FACTOR)
     relate(db, alice.ctx, clock, asker, RelationKind.ASSIGNED, ObjectType.INTERACTION, iid)
@@ -181,7 +200,9 @@ def test_role_route_matrix(
         # A route about one interaction also needs the need-to-know permission it reads
         # through: recording:play for recordings, interaction:read for the rest.
         needs = {permission}
-        if "{recording_id}" in path:
+        if "{capture_id}" in path:
+            pass  # payment:observe is itself decided on the capture's call
+        elif "{recording_id}" in path:
             needs.add(Permission.RECORDING_PLAY)
         elif "{interaction_id}" in path:
             needs.add(Permission.INTERACTION_READ)
@@ -190,6 +211,7 @@ def test_role_route_matrix(
             path.replace("{interaction_id}", iid)
             .replace("{grant_id}", grant_id)
             .replace("{recording_id}", rid)
+            .replace("{capture_id}", capture_id)
         )
         body = {"reason": "matrix test: reason long enough"} if method == "post" else None
         kwargs = CALLS.get(path, {"json": body})

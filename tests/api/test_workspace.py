@@ -11,7 +11,7 @@ from sqlalchemy import select
 from rempart.audit import AuditRecord
 from rempart.contact.policy import DataPolicy, save_policy
 from rempart.storage import Database, TenantContext
-from tests.api.conftest import Caller, MutableClock, interaction
+from tests.api.conftest import Caller, MutableClock, interaction, issue
 from tests.api.people import Person
 
 API = "/api/v1/interactions"
@@ -212,3 +212,32 @@ def test_no_original_is_kept_under_the_default_policy(
         assert rows
         assert all(r.original_ct is None and r.text is None for r in rows)
         assert all(r.redacted_ct and PAN.encode() not in r.redacted_ct for r in rows)
+
+
+def test_the_agent_on_the_call_watches_a_payment_capture_and_nobody_else_does(
+    client: TestClient, alice: Caller, cast: dict[str, Person], db: Database, clock: MutableClock
+) -> None:
+    iid = push(client, alice, call(cast["agent_a"]))
+    ivr = issue(db, alice.ctx, scopes=["payment:capture"], clock=clock)
+    captures = "/api/v1/payments/captures"
+    opened = client.post(captures, json={"interaction_id": iid}, headers=ivr.headers)
+    assert opened.status_code == 201, opened.text
+    capture = opened.json()["capture_id"]
+    pan = "4970101234567893"
+    for key in pan[:6]:
+        assert client.post(f"{captures}/{capture}/dtmf", json={"keys": key}, headers=ivr.headers)
+    watched = client.get(f"{WS}/captures/{capture}", headers=cast["agent_a"].headers)
+    assert watched.status_code == 200, watched.text
+    assert watched.json()["pan"]["digits_entered"] == 6
+    assert pan[:6] not in watched.text
+    # Another team's agent, and a supervisor of another team: as if it did not exist.
+    assert (
+        client.get(f"{WS}/captures/{capture}", headers=cast["agent_b"].headers).status_code == 404
+    )
+    assert client.get(f"{WS}/captures/{capture}", headers=cast["sup_b"].headers).status_code == 404
+    # The stream ends when the capture does.
+    assert client.post(f"{captures}/{capture}/cancel", headers=ivr.headers).status_code == 200
+    stream = client.get(f"{WS}/captures/{capture}/events", headers=cast["agent_a"].headers)
+    assert stream.status_code == 200
+    assert "event: progress" in stream.text
+    assert pan[:6] not in stream.text

@@ -89,6 +89,7 @@ class Permission(StrEnum):
 NEED_TO_KNOW: frozenset[Permission] = frozenset(
     {
         Permission.INTERACTION_READ,
+        Permission.PAYMENT_OBSERVE,
         Permission.INTERACTION_UNMASK,
         Permission.TRANSCRIPT_READ,
         Permission.RECORDING_PLAY,

@@ -221,8 +221,9 @@ P = Permission
 DEFAULT_ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition(
         "agent",
-        frozenset({P.INTERACTION_READ, P.TRANSCRIPT_READ, P.CUSTOMER_READ}),
-        description="Handles contacts; sees the interactions they handled or are assigned.",
+        frozenset({P.INTERACTION_READ, P.TRANSCRIPT_READ, P.CUSTOMER_READ, P.PAYMENT_OBSERVE}),
+        description="Handles contacts; sees the interactions they handled or are assigned "
+        "(and the progress of a payment capture on their call).",
     ),
     RoleDefinition(
         "supervisor",

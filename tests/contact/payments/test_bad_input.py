@@ -234,7 +234,7 @@ def test_opening_a_capture_for_an_unknown_interaction_is_a_404(
 
 
 def test_payments_without_a_vault_are_unavailable(
-    db: Database, tmp_path: object, clock: MutableClock, alice: Flow
+    client: TestClient, db: Database, tmp_path: object, clock: MutableClock, alice: Flow
 ) -> None:
     from pathlib import Path
 
@@ -242,9 +242,9 @@ def test_payments_without_a_vault_are_unavailable(
     from tests.contact.payments.conftest import make_client
 
     assert isinstance(tmp_path, Path)
-    with make_client(db, tmp_path, clock, None, PaymentConfig()) as client:
-        call = push_call(client, alice)
-        r = client.post(CAPTURES, json={"interaction_id": call}, headers=alice.ivr.headers)
+    call = push_call(client, alice)  # stored by a server that has its vault
+    with make_client(db, tmp_path / "novault", clock, None, PaymentConfig()) as bare:
+        r = bare.post(CAPTURES, json={"interaction_id": call}, headers=alice.ivr.headers)
     _problem(r, 503, "payments-unavailable")
 
 

@@ -2,9 +2,10 @@
 
 ``payment:capture`` is the IVR / CCaaS flow's scope (open, keys, complete,
 cancel); ``payment:observe`` is the agent desktop's (progress and its
-server-sent event stream). The agent's view moves to the agent's own browser
-session once the console uses it; until then the desktop integration holds a
-machine token with ``payment:observe`` only.
+server-sent event stream) for a desktop integration holding a machine token.
+People (the agent on the call, their supervisor) watch through their own
+browser session on ``/api/v1/workspace/captures/...`` with the
+``payment:observe`` permission and need-to-know on the call.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from rempart.contact.payments.progress import CaptureProgress, progress_of, sse_
 from rempart.errors import RempartError
 from rempart.identity.scopes import Scope
 from rempart.identity.tokens import MachinePrincipal
+from rempart.storage import TenantContext
 from rempart.vault import Vault
 
 _MORE: dict[int | str, dict[str, Any]] = {
@@ -89,7 +91,7 @@ def _engine(ctx: AppContext) -> tuple[Vault, PaymentConfig]:
     return ctx.vault, ctx.payments or PaymentConfig()
 
 
-def _out(ctx: AppContext, capture: Any, config: PaymentConfig) -> CaptureOut:
+def capture_out(ctx: AppContext, capture: Any, config: PaymentConfig) -> CaptureOut:
     progress = progress_of(capture, ctx.clock(), config.max_attempts)
     return CaptureOut(
         **progress.model_dump(),
@@ -149,7 +151,7 @@ def _run(
                     session,
                     _event(request, ctx, principal, action, capture.id, outcome.error, details),
                 )
-                out = _out(ctx, capture, config)
+                out = capture_out(ctx, capture, config)
         except StaleDataError as exc:
             raise CaptureBusy("the capture changed meanwhile; send the request again") from exc
     except RempartError as exc:
@@ -295,11 +297,22 @@ def capture_events(
         capture_id,
         lambda session: service.Outcome(service.get_capture(session, capture_id)),
     )
-    tenant = tenant_of(principal)
+    return progress_stream(request, ctx, config, tenant_of(principal), capture_id, first)
+
+
+def progress_stream(
+    request: Request,
+    ctx: AppContext,
+    config: PaymentConfig,
+    tenant: TenantContext,
+    capture_id: str,
+    first: CaptureOut,
+) -> StreamingResponse:
+    """Server-sent progress events of one capture until it ends (machines and people alike)."""
 
     def load() -> CaptureOut:
         with ctx.db.tenant_session(tenant) as session:
-            return _out(ctx, service.get_capture(session, capture_id), config)
+            return capture_out(ctx, service.get_capture(session, capture_id), config)
 
     async def stream() -> AsyncIterator[str]:
         current = first

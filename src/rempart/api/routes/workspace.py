@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -40,10 +40,13 @@ from rempart.api.context import AppContext
 from rempart.api.deps import Ctx, require_assurance
 from rempart.api.presentation import present
 from rempart.api.problems import ERROR_RESPONSES
+from rempart.api.routes.payments import CaptureOut, capture_out, progress_stream
 from rempart.audit import AuditNote, audited
 from rempart.contact import service
 from rempart.contact.media import MediaStore
 from rempart.contact.models import Interaction, Recording
+from rempart.contact.payments import PaymentConfig
+from rempart.contact.payments import service as payments_service
 from rempart.contact.protect import ProtectionUnavailable
 from rempart.contact.recording_playback import open_rendition
 from rempart.contact.schemas import InteractionOut, InteractionSummary
@@ -357,6 +360,52 @@ def _play(
             vault, MediaStore.for_settings(ctx.settings), interaction, recording, original=original
         )
     return StreamingResponse(chunks, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+Observe = Annotated[Reader, Depends(require_permission(Permission.PAYMENT_OBSERVE))]
+CaptureId = Annotated[str, Path(max_length=64)]
+
+
+@router.get(
+    "/captures/{capture_id}",
+    response_model=CaptureOut,
+    summary="Progress of a payment capture on a call I handle (no card data)",
+    **permitted(Permission.PAYMENT_OBSERVE),
+)
+def read_capture(capture_id: CaptureId, ctx: Ctx, reader: Observe) -> CaptureOut:
+    return _observe(ctx, reader, capture_id, "payment.capture.read")
+
+
+@router.get(
+    "/captures/{capture_id}/events",
+    summary="Progress of a payment capture as server-sent events until it ends",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+    **permitted(Permission.PAYMENT_OBSERVE),
+)
+def capture_events(
+    capture_id: CaptureId, request: Request, ctx: Ctx, reader: Observe
+) -> StreamingResponse:
+    first = _observe(ctx, reader, capture_id, "payment.capture.observe")
+    config = ctx.payments or PaymentConfig()
+    return progress_stream(request, ctx, config, reader.tenant, capture_id, first)
+
+
+def _observe(ctx: AppContext, reader: Reader, capture_id: str, action: str) -> CaptureOut:
+    """The capture's progress if the caller has need-to-know on its call; else 404."""
+    with audited(
+        ctx.db,
+        reader.tenant,
+        reader.origin,
+        action=action,
+        resource_type="payment_capture",
+        resource_id=capture_id,
+        clock=ctx.clock,
+    ) as (session, note):
+        capture = payments_service.get_capture(session, capture_id)
+        interaction = service.find(session, capture.interaction_id)
+        reader.require_on(session, Permission.PAYMENT_OBSERVE, interaction, note)
+        return capture_out(ctx, capture, ctx.payments or PaymentConfig())
 
 
 def _kind(allow: Allow, field: SensitiveField) -> ObligationKind | None:
