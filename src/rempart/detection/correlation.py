@@ -218,6 +218,12 @@ class CorrelationState:
             k: (corr.aliases[vf].get(k, vf) if vf in corr.aliases else vf) if vf else None
             for k in corr.rule_keys
         }
+        # Per rule key, everything observe needs: one dictionary read per match.
+        self._plans = {
+            k: (self._group_fields[k], self._value_fields[k], self._positions[k])
+            for k in corr.rule_keys
+        }
+        self._distinct = corr.type == "value_count"
 
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
@@ -225,7 +231,7 @@ class CorrelationState:
         # Values the rules already read this event come from its cache by one C call.
         cache = event._text  # the event view of this package: its per-event cache
         text = event.text
-        fields = self._group_fields[rule_key]
+        fields, fld, position = self._plans[rule_key]
         if len(fields) == 2:  # the common case (tenant, actor): no list, no generator
             f0, f1 = fields
             a = cache.get(f0) or text(f0)
@@ -234,9 +240,8 @@ class CorrelationState:
         else:
             key = tuple([v[0] if (v := text(f)) else None for f in fields])
         value: Any = None
-        fld = self._value_fields[rule_key]
         if fld is not None:
-            if corr.type == "value_count":
+            if self._distinct:
                 vals = cache.get(fld) or text(fld)
                 value = vals[0] if vals else None
             else:
@@ -259,7 +264,7 @@ class CorrelationState:
             self.stats.late += 1
             return None
         self._seq += 1
-        entry: Entry = (t, self._seq, self._positions[rule_key], value)
+        entry: Entry = (t, self._seq, position, value)
         if t >= newest:
             group.append(entry, span)
             window_size = len(group.times) - group.start
