@@ -9,7 +9,19 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "rempart"
 ENTRY_POINTS = ("rempart.api", "rempart.cli", "rempart.console")
-ENGINES = ["redaction", "vault", "audit", "detection", "access", "contact", "identity", "storage"]
+ENGINES = [
+    "redaction",
+    "vault",
+    "audit",
+    "detection",
+    "access",
+    "contact",
+    "identity",
+    "storage",
+    "retention",
+    "privacy",
+    "ingest",
+]
 # What the lowest layers may import from the rest of Rempart.
 FOUNDATION = {
     "storage": (

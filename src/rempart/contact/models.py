@@ -88,7 +88,11 @@ class Interaction(TenantScoped, Base):
     """One call, chat or e-mail thread, as pushed by the contact-center platform."""
 
     __tablename__ = "interactions"
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_interactions_customer", "tenant_id", "customer_id"),
+        Index("ix_interactions_started", "tenant_id", "started_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     external_id: Mapped[str] = mapped_column(String(200))

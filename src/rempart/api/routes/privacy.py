@@ -155,7 +155,9 @@ def erase(body: ErasureIn, ctx: Ctx, reader: Erase) -> ErasureOut:
     require_assurance(Level.MULTI_FACTOR)(reader.session_principal, ctx)
     vault = _vault(ctx)
     with ctx.db.tenant_session(reader.tenant) as session:
-        customer = resolve(session, vault, body.selector())
+        # An erased customer is still found by reference: a repeated request gets
+        # the stored certificate, a stopped one resumes.
+        customer = resolve(session, vault, body.selector(), include_erased=True)
     result = erase_subject(
         ctx.db,
         vault,
