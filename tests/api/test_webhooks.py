@@ -112,6 +112,7 @@ def _refused(r: Any, slug: str) -> None:  # an httpx response
     doc = r.json()
     assert doc["type"] == PROBLEM + slug
     assert doc["status"] == 401
+    assert r.headers["www-authenticate"] == 'Rempart-Signature realm="rempart"'
 
 
 def test_a_wrong_secret_is_refused_audited_and_nothing_stored(

@@ -42,6 +42,7 @@ router = APIRouter(tags=["ingestion"], responses=ERROR_RESPONSES)
 # OpenAPI marker of operations that authenticate by signature instead of a token scope.
 AUTH_EXTENSION = "x-rempart-auth"
 WEBHOOK_AUTH = "webhook-signature"
+CHALLENGE = 'Rempart-Signature realm="rempart"'
 # The schema's hard bound; the configured bound (default 100) is checked at run time.
 BATCH_HARD_MAX = 1000
 INTERACTIONS = "/api/v1/interactions"
@@ -251,8 +252,12 @@ def _verify(request: Request, ctx: AppContext, tenant: TenantContext, body: byte
         raise
 
 
-def _problem(request: Request, exc: RempartError) -> JSONResponse:
-    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, **exc.extensions)
+def _problem(
+    request: Request, exc: RempartError, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return problem_response(
+        request, exc.status, exc.slug, exc.title, exc.detail, headers=headers, **exc.extensions
+    )
 
 
 def _store_signed(
@@ -353,9 +358,18 @@ def webhook_interaction(
     body: Annotated[bytes, Depends(raw_body)],
     _json: Annotated[None, Depends(require_json)],
 ) -> Response:
-    tenant_ctx = _webhook_tenant(ctx, tenant)
-    request.state.tenant_id = tenant_ctx.tenant_id
-    verified = _verify(request, ctx, tenant_ctx, body)
+    try:
+        tenant_ctx = _webhook_tenant(ctx, tenant)
+        request.state.tenant_id = tenant_ctx.tenant_id
+        verified = _verify(request, ctx, tenant_ctx, body)
+    except WebhookRefused as exc:
+        # A 401 names the scheme that would succeed: a signature, not a bearer token.
+        log.info(
+            "webhook refused",
+            request_id=getattr(request.state, "request_id", None),
+            problem=exc.slug,
+        )
+        return _problem(request, exc, headers={"WWW-Authenticate": CHALLENGE})
     key = request.headers.get(idempotency.HEADER)
     reserved: Reserved | None = None
     if key is not None:
