@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.iban import calc_check_digits
 
+from rempart.redaction.engine import default_engine
 from rempart.redaction.lexicon import first_names
 from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
 from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
@@ -369,3 +370,25 @@ _IBAN_ALPHABET = [
 def test_iban_candidate_starts_find_what_the_full_search_finds(text: str) -> None:
     doc = Document(text, "fr")
     assert [s.as_list() for s in IbanRecognizer().find(doc)] == _reference_iban_spans(doc)
+
+
+_CUE_ALPHABET = [
+    *["Carte ", "CVV ", "cryptogramme ", "code PIN ", "mot de passe ", "Password: ", "OTP "],
+    *["né le ", "Date of Birth ", "expire ", "EXP ", "IBAN ", "sécurité sociale ", "SSN "],
+    *["commande ", "Order number ", "montant ", "téléphone ", "Phone ", "call me back "],
+    *["4111 1111 1111 1111 ", "06 12 34 56 78 ", "123 ", "4567 ", "12/27 ", "03 2027 "],
+    *["12 mars 1985 ", "zéro six douze ", "one two three four ", "078-05-1120 ", "€ "],
+    *["x ", "\n", ", ", "\u0130 ", "\u017f "],
+]
+
+
+@settings(max_examples=300)
+@given(_text(_CUE_ALPHABET, 12), st.booleans())
+def test_cues_on_the_lower_cased_view_find_the_same_spans(text: str, fr: bool) -> None:
+    lang = "fr" if fr else "en"
+    for rec in default_engine().recognizers:
+        fast = Document(text, lang)
+        plain = Document(text, lang)
+        plain._lower_exact = False  # the IGNORECASE patterns on the view itself
+        assert plain.view_lower is None
+        assert [s.as_list() for s in rec.find(fast)] == [s.as_list() for s in rec.find(plain)]

@@ -94,6 +94,21 @@ _CUE_PATTERNS: Final[dict[str, re.Pattern[str]]] = {
 CUES: Final = {label: _word_start(rx) for label, rx in _CUE_PATTERNS.items()}
 
 
+def _lower_case(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern without IGNORECASE, for lower-cased text (``Document.view_lower``).
+
+    Every letter of the cue patterns is lower case, so on the lower-cased text it
+    finds the same matches at the same offsets, and ``re`` drops an alternative as
+    soon as its first letter differs instead of comparing case-insensitively.
+    """
+    if any(c.isupper() for c in re.sub(r"\\[a-zA-Z]", "", rx.pattern)):
+        raise ValueError("cue patterns are written in lower case")
+    return re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+
+
+CUES_LOWER: Final = {label: _lower_case(rx) for label, rx in CUES.items()}
+
+
 # Words before a number that say it is not personal data.
 NEGATIVE: Final = _word_start(
     re.compile(
@@ -107,6 +122,7 @@ NEGATIVE: Final = _word_start(
         _I,
     )
 )
+NEGATIVE_LOWER: Final = _lower_case(NEGATIVE)
 CURRENCY_AFTER: Final = re.compile(
     r"\s?(?:€|eur\b|euros?\b|\$|usd\b|dollars?\b|£|gbp\b|pounds?\b|livres?\b|%|pour\s?cent|"
     r"percent|cents?\b|centimes?\b|k€|m€|km\b|kg\b|h\b|heures?\b|hours?\b|minutes?\b|min\b|"
@@ -132,9 +148,10 @@ class Context:
 EMPTY_CONTEXT: Final = Context()
 
 
-def cue_before(text: str, pos: int, label: str, window: int = 60) -> bool:
-    """True when a cue for ``label`` ends within ``window`` characters before ``pos``."""
-    rx = CUES.get(label)
+def cue_before(text: str, pos: int, label: str, window: int = 60, lowered: bool = False) -> bool:
+    """True when a cue for ``label`` ends within ``window`` characters before ``pos``
+    (``lowered``: ``text`` is lower-cased, see ``CUES_LOWER``)."""
+    rx = (CUES_LOWER if lowered else CUES).get(label)
     if rx is None:
         return False
     return rx.search(text, max(0, pos - window), pos) is not None
@@ -148,18 +165,27 @@ def nearest_cue_distance(text: str, pos: int, rx: re.Pattern[str], window: int) 
     return best
 
 
-def negative_before(text: str, pos: int, window: int = 30) -> int | None:
-    return nearest_cue_distance(text, pos, NEGATIVE, window)
+def negative_before(text: str, pos: int, window: int = 30, lowered: bool = False) -> int | None:
+    """Distance back to the nearest negative cue; ``lowered``: ``text`` is lower-cased."""
+    return nearest_cue_distance(text, pos, NEGATIVE_LOWER if lowered else NEGATIVE, window)
+
+
+def cues(label: str, lowered: bool) -> re.Pattern[str] | None:
+    """The cue pattern of ``label``: for lower-cased text when ``lowered``."""
+    return (CUES_LOWER if lowered else CUES).get(label)
 
 
 __all__ = [
     "CUES",
+    "CUES_LOWER",
     "CURRENCY_AFTER",
     "CURRENCY_BEFORE",
     "EMPTY_CONTEXT",
     "NEGATIVE",
+    "NEGATIVE_LOWER",
     "Context",
     "cue_before",
+    "cues",
     "nearest_cue_distance",
     "negative_before",
 ]

@@ -40,6 +40,7 @@ class Document:
         "_lower_exact",
         "_protected",
         "_view",
+        "_view_lower",
         "_words",
         "context",
         "lang",
@@ -54,6 +55,7 @@ class Document:
         self._protected: list[tuple[int, int]] | None = None
         self._lower: str | None = None
         self._lower_exact: bool | None = None
+        self._view_lower: str | None = None
         self._words: frozenset[str] | None = None
         self._has_digits: bool | None = None
 
@@ -76,6 +78,18 @@ class Document:
                 text.isascii() or CASE_ODD.isdisjoint(text)
             )
         return self._lower_exact
+
+    @property
+    def view_lower(self) -> str | None:
+        """The number view lower-cased, when that is exact (:attr:`lower_exact`; the
+        view only replaces number words by digits, so it keeps that property);
+        None otherwise. Cue patterns for lower case (``CUES_LOWER``) run on it."""
+        if not self.lower_exact:
+            return None
+        if self._view_lower is None:
+            view = self.view
+            self._view_lower = self.lower if view.is_identity else view.text.lower()
+        return self._view_lower
 
     @property
     def words(self) -> frozenset[str]:

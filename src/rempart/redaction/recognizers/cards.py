@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from rempart.redaction.context import CUES, cue_before
+from rempart.redaction.context import CUES, CUES_LOWER, cue_before
 from rempart.redaction.entities import Entity
 from rempart.redaction.recognizers.base import Document, Recognizer, register
 from rempart.redaction.spans import Span
@@ -165,11 +165,13 @@ class CardExpiryRecognizer(Recognizer):
         ):
             return
         text = doc.view.text
+        low = doc.view_lower  # cues on the lower-cased view when exact (same offsets)
+        scan = text if low is None else low
+        card_rx = (CUES if low is None else CUES_LOWER)[Entity.CARD_NUMBER]
         for start, end, slash in _expiry_matches(text, doc.words):
-            cue = cue_before(text, start, Entity.CARD_EXPIRY, 40)
+            cue = cue_before(scan, start, Entity.CARD_EXPIRY, 40, lowered=low is not None)
             if not (cue or expects) and not (
-                slash
-                and CUES[Entity.CARD_NUMBER].search(text, max(0, start - 80), start) is not None
+                slash and card_rx.search(scan, max(0, start - 80), start) is not None
             ):
                 continue
             span = doc.span_from_view(start, end, Entity.CARD_EXPIRY, 0.9 if cue else 0.7, self.id)
@@ -195,7 +197,11 @@ class CardCvvRecognizer(Recognizer):
         ):
             return
         text = doc.view.text
-        starts: list[int] = [c.end() for c in CUES[Entity.CARD_CVV].finditer(text)]
+        low = doc.view_lower
+        if low is None:
+            starts: list[int] = [c.end() for c in CUES[Entity.CARD_CVV].finditer(text)]
+        else:
+            starts = [c.end() for c in CUES_LOWER[Entity.CARD_CVV].finditer(low)]
         if expects:
             starts.insert(0, 0)
         for pos in starts:

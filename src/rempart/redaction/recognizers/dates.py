@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from rempart.redaction.context import CUES
+from rempart.redaction.context import CUES, CUES_LOWER
 from rempart.redaction.entities import Entity
 from rempart.redaction.recognizers.base import Document, Recognizer, register
 from rempart.redaction.spans import Span
@@ -57,12 +57,17 @@ class DateOfBirthRecognizer(Recognizer):
         if not (expects or doc.mentions(*_NEEDLES)) or not doc.has_digits:
             return
         text = doc.view.text
-        cue_rx = CUES[Entity.DATE_OF_BIRTH]
+        low = doc.view_lower
         if expects:
             windows = [(0, len(text))]
         else:
-            # Only the text just after a birth cue can hold the birth date.
-            windows = [(c.end(), min(len(text), c.end() + 80)) for c in cue_rx.finditer(text)]
+            # Only the text just after a birth cue can hold the birth date (cues
+            # found on the lower-cased view when that is exact: same offsets).
+            cue_rx = (CUES if low is None else CUES_LOWER)[Entity.DATE_OF_BIRTH]
+            windows = [
+                (c.end(), min(len(text), c.end() + 80))
+                for c in cue_rx.finditer(text if low is None else low)
+            ]
         seen: set[int] = set()
         for lo, hi in windows:
             m = _DATE.search(text, lo, hi)

@@ -16,6 +16,7 @@ from typing import Final
 
 from rempart.redaction.context import (
     CUES,
+    CUES_LOWER,
     CURRENCY_AFTER,
     CURRENCY_BEFORE,
     nearest_cue_distance,
@@ -45,12 +46,15 @@ _PARTIAL_LABELS: Final = (Entity.CARD_NUMBER, Entity.IBAN, Entity.NATIONAL_ID, E
 class _Cues:
     """Card and ID cues before one run, looked up only when a candidate needs them."""
 
-    __slots__ = ("_card", "_id", "base", "doc", "text")
+    __slots__ = ("_card", "_id", "base", "cues", "doc", "text")
 
-    def __init__(self, doc: Document, text: str, base: int) -> None:
+    def __init__(
+        self, doc: Document, text: str, base: int, cues: dict[str, re.Pattern[str]]
+    ) -> None:
         self.doc = doc
-        self.text = text
+        self.text = text  # the view, or the view lower-cased with ``cues`` = CUES_LOWER
         self.base = base
+        self.cues = cues
         self._card: bool | None = None
         self._id: bool | None = None
 
@@ -58,7 +62,8 @@ class _Cues:
     def card(self) -> bool:
         if self._card is None:
             self._card = self.doc.expects(Entity.CARD_NUMBER) or (
-                nearest_cue_distance(self.text, self.base, CUES[Entity.CARD_NUMBER], 60) is not None
+                nearest_cue_distance(self.text, self.base, self.cues[Entity.CARD_NUMBER], 60)
+                is not None
             )
         return self._card
 
@@ -66,7 +71,8 @@ class _Cues:
     def id(self) -> bool:
         if self._id is None:
             self._id = self.doc.expects(Entity.NATIONAL_ID) or (
-                nearest_cue_distance(self.text, self.base, CUES[Entity.NATIONAL_ID], 60) is not None
+                nearest_cue_distance(self.text, self.base, self.cues[Entity.NATIONAL_ID], 60)
+                is not None
             )
         return self._id
 
@@ -93,15 +99,23 @@ def _validate(
     return None
 
 
-def _excluded(text: str, start: int, end: int, label: str, doc: Document) -> bool:
-    """Amounts, order numbers and the like, unless a closer cue says otherwise."""
+def _excluded(
+    text: str, start: int, end: int, label: str, doc: Document, scan: str | None = None
+) -> bool:
+    """Amounts, order numbers and the like, unless a closer cue says otherwise.
+
+    ``scan``: the view lower-cased (``doc.view_lower``), where cues are looked for
+    with the lower-case patterns; None: the view itself.
+    """
     if CURRENCY_AFTER.match(text, end) or CURRENCY_BEFORE.search(text, max(0, start - 5), start):
         return True
-    neg = negative_before(text, start, 30)
+    lowered = scan is not None
+    where = scan if scan is not None else text
+    neg = negative_before(where, start, 30, lowered=lowered)
     if neg is None:
         return False
-    rx = CUES.get(label)
-    pos = nearest_cue_distance(text, start, rx, 30) if rx is not None else None
+    rx = (CUES_LOWER if lowered else CUES).get(label)
+    pos = nearest_cue_distance(where, start, rx, 30) if rx is not None else None
     return pos is None or pos > neg
 
 
@@ -153,7 +167,12 @@ class DigitRunRecognizer(Recognizer):
         found_any = False
         n = len(groups)
         lang = doc.lang
-        cues = _Cues(doc, text, run.start())
+        low = doc.view_lower
+        cues = (
+            _Cues(doc, text, run.start(), CUES)
+            if low is None
+            else _Cues(doc, low, run.start(), CUES_LOWER)
+        )
         while i < n:
             # Candidate ends for a start at group i, longest first: the first
             # that validates is the longest.
@@ -179,7 +198,7 @@ class DigitRunRecognizer(Recognizer):
             # A leading "+" or "(" belongs to the number.
             start = run.start() if i == 0 else groups[i][0]
             end = groups[j][1]
-            if not _excluded(text, start, end, label, doc):
+            if not _excluded(text, start, end, label, doc, low):
                 span = doc.span_from_view(start, end, label, score, self.id)
                 if span:
                     found_any = True
@@ -191,9 +210,14 @@ class DigitRunRecognizer(Recognizer):
         self, doc: Document, text: str, start: int, end: int, total: int
     ) -> Iterator[Span]:
         """A run that validates as nothing, answering a question about a number."""
+        low = doc.view_lower
+        where, table = (text, CUES) if low is None else (low, CUES_LOWER)
         for label in _PARTIAL_LABELS:
-            if doc.expects(label) or nearest_cue_distance(text, start, CUES[label], 40) is not None:
-                if _excluded(text, start, end, label, doc):
+            if (
+                doc.expects(label)
+                or nearest_cue_distance(where, start, table[label], 40) is not None
+            ):
+                if _excluded(text, start, end, label, doc, low):
                     return
                 span = doc.span_from_view(start, end, label, 0.5, self.id)
                 if span:

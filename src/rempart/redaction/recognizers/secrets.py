@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from rempart.redaction.context import CUES
+from rempart.redaction.context import CUES, CUES_LOWER
 from rempart.redaction.entities import Entity
 from rempart.redaction.recognizers.base import PROTECTED, Document, Recognizer, register
 from rempart.redaction.spans import Span
@@ -37,8 +37,10 @@ class SecretRecognizer(Recognizer):
         ):
             return
         text = doc.view.text
-        cue_rx = CUES[Entity.PIN_OR_SECRET]
-        for cue in cue_rx.finditer(text):
+        low = doc.view_lower  # cues on the lower-cased view when exact (same offsets)
+        scan = text if low is None else low
+        cue_rx = (CUES if low is None else CUES_LOWER)[Entity.PIN_OR_SECRET]
+        for cue in cue_rx.finditer(scan):
             after = cue.end()
             is_password = _PASSWORD_CUE.fullmatch(cue.group()) is not None
             m = _DIGITS.match(text, after, min(len(text), after + 60))
@@ -50,7 +52,7 @@ class SecretRecognizer(Recognizer):
                 span = doc.span_from_view(m.start(1), m.end(1), Entity.PIN_OR_SECRET, 0.85, self.id)
                 if span:
                     yield span
-        if doc.expects(Entity.PIN_OR_SECRET) and not cue_rx.search(text):
+        if doc.expects(Entity.PIN_OR_SECRET) and not cue_rx.search(scan):
             m = re.search(r"(?<![\d])\d(?:[ \t]?\d){3,7}(?!\d)", text[:120])
             if m is not None:
                 span = doc.span_from_view(m.start(), m.end(), Entity.PIN_OR_SECRET, 0.7, self.id)
