@@ -37,7 +37,13 @@ from rempart.access import (
 )
 from rempart.access import Principal as AccessPrincipal
 from rempart.access.errors import SeparationOfDutyViolation
-from rempart.access.store import SqlWriter, decision_point, interaction_resource, load_catalog
+from rempart.access.store import (
+    SqlWriter,
+    decision_point,
+    interaction_resource,
+    load_catalog,
+    record_login,
+)
 from rempart.api.context import AppContext
 from rempart.api.deps import Ctx, SessionUser, user_origin
 from rempart.audit import AuditNote, Origin
@@ -180,7 +186,7 @@ def require_permission(permission: Permission) -> Callable[..., Reader]:
 
 
 def sync_access_roles(db: Database, tenant: TenantContext, user_id: str, clock: Clock) -> None:
-    """Make the user's IdP-sourced access roles those of their identity (login, SCIM).
+    """At sign-in: record the login, and make the user's IdP-sourced access roles theirs.
 
     The roles a session carries (claims mapped at sign-in, SCIM groups mapped
     now, local grants) become the user's ``idp`` role assignments in
@@ -194,6 +200,7 @@ def sync_access_roles(db: Database, tenant: TenantContext, user_id: str, clock: 
             return
         idp = session.scalar(select(IdentityProvider))
         roles = effective_roles(session, user, claim_mapping_of(idp) if idp else None)
+        record_login(session, user_id, clock())  # dormant-account detection reads it
         writer = SqlWriter(session, load_catalog(session), actor="idp", clock=clock)
         try:
             ignored = writer.sync_idp_roles(user_id, roles)
