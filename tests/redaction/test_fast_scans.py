@@ -392,3 +392,16 @@ def test_cues_on_the_lower_cased_view_find_the_same_spans(text: str, fr: bool) -
         plain._lower_exact = False  # the IGNORECASE patterns on the view itself
         assert plain.view_lower is None
         assert [s.as_list() for s in rec.find(fast)] == [s.as_list() for s in rec.find(plain)]
+
+
+def test_single_number_words_convert_as_text2num_says() -> None:
+    from text_to_num import find_numbers
+
+    from rempart.redaction.normalize.numbers import _single_word, _Tok
+
+    for lang in ("fr", "en"):
+        for word in sorted(NUMBER_WORDS[lang]) + ["quatre-vingt-deux", "twenty-one"]:
+            for sep in (False, True):
+                direct = find_numbers([_Tok(0, len(word), word, sep)], lang, 0.0)
+                expected = tuple((o.start, o.end, str(o.text)) for o in direct)
+                assert _single_word(lang, word, sep) == expected

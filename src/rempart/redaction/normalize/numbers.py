@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Final
 
 from text_to_num import find_numbers
@@ -167,6 +168,18 @@ def _runs(text: str, lang: str, lower: str | None = None) -> list[list[tuple[int
     return out
 
 
+@lru_cache(maxsize=4096)
+def _single_word(lang: str, norm: str, sep: bool) -> tuple[tuple[int, int, str], ...]:
+    """``find_numbers`` on a run of one word, as (start, end, text) by token index.
+
+    ``find_numbers`` sees only each token's text and separation, so the answer for
+    one word is a function of the word: kept (a run of one word, "un", "deux",
+    is the commonest run by far; the number words are a small vocabulary).
+    """
+    tok = _Tok(0, len(norm), norm, sep)
+    return tuple((o.start, o.end, str(o.text)) for o in find_numbers([tok], lang, 0.0))
+
+
 def _convert(text: str, run: list[tuple[int, int, str]], lang: str) -> list[tuple[int, int, str]]:
     """Occurrences of numbers in one run as (orig_start, orig_end, digits)."""
     toks: list[_Tok] = []
@@ -190,12 +203,16 @@ def _convert(text: str, run: list[tuple[int, int, str]], lang: str) -> list[tupl
         prev_end = end
     if not toks:
         return []
+    found = (
+        _single_word(lang, toks[0].norm, toks[0].sep_before)
+        if len(toks) == 1
+        else [(occ.start, occ.end, str(occ.text)) for occ in find_numbers(toks, lang, 0.0)]
+    )
     occurrences: list[tuple[int, int, str]] = []
-    for occ in find_numbers(toks, lang, 0.0):
-        digits = str(occ.text)
-        first, last = toks[occ.start], toks[occ.end - 1]
+    for occ_start, occ_end, digits in found:
+        first, last = toks[occ_start], toks[occ_end - 1]
         ostart = first.start
-        rep = repeat_before.get(occ.start)
+        rep = repeat_before.get(occ_start)
         if rep is not None and digits[:1].isdigit():
             factor, ostart = rep
             digits = digits[0] * factor + digits[1:]
