@@ -400,7 +400,7 @@ def test_single_number_words_convert_as_text2num_says() -> None:
     from rempart.redaction.normalize.numbers import _single_word, _Tok
 
     for lang in ("fr", "en"):
-        for word in sorted(NUMBER_WORDS[lang]) + ["quatre-vingt-deux", "twenty-one"]:
+        for word in [*sorted(NUMBER_WORDS[lang]), "quatre-vingt-deux", "twenty-one"]:
             for sep in (False, True):
                 direct = find_numbers([_Tok(0, len(word), word, sep)], lang, 0.0)
                 expected = tuple((o.start, o.end, str(o.text)) for o in direct)
