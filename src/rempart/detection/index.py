@@ -186,6 +186,7 @@ class CandidateIndex:
         self.size = len(trees)
         self.memo_size = memo_size
         self._memos: dict[str, dict[tuple[str, ...], tuple[int, ...]]] = {f: {} for f in fields}
+        self._unions: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
 
     def candidates(self, ev: EventView) -> Sequence[int]:
         """Sorted positions of the rules that may match ``ev``."""
@@ -220,6 +221,15 @@ class CandidateIndex:
                 parts.append(hits)
         if not self.always and len(parts) == 1:
             return parts[0]  # one field gave them all: already sorted, nothing to merge
+        if self.memo_size and len(parts) == 2:
+            # Two fields (``action`` and ``outcome``): their union, remembered too.
+            pair = (parts[0], parts[1])
+            merged = self._unions.get(pair)
+            if merged is None:
+                if len(self._unions) >= self.memo_size:
+                    self._unions.clear()
+                merged = self._unions[pair] = tuple(sorted({*self.always, *parts[0], *parts[1]}))
+            return merged
         found: set[int] = set(self.always)
         for hits in parts:
             found.update(hits)
