@@ -22,6 +22,7 @@ from rempart.vault import (
     VaultEvent,
 )
 from rempart.vault.keyring import wrap_aad
+from rempart.vault.records import KekRecord
 from tests.vault.conftest import OTHER, TENANT, CountingProvider, VaultFactory, ctx
 
 
@@ -301,3 +302,22 @@ def test_store_is_the_only_state_a_second_vault_needs(
     assert isinstance(store, MemoryKeyringStore)
     fresh = Vault(store, [CountingProvider(provider.path)])
     assert fresh.decrypt_field(ctx(), ct) == b"persisted"
+
+
+def test_recovery_finishes_a_kek_rotation_interrupted_after_its_confirmation(
+    vault: Vault, provider: CountingProvider
+) -> None:
+    ct = vault.encrypt_field(ctx(), b"before")
+    # The crash: KEK v2 confirmed active, KEK v1 not yet demoted.
+    ref = provider.create_kek(TENANT, 2)
+    vault.keys.store.add_kek(
+        KekRecord(TENANT, 2, provider.name, ref, KeyStatus.ACTIVE, datetime.now(UTC))
+    )
+    assert [k.status for k in vault.keys.store.list_keks(TENANT)] == [KeyStatus.ACTIVE] * 2
+    assert vault.keys.recover(TENANT) == []
+    statuses = {k.version: k.status for k in vault.keys.store.list_keks(TENANT)}
+    assert statuses == {1: KeyStatus.DECRYPT_ONLY, 2: KeyStatus.ACTIVE}
+    assert vault.keys.rewrap(TENANT).remaining == 0
+    vault.keys.retire_kek(TENANT, 1)
+    vault.keys.cache.clear()
+    assert vault.decrypt_field(ctx(), ct) == b"before"

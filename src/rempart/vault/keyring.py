@@ -342,11 +342,19 @@ class Keyring:
         An intent is first settled as DESTROYED (compare-and-set), then the provider's
         keys for that tenant and version are destroyed, so a creator still running
         cannot confirm and use a key the sweep destroys. The grace period keeps the
-        sweep away from creations in progress.
+        sweep away from creations in progress. A rotation interrupted after its
+        confirmation (two active KEKs) is finished: older active KEKs become
+        decrypt-only.
         """
         now = self.clock()
         abandoned: list[int] = []
-        for kek in self.store.list_keks(tenant):
+        keks = self.store.list_keks(tenant)
+        # A rotation that crashed after confirming its new KEK but before demoting the
+        # old one leaves two active KEKs: the newest wins, the others only unwrap.
+        active = [k for k in keks if k.status is KeyStatus.ACTIVE]
+        for old in active[:-1]:
+            self.store.set_kek_status(tenant, old.version, KeyStatus.DECRYPT_ONLY)
+        for kek in keks:
             if kek.status is not KeyStatus.PENDING or now - kek.created_at < older_than:
                 continue
             if not self.store.settle_kek(tenant, kek.version, KeyStatus.DESTROYED):
