@@ -207,3 +207,21 @@ def test_checkpoint_signer_wraps_under_the_settings_vault(
     (data / "vault-keys.json").unlink()
     with pytest.raises(ConfigurationError, match="does not unwrap"):
         checkpoint_signer(load_settings())
+
+
+def test_an_existing_wrapped_key_is_never_replaced(
+    tmp_path: Path, provider: LocalKeyFileProvider
+) -> None:
+    """Two processes creating the key at once: the second one gets the first one's key."""
+    from rempart.audit.keys import wrap_signer
+
+    data = tmp_path / "data"
+    data.mkdir()
+    first = load_or_create_wrapped_signer(data, provider)
+    before = (data / WRAPPED_KEY_FILE).read_text()
+    assert not wrap_signer(
+        Ed25519Signer.generate("rempart-audit"), provider, data / WRAPPED_KEY_FILE
+    )
+    assert (data / WRAPPED_KEY_FILE).read_text() == before
+    assert [p.name for p in data.iterdir() if p.name.endswith(".tmp")] == []
+    assert load_or_create_wrapped_signer(data, provider).seed() == first.seed()

@@ -92,22 +92,37 @@ def _aad(name: str, provider: str, key_ref: str, public_key: bytes) -> bytes:
     return _AAD_LABEL + _lp(name) + _lp(provider) + _lp(key_ref) + public_key
 
 
-def _write_secret(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, the file readable by its owner only."""
-    tmp = path.with_name(path.name + ".tmp")
+def _write_secret(path: Path, text: str) -> bool:
+    """Create ``path`` (owner-only) holding ``text``, atomically; False if it already exists.
+
+    The text goes to a temporary file first, then is linked into place, so two
+    processes creating the key at once cannot both win: the loser reads the
+    winner's key instead of signing with one that is no longer stored.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     create_secret_file(tmp)
-    fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC)
     try:
-        os.write(fd, text.encode("ascii"))
-        os.fsync(fd)
+        fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(fd, text.encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
     finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        tmp.unlink(missing_ok=True)
 
 
-def wrap_signer(signer: Ed25519Signer, provider: KeyProvider, path: Path) -> None:
-    """Store ``signer`` at ``path`` wrapped under a KEK of ``provider`` (created if needed)."""
+def wrap_signer(signer: Ed25519Signer, provider: KeyProvider, path: Path) -> bool:
+    """Store ``signer`` at ``path`` wrapped under a KEK of ``provider`` (created if needed).
+
+    Never replaces an existing file: returns False if ``path`` already exists.
+    """
     key_ref = provider.create_kek(KEK_OWNER, 1)
     public = signer.public_key()
     wrapped = provider.wrap(
@@ -122,7 +137,7 @@ def wrap_signer(signer: Ed25519Signer, provider: KeyProvider, path: Path) -> Non
         "public_key": base64.b64encode(public).decode("ascii"),
         "wrapped": base64.b64encode(wrapped).decode("ascii"),
     }
-    _write_secret(path, json.dumps(doc, sort_keys=True) + "\n")
+    return _write_secret(path, json.dumps(doc, sort_keys=True) + "\n")
 
 
 def _field(doc: dict[str, Any], name: str, path: Path) -> str:
@@ -202,7 +217,9 @@ def load_or_create_wrapped_signer(
             _remove_plain(plain_path)
         return signer
     signer = load_signer(plain_path) if plain_path.exists() else Ed25519Signer.generate(name)
-    wrap_signer(signer, provider, wrapped_path)
+    if not wrap_signer(signer, provider, wrapped_path):
+        # Another process created it meanwhile: use that one (and finish its migration).
+        return load_or_create_wrapped_signer(data_dir, provider, name)
     if unwrap_signer(wrapped_path, providers).public_key() != signer.public_key():
         raise ConfigurationError(f"audit signing key {wrapped_path} did not round-trip")
     if plain_path.exists():
