@@ -21,7 +21,14 @@ from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
 from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
 from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import _SEP, RUN
-from rempart.redaction.recognizers.iban import _COUNTRIES, _IBAN, IbanRecognizer, is_iban
+from rempart.redaction.recognizers.iban import (
+    _COUNTRIES,
+    _IBAN,
+    _LENGTHS,
+    IbanRecognizer,
+    _mod97,
+    is_iban,
+)
 from rempart.redaction.recognizers.national_id import _NIR
 from rempart.redaction.recognizers.person import (
     _NAME_TOKEN,
@@ -405,3 +412,48 @@ def test_single_number_words_convert_as_text2num_says() -> None:
                 direct = find_numbers([_Tok(0, len(word), word, sep)], lang, 0.0)
                 expected = tuple((o.start, o.end, str(o.text)) for o in direct)
                 assert _single_word(lang, word, sep) == expected
+
+
+def _reference_mod97(compact: str) -> bool:
+    rearranged, total = compact[4:] + compact[:4], 0
+    for c in rearranged:
+        total = (total * (100 if c.isalpha() else 10) + int(c, 36)) % 97
+    return total == 1
+
+
+@settings(max_examples=500)
+@given(
+    st.text(
+        alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+        min_size=5,
+        max_size=34,
+    )
+)
+def test_mod97_reads_letters_as_the_digit_by_digit_form(value: str) -> None:
+    assert _mod97(value) == _reference_mod97(value)
+
+
+def _reference_valid_end(text: str, m: re.Match[str]) -> int | None:
+    country = (m.group(1) + m.group(2)).upper()
+    if country not in _COUNTRIES:
+        return None
+    compact, best = country + m.group(3) + m.group(4), None
+    for k, c in enumerate(m.group(5)):
+        if not c.isalnum():
+            continue
+        compact += c.upper()
+        if len(compact) > _LENGTHS.get(country, 34):
+            break
+        if country in _LENGTHS and len(compact) != _LENGTHS[country]:
+            continue
+        pos = m.start(5) + k
+        if len(compact) >= 15 and is_iban(compact) and not text[pos + 1 : pos + 2].isalnum():
+            best = pos + 1
+    return best
+
+
+@settings(max_examples=500)
+@given(_text([*_IBAN_ALPHABET, "CH9300762011623852957", "XK051212012345678906"], 8))
+def test_iban_end_found_as_the_per_character_loop_finds_it(text: str) -> None:
+    for m in _IBAN.finditer(text):
+        assert IbanRecognizer._valid_end(text, m) == _reference_valid_end(text, m)

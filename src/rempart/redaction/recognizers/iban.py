@@ -117,6 +117,10 @@ _COUNTRIES: Final = frozenset(
 )
 
 
+# The body up to its n-th alphanumeric (the body is alphanumerics and " -." only).
+_NTH_ALNUM: Final = [re.compile(rf"(?:[ \-.]*[0-9A-Za-z]){{{n}}}") for n in range(35)]
+_DROP_SEPARATORS: Final = {ord(" "): None, ord("-"): None, ord("."): None}
+
 # Lengths of the commonest countries' IBANs; others are checked at every length.
 _LENGTHS: Final = {
     "FR": 27,
@@ -146,12 +150,18 @@ _LENGTHS: Final = {
 }
 
 
+# Letters as their two-digit values (A or a = 10 ... Z = 35), as mod-97 reads them.
+_LETTER_VALUES: Final = {
+    **{ord(c): str(i + 10) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")},
+    **{ord(c): str(i + 10) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")},
+}
+
+
 def _mod97(compact: str) -> bool:
+    """ISO 7064 mod 97-10 on an ASCII alphanumeric IBAN: the letters written as two
+    digits, the whole read as one number (the same as the digit-by-digit remainder)."""
     rearranged = compact[4:] + compact[:4]
-    total = 0
-    for c in rearranged:
-        total = (total * (100 if c.isalpha() else 10) + int(c, 36)) % 97
-    return total == 1
+    return int(rearranged.translate(_LETTER_VALUES)) % 97 == 1
 
 
 @cache
@@ -256,6 +266,18 @@ class IbanRecognizer(Recognizer):
         if country not in _COUNTRIES:
             return None
         compact = country + m.group(3) + m.group(4)
+        length = _LENGTHS.get(country)
+        if length is not None:
+            # One length to try: the body up to its (length - 4)th alphanumeric.
+            need = length - len(compact)
+            first = _NTH_ALNUM[need].match(m.group(5)) if 0 < need < len(_NTH_ALNUM) else None
+            if first is None:
+                return None
+            compact += first.group().translate(_DROP_SEPARATORS).upper()
+            pos = m.start(5) + first.end() - 1
+            if len(compact) >= 15 and is_iban(compact) and not text[pos + 1 : pos + 2].isalnum():
+                return pos + 1
+            return None
         best_end: int | None = None
         for k, c in enumerate(m.group(5)):
             if not c.isalnum():
