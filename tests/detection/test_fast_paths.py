@@ -132,3 +132,23 @@ def test_indexed_fields_found_by_the_key_walk_are_those_the_flat_event_has(
     for f in fields:  # values resolved on the way are the ones asked field by field
         assert walked.fold(f) == flat.fold(f)
         assert walked.present(f) == flat.present(f)
+
+
+def test_an_or_of_one_time_part_reads_the_time_once_and_answers_the_same() -> None:
+    rule = compile_detection(
+        {"early": {"t|hour|lt": 7}, "late": {"t|hour|gte": 20}, "condition": "early or late"}
+    )
+    assert "timepart_in" in rule.source
+    assert matches(rule, {"t": "2026-03-02T05:59:00Z"})
+    assert matches(rule, {"t": "2026-03-02T20:00:00+00:00"})
+    assert not matches(rule, {"t": "2026-03-02T21:30:00+02:00"})  # 19:30 UTC
+    is_noon = {"t": "2026-03-02T12:00:00Z"}
+    assert not matches(rule, is_noon)
+    assert not matches(rule, {"t": "not a time"})
+    assert not matches(rule, {})
+    mixed = compile_detection(
+        {"a": {"t|hour|lt": 7}, "b": {"t|minute|gte": 30}, "condition": "a or b"}
+    )
+    assert "timepart_in" not in mixed.source  # two parts: not merged
+    assert matches(mixed, {"t": "2026-03-02T12:45:00Z"})
+    assert not matches(mixed, is_noon)

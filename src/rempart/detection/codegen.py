@@ -36,6 +36,7 @@ _HELPERS: dict[str, Any] = {
     "re_any": matchers.re_any,
     "cmp_any": matchers.cmp_any,
     "timepart_any": matchers.timepart_any,
+    "timepart_in": matchers.timepart_in,
     "cidr_any": matchers.cidr_any,
     "fieldref_any": matchers.fieldref_any,
 }
@@ -84,6 +85,18 @@ class _Emitter:
             return "True" if node.value else "False"
         if isinstance(node, Not):
             return f"(not {self.emit(node.item)})"
+        if isinstance(node, Or) and _one_time_part(node.items):
+            # ``hour < 7 or hour >= 20``: the time read and its part taken once.
+            first = node.items[0]
+            assert isinstance(first, Test)  # noqa: S101 - checked by _one_time_part
+            tests = tuple(
+                (matchers.COMPARATORS[t.arg[1]], t.arg[2])
+                for t in node.items
+                if isinstance(t, Test)
+            )
+            return (
+                f"timepart_in(ev.moments({first.field!r}), {first.arg[0]!r}, {self.const(tests)})"
+            )
         if isinstance(node, And | Or):
             joiner = " and " if isinstance(node, And) else " or "
             return "(" + joiner.join(self.emit(item) for item in node.items) + ")"
@@ -149,6 +162,14 @@ class _Emitter:
             other, mode = t.arg
             return f"fieldref_any({self.source(t)}, ev.fold({other!r}), {mode!r})"
         raise ValueError(f"unknown test kind {t.kind!r}")  # pragma: no cover
+
+
+def _one_time_part(items: tuple[Node, ...]) -> bool:
+    """Whether every item tests the same time part of the same field."""
+    kinds = {
+        (t.field, t.arg[0]) if isinstance(t, Test) and t.kind == "timepart" else None for t in items
+    }
+    return len(kinds) == 1 and None not in kinds
 
 
 def generate(node: Node, name: str = "predicate") -> tuple[str, Predicate]:

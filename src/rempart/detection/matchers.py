@@ -385,6 +385,21 @@ def timepart_any(
     return False
 
 
+def timepart_in(
+    moments: tuple[datetime | None, ...],
+    part: str,
+    tests: tuple[tuple[Callable[[Any, Any], bool], float], ...],
+) -> bool:
+    """Any of several comparisons (``or``) on one time part of any of the values."""
+    for moment in moments:
+        if moment is not None:
+            value = moment.isocalendar().week if part == "week" else getattr(moment, part)
+            for op, number in tests:
+                if op(value, number):
+                    return True
+    return False
+
+
 def parse_utc(value: Any) -> datetime | None:
     """:func:`parse_time`, in UTC."""
     moment = parse_time(value)
@@ -481,5 +496,6 @@ __all__ = [
     "suffix_any",
     "time_part",
     "timepart_any",
+    "timepart_in",
     "to_number",
 ]
