@@ -206,18 +206,18 @@ def is_iban(compact: str) -> bool:
     )
 
 
-# Every digit followed by another (a separator between allowed): the check digits
-# of an IBAN are such a pair, two to four characters after the IBAN's start. The
-# scan opens with a digit class, so ``re`` jumps from digit to digit.
-_DIGIT_PAIR: Final = re.compile(r"\d(?=[ \-]?\d)")
+# The first check digit of an IBAN: a digit right after a letter (or after a letter
+# and one separator) and followed by another digit (a separator between allowed).
+# The scan opens with a digit class, so ``re`` jumps from digit to digit.
+_CHECK_DIGITS: Final = re.compile(r"\d(?:(?<=[A-Za-z]\d)|(?<=[A-Za-z][ \-]\d))(?=[ \-]?\d)")
 
 
 def _candidate_starts(text: str) -> list[int]:
     """The positions where an ``_IBAN`` match can start, sorted: two to four
-    characters before the first digit of a digit pair (letter, optional space,
-    letter, optional separator, then the check digits)."""
+    characters before its first check digit (letter, optional space, letter,
+    optional separator, then the check digits)."""
     starts: set[int] = set()
-    for m in _DIGIT_PAIR.finditer(text):
+    for m in _CHECK_DIGITS.finditer(text):
         p = m.start()
         starts.update(range(max(0, p - 4), p - 1))
     return sorted(starts)
