@@ -24,7 +24,7 @@ from rempart.storage.open import open_database
 from rempart.storage.tenants import create_tenant
 from rempart.types import TenantId
 from rempart.vault import FieldContext, Vault, key_providers, open_vault, provider_for
-from rempart.vault.records import KekRecord, KeyStatus
+from rempart.vault.records import KekRecord, KeyStatus, TenantKeyring
 from rempart.vault.sql_store import SqlKeyringStore
 
 runner = CliRunner()
@@ -375,3 +375,30 @@ def test_recover_sweeps_an_unconfirmed_kek_creation(site: dict[str, TenantId]) -
         1: "active",
         2: "destroyed",
     }
+
+
+def test_init_finishes_a_keyring_creation_a_crash_interrupted(site: dict[str, TenantId]) -> None:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with opened() as (_, vault):
+        # The crash: keyring and KEK intent recorded, the key file already holds KEK v1.
+        vault.keys.store.add_tenant(TenantKeyring(site["acme"], "local", an_hour_ago))
+        vault.keys.store.add_kek(
+            KekRecord(site["acme"], 1, "local", "", KeyStatus.PENDING, an_hour_ago)
+        )
+        vault.keys.provider("local").create_kek(site["acme"], 1)
+        assert not vault.keys.is_complete(site["acme"])
+    code, out, err = invoke("init", "--tenant", "acme")
+    assert code == 0, err
+    assert "finished the interrupted creation" in out
+    assert {k["version"]: k["status"] for k in status("acme")["keks"]} == {
+        1: "destroyed",
+        2: "active",
+    }
+    with opened() as (_, vault):
+        assert vault.keys.is_complete(site["acme"])
+        assert vault.keys.provider("local").find_keks(site["acme"], 1) == []
+        c = FieldContext(site["acme"], "customers", "email", "1")
+        assert vault.decrypt_field(c, vault.encrypt_field(c, b"x")) == b"x"
+    code, out, _ = invoke("init", "--tenant", "acme")
+    assert code == 0
+    assert "already has a keyring" in out

@@ -195,12 +195,17 @@ def init(
     ),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Create the tenant's keyring (KEK, data key, index key) if it has none."""
+    """Create the tenant's keyring (KEK, data key, index key) if it has none; finish one
+    whose creation a crash interrupted."""
     settings = settings_from(config)
     with _vault(settings) as (db, vault):
         t = _resolve(db, tenant)
         if vault.keys.store.get_tenant(t.id) is not None:
-            console.print(f"tenant {t.slug} already has a keyring")
+            if vault.keys.is_complete(t.id):
+                console.print(f"tenant {t.slug} already has a keyring")
+                return
+            vault.create_tenant(t.id)  # resumes the creation a crash interrupted
+            console.print(f"finished the interrupted creation of tenant {t.slug}'s keyring")
             return
         chosen = provider or provider_for(settings, t.id, t.slug)
         vault.create_tenant(t.id, provider=chosen)

@@ -134,6 +134,16 @@ class Keyring:
             self._new_dek(tenant, key_id, 1)
         return keyring
 
+    def is_complete(self, tenant: TenantId) -> bool:
+        """Whether the tenant's keyring is usable as created (or shredded): an active KEK
+        and active data and index keys. False after a creation a crash interrupted."""
+        keyring = self.tenant(tenant)
+        if keyring.shredded:
+            return True
+        return any(k.status is KeyStatus.ACTIVE for k in self.store.list_keks(tenant)) and all(
+            self.store.active_dek(tenant, k) is not None for k in (DATA_KEY, INDEX_KEY)
+        )
+
     def _resume_tenant(self, keyring: TenantKeyring) -> TenantKeyring:
         tenant = keyring.tenant
         with self._lock:
