@@ -57,7 +57,7 @@ _EXPIRY_ALPHABET = [
     "MAY",
     "août",
 ]
-_WORD_ALPHABET = [*"abé-'\u2019 1_Z", "x-y", "l'a", "\u0130", "\u017f"]
+_WORD_ALPHABET = [*"abé-'\u2019 1_Z", "x-y", "l'a", "\u0130", "\u017f", *"ÿß\xa0\xd7ª²µ\t\n"]
 _NUMBER_ALPHABET = [
     *sorted(NUMBER_WORDS["fr"] | NUMBER_WORDS["en"]),
     *["et", "and", "double", "oh", "o", "-", " ", ".", "x", "É", "\u017fix", "\u0131"],
@@ -457,3 +457,15 @@ def _reference_valid_end(text: str, m: re.Match[str]) -> int | None:
 def test_iban_end_found_as_the_per_character_loop_finds_it(text: str) -> None:
     for m in _IBAN.finditer(text):
         assert IbanRecognizer._valid_end(text, m) == _reference_valid_end(text, m)
+
+
+def test_latin1_letter_table_is_the_letter_class() -> None:
+    from rempart.redaction.recognizers.base import _NOT_LETTER_LATIN1
+
+    for code in range(256):
+        is_letter = re.fullmatch(r"[^\W\d_]", chr(code)) is not None
+        assert (code in _NOT_LETTER_LATIN1) == (not is_letter)
+    text = "ÿß\xa0\xd7ª²µ n°12 l'été 3e ÉTÉ_x"
+    assert Document(text, "fr").words == _reference_words(text.lower())
+    plain = "ÿß\xa0\xd7ª²µ n°12 été 3e ÉTÉ_x"
+    assert Document(plain, "fr").words == _reference_words(plain.lower())

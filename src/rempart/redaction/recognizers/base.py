@@ -26,6 +26,11 @@ PROTECTED: Final = re.compile(
 # is not that letter (dotted and dotless I, long s); found by checking every code
 # point against the letters of the patterns run on lower-cased text.
 CASE_ODD: Final = frozenset("\u0130\u0131\u017f")
+# Latin-1 characters that are not letters (``[^\W\d_]``) turned into spaces: for a
+# text within Latin-1, splitting the translated text gives ``_PARTS.findall``.
+_NOT_LETTER_LATIN1: Final = {
+    i: " " for i in range(256) if not (chr(i).isalnum() and not chr(i).isdecimal())
+}
 _WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
 _PARTS: Final = re.compile(r"[^\W\d_]+")
 _DIGIT: Final = re.compile(r"\d")
@@ -104,6 +109,8 @@ class Document:
                     w for w in _WORDS.findall(low) if "-" in w or "'" in w or "\u2019" in w
                 )
                 self._words = frozenset(found)
+            elif low.isascii() or max(low) <= "\xff":
+                self._words = frozenset(low.translate(_NOT_LETTER_LATIN1).split())
             else:
                 self._words = frozenset(_PARTS.findall(low))
         return self._words
