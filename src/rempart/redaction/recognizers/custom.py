@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from re import _parser as _sre_parse  # type: ignore[attr-defined]
+from importlib import import_module
 from typing import Any, Literal
 
 import regex
@@ -23,6 +23,10 @@ from rempart.errors import ConfigurationError, RempartError
 from rempart.redaction.recognizers.base import Document, Recognizer
 from rempart.redaction.recognizers.cards import luhn_ok
 from rempart.redaction.spans import Span
+
+# The standard library's pattern parser (``sre_parse`` before 3.11), to inspect a
+# tenant pattern's structure; private but stable, and typed loosely here.
+_sre_parse: Any = import_module("re._parser")
 
 Checksum = Literal["none", "luhn", "mod97"]
 _MAX_PATTERN = 512
