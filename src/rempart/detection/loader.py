@@ -17,6 +17,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 from sigma.rule.base import SigmaYAMLLoader
@@ -144,8 +145,11 @@ def error_needles(message: str) -> list[str]:
     return needles
 
 
-def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location, RuleError | None]]:
-    """pySigma rules of one file with their locations; a broken rule yields its error."""
+def sigma_rules(
+    rule_file: RuleFile,
+) -> Iterator[tuple[AnyRule | SigmaFilter | None, Location, RuleError | None]]:
+    """pySigma rules (and filters) of one file with their locations; a broken rule yields
+    its error. Filters are yielded, not applied: they may name rules of other files."""
     ensure_modifier_aliases()
     uses_actions = any("action" in d for d in rule_file.docs)
     batches: list[tuple[list[dict[str, Any]], int]]
@@ -156,14 +160,15 @@ def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location,
     for docs, first in batches:
         try:
             collection = SigmaCollection.from_dicts(
-                docs, collect_errors=True, resolve_references=False
+                docs, collect_errors=True, resolve_references=False, collect_filters=True
             )
         except (SigmaError, ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = _message(exc)
             loc = rule_file.locate(first, *error_needles(msg), "detection:")
             yield None, loc, RuleError(msg, loc, phase="parse")
             continue
-        for offset, rule in enumerate(collection.rules):
+        found: list[AnyRule | SigmaFilter] = [*collection.rules, *collection.filters]
+        for offset, rule in enumerate(found):
             index = first if not uses_actions else _doc_index(rule_file, rule, offset)
             rule_id = str(rule.id) if rule.id is not None else None
             if rule.errors:
@@ -174,7 +179,7 @@ def sigma_rules(rule_file: RuleFile) -> Iterator[tuple[AnyRule | None, Location,
                 yield rule, rule_file.locate(index, "title:"), None
 
 
-def _doc_index(rule_file: RuleFile, rule: AnyRule, fallback: int) -> int:
+def _doc_index(rule_file: RuleFile, rule: AnyRule | SigmaFilter, fallback: int) -> int:
     for i, doc in enumerate(rule_file.docs):
         if rule.id is not None and str(doc.get("id")) == str(rule.id):
             return i

@@ -16,6 +16,7 @@ from typing import Any
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule, SigmaExtendedCorrelationCondition
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
 from rempart.detection.compiler import CompiledRule, compile_rule
@@ -50,6 +51,7 @@ class RuleSet:
     correlations: list[CompiledCorrelation] = field(default_factory=list)
     failed: list[RuleError] = field(default_factory=list)
     skipped: list[SkippedRule] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)  # ids of the Sigma filters applied
 
     @property
     def total(self) -> int:
@@ -64,6 +66,8 @@ class RuleSet:
             f"loaded {self.loaded} of {self.total} rules with pipeline {self.pipeline.name!r} "
             f"({len(self.correlations)} correlations, {len(self.failed)} failed"
         )
+        if self.filters:
+            text += f", {len(self.filters)} filters"
         if self.skipped:
             text += f", {len(self.skipped)} skipped: log source not served by the pipeline"
         return text + ")"
@@ -111,6 +115,7 @@ def load_rules(
             result.failed.append(exc)
 
     parsed: list[tuple[AnyRule, Location, RuleFile]] = []
+    filters: list[SigmaFilter] = []
     seen: dict[str, Location] = {}
     for rule_file in files:
         for rule, loc, error in sigma_rules(rule_file):
@@ -118,6 +123,11 @@ def load_rules(
                 result.failed.append(error)
                 continue
             if rule is None:
+                continue
+            if isinstance(rule, SigmaFilter):
+                # Applied below to the rules it names (and whose log source it covers).
+                filters.append(rule)
+                result.filters.append(str(rule.id) if rule.id is not None else str(loc))
                 continue
             key = _key(rule, loc)
             if key in seen:
@@ -154,6 +164,8 @@ def load_rules(
             result.skipped.append(SkippedRule(_key(rule, loc), rule.title, loc, reason))
             continue
         try:
+            for sigma_filter in filters:  # ``(condition) and (filter condition)``
+                sigma_filter.apply_on_rule(rule)
             processing.apply(rule)
             result.rules.append(compile_rule(rule, loc))
             compiled[id(rule)] = _key(rule, loc)
