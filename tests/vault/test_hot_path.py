@@ -7,6 +7,8 @@ import pickle
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rempart.errors import CryptoError
 from rempart.types import TenantId
@@ -129,3 +131,13 @@ def test_the_hot_path_never_encrypts_past_the_gcm_usage_limit(make_vault: VaultF
 def test_fields_are_sealed_only_under_data_or_subject_keys(vault: Vault) -> None:
     with pytest.raises(ValueError, match="data key or a subject key"):
         vault.fields.encrypt(ctx(), b"x", key_id=INDEX_KEY)
+
+
+@settings(max_examples=200)
+@given(parts=st.lists(st.text(max_size=30), min_size=4, max_size=4))
+def test_both_formats_associated_data_follow_the_documented_encoding(parts: list[str]) -> None:
+    tenant, table, column, row = parts
+    c = FieldContext(TenantId(tenant), table, column, row)
+    location = b"".join(lp(p.encode()) for p in (tenant, table, column))
+    assert c.field_aad == FIELD_AAD_DOMAIN + location + row.encode()
+    assert c.aad == FIELD_AAD_DOMAIN_V1 + location + lp(row.encode())

@@ -44,6 +44,9 @@ VERSIONS = (1, 2)
 """The format versions read."""
 FIELD_AAD_DOMAIN_V1 = b"rempart/vault/field/v1"
 FIELD_AAD_DOMAIN = b"rempart/vault/field/v2"
+_DOMAIN_LENGTH = len(FIELD_AAD_DOMAIN)
+if len(FIELD_AAD_DOMAIN_V1) != _DOMAIN_LENGTH:  # pragma: no cover - constants above
+    raise ImportError("field associated-data domains must have one length")
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")
 MIN_LENGTH = 3 + 1 + 1 + 4 + NONCE_BYTES + TAG_BYTES
@@ -109,9 +112,12 @@ class FieldContext:
     def aad(self) -> bytes:
         """The context part of format 1's associated data (the ciphertext header
         follows it); streams use it in their key derivation."""
-        return FIELD_AAD_DOMAIN_V1 + b"".join(
-            lp(part.encode()) for part in (self._tenant, self._table, self._column, self._row_id)
-        )
+        # Format 2's associated data is domain || lp(tenant) || lp(table) || lp(column)
+        # || row; format 1's context part swaps the domain (same length) and prefixes
+        # the row with its length.
+        row = self._row_id.encode()
+        location = self._aad[_DOMAIN_LENGTH : len(self._aad) - len(row)]
+        return FIELD_AAD_DOMAIN_V1 + location + _U16.pack(len(row)) + row
 
     def aad_prefix(self) -> bytes:
         return self.aad
