@@ -5,7 +5,9 @@ events are flattened into an in-memory SQLite table (text columns, NOCASE collat
 a Python REGEXP function), and every rule's query runs over the table.
 
 (a) SigmaHQ Windows rules (Windows pipeline, on both sides) over SigmaHQ's regression
-    events replicated to --events (default 3,000; --million for 1,000,000).
+    events replicated to --events (default 3,000; --million for 1,000,000); Rempart runs
+    with its per-value candidate memo, then without it (the replicated events repeat
+    every value, which the memo exploits: the second figure does not depend on it).
 (b) the contact-center pack (Rempart pipeline) over synthetic audit events
     (--pack-events, default 100,000; --million for 1,000,000), correlation included
     for Rempart; the SQLite side runs the pack's plain rules only.
