@@ -62,7 +62,7 @@ class _Cues:
     def card(self) -> bool:
         if self._card is None:
             self._card = self.doc.expects(Entity.CARD_NUMBER) or (
-                nearest_cue_distance(self.text, self.base, self.cues[Entity.CARD_NUMBER], 60)
+                self.cues[Entity.CARD_NUMBER].search(self.text, max(0, self.base - 60), self.base)
                 is not None
             )
         return self._card
@@ -71,7 +71,7 @@ class _Cues:
     def id(self) -> bool:
         if self._id is None:
             self._id = self.doc.expects(Entity.NATIONAL_ID) or (
-                nearest_cue_distance(self.text, self.base, self.cues[Entity.NATIONAL_ID], 60)
+                self.cues[Entity.NATIONAL_ID].search(self.text, max(0, self.base - 60), self.base)
                 is not None
             )
         return self._id
@@ -213,10 +213,8 @@ class DigitRunRecognizer(Recognizer):
         low = doc.view_lower
         where, table = (text, CUES) if low is None else (low, CUES_LOWER)
         for label in _PARTIAL_LABELS:
-            if (
-                doc.expects(label)
-                or nearest_cue_distance(where, start, table[label], 40) is not None
-            ):
+            # Whether there is a cue at all (not how near): one search, not every match.
+            if doc.expects(label) or table[label].search(where, max(0, start - 40), start):
                 if _excluded(text, start, end, label, doc, low):
                     return
                 span = doc.span_from_view(start, end, label, 0.5, self.id)
