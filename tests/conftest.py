@@ -100,6 +100,20 @@ def make_tenant(db: Database, prefix: str = "t") -> TenantContext:
         return TenantContext(TenantId(tenant.id))
 
 
+# Queues the shared test payloads name ("queue": "Sinistres"...). Ingest refuses a
+# queue the tenant's directory does not know (rempart.contact.policy.unknown_queues).
+TEST_QUEUES = ("Sinistres", "Habitation", "Support", "Orders")
+
+
+def declare_queues(db: Database, ctx: TenantContext, *names: str) -> TenantContext:
+    from rempart.contact.directory import add_queue
+
+    with db.tenant_session(ctx) as session:
+        for name in names or TEST_QUEUES:
+            add_queue(session, name)
+    return ctx
+
+
 @pytest.fixture
 def tenant_a(db: Database) -> TenantContext:
     return make_tenant(db, "a")

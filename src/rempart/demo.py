@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from rempart.audit import Actor, Origin, audited
 from rempart.contact import service
+from rempart.contact.directory import add_queue, add_team
 from rempart.contact.schemas import AgentRef, InteractionIn, SegmentIn
 from rempart.identity.models import User
 from rempart.identity.tokens import create_token
@@ -132,6 +133,12 @@ def seed(
                 session.add(agent)
                 session.flush()
         # A second run reuses the data already there and only issues a new token.
+        with db.tenant_session(ctx) as session:
+            # Need-to-know follows teams and queues: declare them before interactions.
+            team = "Équipe Sinistres" if lang == "fr" else "Orders team"
+            add_team(session, team)
+            for queue in ("Sinistres" if lang == "fr" else "Orders", "Support"):
+                add_queue(session, queue, team=team)
         for i in range(per_tenant if fresh else 0):
             payload = _payload(fake, lang, i, now.astimezone(UTC), agent)
             with audited(

@@ -20,7 +20,7 @@ from rempart.identity.tokens import create_token
 from rempart.storage import Database, TenantContext
 from rempart.vault import Vault
 from tests.api.people import Person, person, relate, team_with_queue
-from tests.conftest import make_tenant
+from tests.conftest import declare_queues, make_tenant
 
 
 class MutableClock:
@@ -84,12 +84,12 @@ def issue(
 
 @pytest.fixture
 def alice(db: Database, clock: MutableClock) -> Caller:
-    return issue(db, make_tenant(db, "alice"), clock=clock)
+    return issue(db, declare_queues(db, make_tenant(db, "alice")), clock=clock)
 
 
 @pytest.fixture
 def bob(db: Database, clock: MutableClock) -> Caller:
-    return issue(db, make_tenant(db, "bob"), clock=clock)
+    return issue(db, declare_queues(db, make_tenant(db, "bob")), clock=clock)
 
 
 def interaction(external_id: str = "call-0001", **overrides: Any) -> dict[str, Any]:

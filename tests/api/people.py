@@ -13,7 +13,7 @@ from datetime import datetime
 
 from rempart.access import ObjectType, Relation, RelationKind
 from rempart.access.store import SqlWriter, load_catalog
-from rempart.contact.models import Queue, Team
+from rempart.contact.directory import add_queue, add_team
 from rempart.identity.assurance import Level
 from rempart.identity.idp import get_policy
 from rempart.identity.models import User
@@ -86,12 +86,10 @@ def person(
 
 
 def team_with_queue(db: Database, ctx: TenantContext, team: str, queue: str) -> str:
-    """A team owning a queue (by name); returns the team id."""
+    """A team owning a queue (by name, declared if new); returns the team id."""
     with db.tenant_session(ctx) as s:
-        row = Team(id=new_id(), tenant_id=ctx.tenant_id, name=team)
-        s.add(row)
-        s.flush()
-        s.add(Queue(id=new_id(), tenant_id=ctx.tenant_id, name=queue, team_id=row.id))
+        row = add_team(s, team)
+        add_queue(s, queue, team=team)
         return row.id
 
 

@@ -10,14 +10,21 @@ from sqlalchemy import func, select
 from rempart.audit import Actor, AuditRecord, Origin, audited
 from rempart.contact import service
 from rempart.contact.models import Customer, Interaction, Queue, TranscriptSegment
+from rempart.contact.policy import DataPolicy
 from rempart.contact.schemas import InteractionIn, SegmentIn
 from rempart.errors import ValidationFailed
 from rempart.storage import Database, TenantContext
 from rempart.types import TenantId
 from rempart.vault import Vault
+from tests.conftest import declare_queues
 
 ORIGIN = Origin(actor=Actor(type="system", id="test"))
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+# These tests are about storage (atomicity, reuse, races), queues created on the fly
+# included; the default policy's refusal of unknown queues is tested below.
+AUTO_QUEUES = DataPolicy(unknown_queues="create")
 
 
 def payload(external_id: str = "call-1") -> InteractionIn:
@@ -46,7 +53,7 @@ def test_a_failure_after_partial_work_stores_nothing_but_the_failure_record(
         with audited(
             db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction"
         ) as (session, _note):
-            service.ingest(session, payload(), created_by="test", vault=vault)
+            service.ingest(session, payload(), created_by="test", vault=vault, policy=AUTO_QUEUES)
             raise ValidationFailed("a later step failed")
 
     with pytest.raises(ValidationFailed):
@@ -70,7 +77,9 @@ def test_success_commits_the_act_and_its_record_together(
     with audited(
         db, tenant_a, ORIGIN, action="interaction.create", resource_type="interaction"
     ) as (session, note):
-        interaction, created = service.ingest(session, payload(), created_by="test", vault=vault)
+        interaction, created = service.ingest(
+            session, payload(), created_by="test", vault=vault, policy=AUTO_QUEUES
+        )
         note.resource_id = interaction.id
     assert created
     assert counts(db, tenant_a)["interactions"] == 1
@@ -85,7 +94,7 @@ def test_queues_and_customers_are_reused_within_a_tenant_only(
     for ctx in (tenant_a, tenant_b):
         for ext in ("call-1", "call-2"):
             with db.tenant_session(ctx) as s:
-                service.ingest(s, payload(ext), created_by="test", vault=vault)
+                service.ingest(s, payload(ext), created_by="test", vault=vault, policy=AUTO_QUEUES)
     assert counts(db, tenant_a) == {
         "interactions": 2,
         "transcript_segments": 2,
@@ -110,7 +119,9 @@ def test_concurrent_pushes_of_one_interaction_store_it_once(
         try:
             with db.tenant_session(tenant_a) as s:
                 barrier.wait(timeout=10)
-                service.ingest(s, payload("race-1"), created_by="test", vault=vault)
+                service.ingest(
+                    s, payload("race-1"), created_by="test", vault=vault, policy=AUTO_QUEUES
+                )
             outcomes.append("stored")
         except Conflict:
             outcomes.append("conflict")
@@ -142,7 +153,9 @@ def test_concurrent_interactions_sharing_a_new_queue_both_succeed(
         try:
             with db.tenant_session(tenant_a) as s:
                 barrier.wait(timeout=10)
-                service.ingest(s, payload(external_id), created_by="test", vault=vault)
+                service.ingest(
+                    s, payload(external_id), created_by="test", vault=vault, policy=AUTO_QUEUES
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -159,3 +172,17 @@ def test_concurrent_interactions_sharing_a_new_queue_both_succeed(
         "queues": 1,
         "customers": 1,
     }
+
+
+def test_an_unknown_queue_is_refused_by_default_and_nothing_is_stored(
+    db: Database, tenant_a: TenantContext, vault: Vault
+) -> None:
+    refused = pytest.raises(ValidationFailed, match="unknown queue 'Support'")
+    with refused, db.tenant_session(tenant_a) as s:
+        service.ingest(s, payload(), created_by="test", vault=vault)
+    assert counts(db, tenant_a)["interactions"] == 0
+    assert counts(db, tenant_a)["queues"] == 0
+    declare_queues(db, tenant_a, "Support")
+    with db.tenant_session(tenant_a) as s:
+        _interaction, created = service.ingest(s, payload(), created_by="test", vault=vault)
+    assert created

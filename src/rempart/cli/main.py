@@ -54,6 +54,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("webhooks", "rempart.cli.webhooks"),
     ("retention", "rempart.cli.retention"),
     ("privacy", "rempart.cli.privacy"),
+    ("contact", "rempart.cli.contact"),
 )
 
 

@@ -42,6 +42,10 @@ class DataPolicy(BaseModel):
     # A ``rempart.redaction.Policy`` mapping (entities, operators, custom
     # patterns); empty means the built-in policy. Ingest always fails closed.
     redaction: dict[str, Any] = Field(default_factory=dict)
+    # An interaction naming a queue the directory does not know: "refuse" (422;
+    # need-to-know follows teams and queues, so a mistyped queue would hide the
+    # interaction from its supervisors) or "create" the queue, with no team.
+    unknown_queues: Literal["refuse", "create"] = "refuse"
     # Region used to read customer phone numbers written without a country code.
     phone_region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
 

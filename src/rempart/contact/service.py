@@ -139,7 +139,7 @@ def ingest(
         else None,
         protection=policy.protection,
         silence_ms=content.silence_ms or None,
-        queue_id=_queue_id(session, payload.queue) if payload.queue else None,
+        queue_id=_queue_id(session, payload.queue, policy) if payload.queue else None,
         customer_id=customer_id,
         agent_id=agent_id,
         started_at=payload.started_at,
@@ -206,18 +206,14 @@ def _customer(
     found = session.scalar(select(Customer.id).where(Customer.id_index == index))
     if found is None:
         row_id = new_id()
-        sealed = vault.encrypt_field(
-            FieldContext(tenant, "customers", "external_id", row_id),
-            external_id.encode(),
-            subject=subject_of(row_id),
-        )
-        _insert_ignore(
+        _insert_sealed(
             session,
+            vault,
             Customer,
-            id=row_id,
-            tenant_id=tenant,
+            row_id,
+            ("external_id", external_id),
+            subject=subject_of(row_id),
             id_index=index,
-            external_id_ct=sealed,
             created_at=now,
         )
         found = session.scalars(select(Customer.id).where(Customer.id_index == index)).one()
@@ -238,31 +234,41 @@ def _customer(
         )
         if known is not None:
             continue
-        row_id = new_id()
-        sealed = vault.encrypt_field(
-            FieldContext(tenant, "customer_lookups", "value", row_id),
-            value.encode(),
-            subject=subject_of(found),
-        )
-        _insert_ignore(
+        _insert_sealed(
             session,
+            vault,
             CustomerLookup,
-            id=row_id,
-            tenant_id=tenant,
+            new_id(),
+            ("value", value),
+            subject=subject_of(found),
             customer_id=found,
             kind=kind.value,
             digest=digest,
-            value_ct=sealed,
         )
     return found
 
 
-def _insert_ignore(
-    session: Session, model: type[Customer] | type[CustomerLookup], **values: Any
+def _insert_sealed(
+    session: Session,
+    vault: Vault,
+    model: type[Customer] | type[CustomerLookup],
+    row_id: str,
+    secret: tuple[str, str],
+    *,
+    subject: str,
+    **values: Any,
 ) -> None:
+    """Insert a row whose ``<column>_ct`` is ``secret`` sealed under ``subject``'s key,
+    unless a concurrent insert of the same unique values won (``ON CONFLICT DO NOTHING``)."""
+    tenant = TenantId(str(session_tenant(session)))
+    column, value = secret
+    sealed = vault.encrypt_field(
+        FieldContext(tenant, model.__tablename__, column, row_id), value.encode(), subject=subject
+    )
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    stmt = insert(model).values(id=row_id, tenant_id=tenant, **{f"{column}_ct": sealed}, **values)
+    session.execute(stmt.on_conflict_do_nothing())
 
 
 def _get_or_create(
@@ -289,8 +295,16 @@ def _get_or_create(
     return session.scalars(select(model.id).where(*where)).one()
 
 
-def _queue_id(session: Session, name: str) -> str:
-    return _get_or_create(session, Queue, {"name": name}, {})
+def _queue_id(session: Session, name: str, policy: DataPolicy) -> str:
+    if policy.unknown_queues == "create":
+        return _get_or_create(session, Queue, {"name": name}, {})
+    found = session.scalar(select(Queue.id).where(Queue.name == name))
+    if found is None:
+        raise ValidationFailed(
+            f"unknown queue {name!r}: declare it first (rempart contact queue add) "
+            "or let the tenant's policy create queues"
+        )
+    return found
 
 
 def get(

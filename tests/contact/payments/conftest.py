@@ -17,7 +17,7 @@ from rempart.storage import Database
 from rempart.vault import Vault, open_local_vault
 from rempart.vault.sql_store import SqlKeyringStore
 from tests.api.conftest import Caller, MutableClock, clock, interaction, issue
-from tests.conftest import make_tenant
+from tests.conftest import declare_queues, make_tenant
 
 __all__ = ["clock"]
 
@@ -70,7 +70,7 @@ def client(
 
 
 def flow_for(db: Database, clock: MutableClock, prefix: str) -> Flow:
-    ctx = make_tenant(db, prefix)
+    ctx = declare_queues(db, make_tenant(db, prefix))
     return Flow(
         ivr=issue(db, ctx, ["payment:capture"], clock=clock),
         agent=issue(db, ctx, ["payment:observe"], clock=clock),
