@@ -1032,8 +1032,10 @@ def bench_chat(corpus: Corpus, conversations: int, levels: list[int], quick: boo
                     for m in modes
                 }
                 r, e, z = row["redact"], row["empty"], row["healthz"]
+                effective = min(level, -(-len(convs) // rounds))
+                shown = f"{level:3d}" if effective == level else f"{level} (only {effective})"
                 print(
-                    f"chat    {level:3d} concurrent conversations: redact p50 {r[0]:6.1f} ms p99 "
+                    f"chat    {shown} concurrent conversations: redact p50 {r[0]:6.1f} ms p99 "
                     f"{r[1]:6.1f} ms {r[2]:6.1f} req/s | floor: same endpoint, empty text "
                     f"(token, policy read, audit record) p50 {e[0]:6.1f} ms p99 {e[1]:6.1f} ms "
                     f"{e[2]:6.1f} req/s | GET /healthz (HTTP stack only) p50 {z[0]:6.1f} ms p99 "
