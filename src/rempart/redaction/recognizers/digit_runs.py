@@ -134,13 +134,21 @@ class DigitRunRecognizer(Recognizer):
         if not doc.has_digits:
             return
         text = doc.view.text
+        whole: str | None = None  # the text stripped, computed once if a short run needs it
         for run in RUN.finditer(text):
+            raw = run.group()
+            if len(raw) < 4:
+                continue  # fewer than four digits: nothing to validate, nothing partial
+            if len(raw) < 6:
+                # Fewer than six digits: only a run that is the whole text answers.
+                if whole is None:
+                    whole = text.strip()
+                if raw != whole:
+                    continue
             yield from self._scan_run(doc, text, run)
 
     def _scan_run(self, doc: Document, text: str, run: re.Match[str]) -> Iterator[Span]:
         raw = run.group()
-        if len(raw) < 4:
-            return  # fewer than four digits: nothing to validate, nothing partial
         base = run.start()
         plus = raw.startswith("+")
         cleaned = _TRUNK.sub("   ", raw) if "(0)" in raw else raw
