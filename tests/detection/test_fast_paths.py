@@ -152,3 +152,25 @@ def test_an_or_of_one_time_part_reads_the_time_once_and_answers_the_same() -> No
     assert "timepart_in" not in mixed.source  # two parts: not merged
     assert matches(mixed, {"t": "2026-03-02T12:45:00Z"})
     assert not matches(mixed, is_noon)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-02T10:00:00Z",
+        "2026-03-02T10:00:00+02:00",
+        "2026-03-02T10:00:00",  # naive: UTC
+        " 2026-03-02T10:00:00.5-05:30 ",
+        "yesterday",
+        1772445600,
+        1772445600123,
+        True,
+        ["2026-03-02T10:00:00Z", "x"],
+        None,
+    ],
+)
+def test_timestamps_read_directly_are_those_the_general_parser_gives(value: Any) -> None:
+    ev = EventView({"t": value})
+    want = tuple(matchers.parse_utc(v) for v in EventView({"t": value}).scalars("t"))
+    assert ev.moments("t") == want
+    assert all(m is None or m.utcoffset() is not None for m in ev.moments("t"))

@@ -224,6 +224,10 @@ class CorrelationState:
             for k in corr.rule_keys
         }
         self._distinct = corr.type == "value_count"
+        # Counting correlations decide on a number kept up to date: 1 the window's size,
+        # 2 its distinct values; 0 the general evaluation.
+        counting = corr.op is not None and corr.threshold is not None
+        self._metric = {"event_count": 1, "value_count": 2}.get(corr.type, 0) if counting else 0
 
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
@@ -268,7 +272,13 @@ class CorrelationState:
         if t >= newest:
             group.append(entry, span)
             window_size = len(group.times) - group.start
-            fired = self._fires_incremental(group, window_size)
+            metric = self._metric
+            if metric == 1:
+                fired = corr.op(window_size, corr.threshold)  # type: ignore[misc]
+            elif metric == 2:
+                fired = corr.op(len(group.counts), corr.threshold)  # type: ignore[misc]
+            else:
+                fired = self._fires_incremental(group, window_size)
             end = t
         else:
             fired, end, window_size = self._insert_late(group, entry, span)

@@ -183,7 +183,10 @@ class DetectionEngine:
         self, event: Mapping[str, Any] | EventView, event_index: int | None = None
     ) -> list[Detection]:
         """Rule matches and correlation alerts for one event, as the output should show."""
-        ev = event if isinstance(event, EventView) else EventView(event, self._fallbacks)
+        if type(event) is dict:  # the common case first
+            ev = EventView(event, self._fallbacks)
+        else:
+            ev = event if isinstance(event, EventView) else EventView(event, self._fallbacks)
         matched = self._matching(ev, event_index)
         if not matched:
             return []

@@ -13,7 +13,7 @@ under a canonical prefix (Windows: ``Event.UserData.*.`` as ``Event.EventData.``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from rempart.detection.errors import EventError
@@ -418,6 +418,18 @@ class EventView:
             cache = self._moments = {}
         result = cache.get(field)
         if result is None:
+            if not self._slow and field not in self._values:
+                v = (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
+                if type(v) is str:  # the common case: one ISO 8601 text, parsed here
+                    try:
+                        moment = datetime.fromisoformat(v.strip())
+                    except ValueError:
+                        result = cache[field] = (None,)
+                        return result
+                    if moment.tzinfo is None:
+                        moment = moment.replace(tzinfo=UTC)
+                    result = cache[field] = (moment.astimezone(UTC),)
+                    return result
             values = self._lookup(field)
             result = cache[field] = tuple(map(parse_utc, values)) if values else ()
         return result
