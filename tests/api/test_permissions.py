@@ -53,12 +53,17 @@ PEOPLE_ROUTES = {
     ("get", "/api/v1/workspace/interactions/{interaction_id}/recordings/{recording_id}/original"),
     ("get", "/api/v1/workspace/captures/{capture_id}"),
     ("get", "/api/v1/workspace/captures/{capture_id}/events"),
+    ("post", "/api/v1/workspace/break-glass"),
+    ("get", "/api/v1/workspace/grants"),
     ("get", "/api/v1/privacy/subjects"),
     ("post", "/api/v1/privacy/erasures"),
     ("post", "/api/v1/privacy/exports"),
 }
-# What each people route is called with in the matrix (the erasure runs last).
+# What each people route is called with in the matrix; the routes that change what
+# the caller may do afterwards (break-glass) or destroy the data (erasure) run last.
+LAST = ("/api/v1/workspace/break-glass", "/api/v1/privacy/erasures")
 CALLS: dict[str, dict[str, Any]] = {
+    "/api/v1/workspace/break-glass": {"json": {"reason": "matrix test: major incident 42"}},
     "/api/v1/privacy/subjects": {"params": {"customer_id": "CUST-123456"}},
     "/api/v1/privacy/erasures": {
         "json": {"customer_id": "CUST-123456", "reason": "matrix test: art. 17 request"}
@@ -194,7 +199,7 @@ def test_role_route_matrix(
     assert asked.status_code == 201, asked.text
     grant_id = asked.json()["id"]
     people = [(m, p, op) for m, p, op in operations(client) if PERMISSION_EXTENSION in op]
-    people.sort(key=lambda x: x[1] == "/api/v1/privacy/erasures")
+    people.sort(key=lambda x: LAST.index(x[1]) if x[1] in LAST else -1)
     for method, path, op in people:
         permission = Permission(op[PERMISSION_EXTENSION])
         # A route about one interaction also needs the need-to-know permission it reads

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from rempart.audit import AuditRecord
 from rempart.contact.policy import DataPolicy, save_policy
+from rempart.identity.assurance import Level
 from rempart.storage import Database, TenantContext
 from tests.api.conftest import Caller, MutableClock, interaction, issue
-from tests.api.people import Person
+from tests.api.people import Person, person
 
 API = "/api/v1/interactions"
 WS = "/api/v1/workspace"
@@ -241,3 +242,39 @@ def test_the_agent_on_the_call_watches_a_payment_capture_and_nobody_else_does(
     assert stream.status_code == 200
     assert "event: progress" in stream.text
     assert pan[:6] not in stream.text
+
+
+def test_break_glass_works_without_an_approver_alerts_at_once_and_is_refused_to_agents(
+    client: TestClient, alice: Caller, cast: dict[str, Person], db: Database, clock: MutableClock
+) -> None:
+    iid = push(client, alice, call(cast["agent_a"]))
+    officer = person(
+        db, alice.ctx, clock, "officer", ["security_officer"], assurance=Level.MULTI_FACTOR
+    )
+    # No role of theirs reads interactions: refused before any interaction is looked at.
+    assert client.get(f"{WS}/interactions/{iid}", headers=officer.headers).status_code == 403
+    body = {"reason": "Incident 2026-77: fraud ring using this line", "interaction_id": iid}
+    refused = client.post(f"{WS}/break-glass", json=body, headers=cast["agent_a"].headers)
+    assert refused.status_code == 403
+    r = client.post(f"{WS}/break-glass", json=body, headers=officer.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "active"
+    read = client.get(f"{WS}/interactions/{iid}", headers=officer.headers)
+    assert read.status_code == 200, read.text
+    assert "4970" not in read.text  # still the masked form
+    [finding] = [x for x in records(db, alice.ctx, "create") if "break_glass" in (x.entry or "")]
+    assert '"severity":"high"' in (finding.entry or "")
+
+
+def test_approvers_list_the_requests_waiting_for_them(
+    client: TestClient, alice: Caller, cast: dict[str, Person], db: Database, clock: MutableClock
+) -> None:
+    iid = push(client, alice, call(cast["agent_a"]))
+    ask = {"reason": "Customer disputes the card used for ticket 4512"}
+    url = f"{WS}/interactions/{iid}/unmask-requests"
+    asked = client.post(url, json=ask, headers=cast["sup_a_mfa"].headers)
+    assert asked.status_code == 201, asked.text
+    listed = client.get(f"{WS}/grants", headers=cast["sup_b"].headers)
+    assert listed.status_code == 200
+    assert [g["id"] for g in listed.json()] == [asked.json()["id"]]
+    assert client.get(f"{WS}/grants", headers=cast["agent_a"].headers).status_code == 403

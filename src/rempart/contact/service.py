@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -87,7 +88,7 @@ def ingest(
     if vault is None:
         raise ProtectionUnavailable("no vault is configured: interactions cannot be protected")
     tenant = TenantId(tenant_id)
-    vault.ensure_tenant(tenant)
+    _ensure_keys(vault, tenant)
     digest = _content_hash(vault, tenant, payload)
     existing = session.scalar(
         select(Interaction).where(Interaction.external_id == payload.external_id)
@@ -109,6 +110,10 @@ def ingest(
         )
         if agent_id is None:
             raise ValidationFailed("agent is not a known user of this tenant")
+    # Checked before the customer's key is made, so a refused push leaves no key
+    # behind; a queue to create is inserted after it (on SQLite the vault's own
+    # transaction cannot write once this one holds the write lock).
+    queue_id = _known_queue(session, payload.queue, policy) if payload.queue else None
     customer_id = None
     if payload.customer_id:
         customer_id = _customer(session, vault, tenant, payload, payload.customer_id, policy, now)
@@ -139,7 +144,7 @@ def ingest(
         else None,
         protection=policy.protection,
         silence_ms=content.silence_ms or None,
-        queue_id=_queue_id(session, payload.queue, policy) if payload.queue else None,
+        queue_id=queue_id or (_new_queue(session, payload.queue) if payload.queue else None),
         customer_id=customer_id,
         agent_id=agent_id,
         started_at=payload.started_at,
@@ -190,6 +195,17 @@ def ingest(
         # our insert; the client's retry will get the stored one.
         raise Conflict("the same interaction is being stored concurrently; retry") from exc
     return interaction, True
+
+
+_KEYRINGS: weakref.WeakKeyDictionary[Vault, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _ensure_keys(vault: Vault, tenant: TenantId) -> None:
+    """The tenant's keyring exists (created on its first push); looked up once per process."""
+    known = _KEYRINGS.setdefault(vault, set())
+    if tenant not in known:
+        vault.ensure_tenant(tenant)
+        known.add(tenant)
 
 
 def _customer(
@@ -295,16 +311,19 @@ def _get_or_create(
     return session.scalars(select(model.id).where(*where)).one()
 
 
-def _queue_id(session: Session, name: str, policy: DataPolicy) -> str:
-    if policy.unknown_queues == "create":
-        return _get_or_create(session, Queue, {"name": name}, {})
+def _known_queue(session: Session, name: str, policy: DataPolicy) -> str | None:
+    """The queue's id; None when it is unknown and the policy creates queues."""
     found = session.scalar(select(Queue.id).where(Queue.name == name))
-    if found is None:
+    if found is None and policy.unknown_queues != "create":
         raise ValidationFailed(
             f"unknown queue {name!r}: declare it first (rempart contact queue add) "
             "or let the tenant's policy create queues"
         )
     return found
+
+
+def _new_queue(session: Session, name: str) -> str:
+    return _get_or_create(session, Queue, {"name": name}, {})
 
 
 def get(

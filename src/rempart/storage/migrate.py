@@ -7,6 +7,7 @@ upgrades go to ``heads``.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -33,7 +34,13 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
 
 def expected_heads() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    """The heads of the migrations shipped with this code (read once per process)."""
+    return set(_shipped_heads())
+
+
+@functools.cache
+def _shipped_heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def current_heads(engine: Engine) -> set[str]:

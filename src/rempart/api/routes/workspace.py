@@ -27,6 +27,7 @@ from rempart.access import (
     DenyReason,
     GrantRefused,
     GrantService,
+    GrantStatus,
     InteractionResource,
     ObligationKind,
     Permission,
@@ -286,6 +287,55 @@ def approve_grant(
             _step_up_if_asked(ctx, reader, exc)
             raise
         return GrantOut.of(grant)
+
+
+class BreakGlassIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000)
+    interaction_id: str | None = Field(
+        default=None, max_length=64, description="One interaction, or every one when omitted"
+    )
+
+
+BreakGlass = Annotated[Reader, Depends(require_permission(Permission.BREAK_GLASS_INVOKE))]
+
+
+@router.post(
+    "/break-glass",
+    response_model=GrantOut,
+    status_code=201,
+    summary="Emergency access without an approver: alerts the security team, reviewed after",
+    **permitted(Permission.BREAK_GLASS_INVOKE),
+)
+def break_glass(body: BreakGlassIn, ctx: Ctx, reader: BreakGlass) -> GrantOut:
+    with _audited(ctx, reader, "access.break_glass_request", body.interaction_id) as (
+        session,
+        note,
+    ):
+        if body.interaction_id is not None:
+            service.find(session, body.interaction_id)  # 404 for an unknown interaction
+        grants = _grants(ctx, reader, session)
+        try:
+            grant = grants.break_glass(reader.principal, body.reason, body.interaction_id)
+        except GrantRefused as exc:
+            _step_up_if_asked(ctx, reader, exc)
+            raise
+        note.details["grant_id"] = grant.id
+        return GrantOut.of(grant)
+
+
+@router.get(
+    "/grants",
+    response_model=list[GrantOut],
+    summary="Unmask requests waiting for an approver",
+    **permitted(Permission.GRANT_APPROVE),
+)
+def pending_grants(ctx: Ctx, reader: Approve) -> list[GrantOut]:
+    with ctx.db.tenant_session(reader.tenant) as session:
+        state = reader.view(session).state
+    pending = [g for g in state.grants() if g.status is GrantStatus.PENDING]
+    return [GrantOut.of(g) for g in sorted(pending, key=lambda g: g.requested_at)]
 
 
 @router.get(
