@@ -44,6 +44,7 @@ _ZERO_ALIASES: Final = frozenset({"oh", "o"})  # "four oh seven" (English only)
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
 _BREAK = re.compile(r"[.;:!?\n]")
+_ALNUM = re.compile(r"[^\W_]")  # what str.isalnum() accepts
 
 
 def _gate(lang: str) -> re.Pattern[str]:
@@ -147,8 +148,12 @@ def _runs(text: str, lang: str, lower: str | None = None) -> list[list[tuple[int
             or (lang == "en" and word in _ZERO_ALIASES)
         ):
             continue
-        gap = text[last_end : m.start()] if last_end >= 0 else ""
-        contiguous = last_end >= 0 and len(gap) <= 3 and not any(c.isalnum() for c in gap)
+        # Contiguous: at most three characters apart, none of them alphanumeric.
+        contiguous = (
+            last_end >= 0
+            and m.start() - last_end <= 3
+            and _ALNUM.search(text, last_end, m.start()) is None
+        )
         if current and not contiguous:
             runs.append(current)
             current = []

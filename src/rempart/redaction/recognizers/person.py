@@ -345,6 +345,12 @@ class PersonRecognizer(Recognizer):
     ) -> Iterator[Span]:
         text = doc.text
         fn, amb = first_names(), ambiguous_first_names()
+        if not strong:
+            # After a weak trigger only a listed given name can open a name: look at
+            # the first word before anything else (the common case: it is not one).
+            first = _NAME_TOKEN.match(text, pos)
+            if first is None or first.group().rstrip(".").casefold() not in fn:
+                return
         start = end = -1
         taken = 0
         for m in self._tokens(text, pos, 4):
