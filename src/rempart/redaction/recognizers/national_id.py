@@ -66,7 +66,7 @@ class NirRecognizer(Recognizer):
         text = doc.view.text
         # Fewer ASCII digits than any NIR has: nothing to find (is_nir and
         # is_nir_without_key need 13 and 11).
-        if sum(text.count(d) for d in _ASCII_DIGITS) < _NIR_MIN_DIGITS:
+        if sum(map(text.count, _ASCII_DIGITS)) < _NIR_MIN_DIGITS:
             return
         for m in _NIR.finditer(text):
             compact = _NIR_SEPARATORS.sub("", m.group()).upper()
