@@ -222,8 +222,12 @@ class Keyring:
             if dek is None:
                 if not key_id.startswith(SUBJECT_PREFIX):
                     raise UnknownKey("no active key of this id for this tenant")
-                dek = self._new_dek(tenant, key_id, None)
-            material = self._unwrap(dek)
+                # A new subject key: its material is in hand, no unwrap round trip
+                # (one provider call and two store reads fewer per new customer).
+                dek, raw = self._create_dek(tenant, key_id, None)
+                material = DekMaterial(tenant, key_id, dek.version, raw)
+            else:
+                material = self._unwrap(dek)
             self.cache.put((tenant, key_id, 0), material)
             self.cache.put((tenant, key_id, dek.version), material)
             return material
@@ -317,6 +321,12 @@ class Keyring:
     def _new_dek(
         self, tenant: TenantId, key_id: str, version: int | None, reason: str = "created"
     ) -> DekRecord:
+        return self._create_dek(tenant, key_id, version, reason)[0]
+
+    def _create_dek(
+        self, tenant: TenantId, key_id: str, version: int | None, reason: str = "created"
+    ) -> tuple[DekRecord, bytes]:
+        """A new DEK version, wrapped and stored; the record and its raw key."""
         keyring = self.tenant(tenant)
         if keyring.shredded:
             raise KeyStateConflict("tenant keys were shredded")
@@ -339,7 +349,7 @@ class Keyring:
             version=version,
             details={"reason": reason},
         )
-        return dek
+        return dek, raw
 
     def recover(
         self, tenant: TenantId, *, older_than: timedelta = timedelta(minutes=15)
