@@ -61,7 +61,7 @@ def test_policy_set_and_show(env: Database) -> None:
     assert shown["audit"] == (None, None)
     code, out, _ = invoke("retention", "policy", "show", "-t", "acme")
     assert "(from metadata)" in out
-    assert "never purged" in out
+    assert "pruned, not deleted" in out
     code, out, _ = invoke("retention", "policy", "set", "-t", "acme", "--unset", "original")
     assert "original: 365 days" in out
 

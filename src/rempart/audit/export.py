@@ -59,12 +59,13 @@ def export_log(session: Session, out: TextIO, *, batch: int = 5000) -> int:
     )
     count = 0
     for seq, entry, lh in session.execute(stmt):
-        obj = {
-            "type": "entry",
-            "index": int(seq),
-            "entry": entry,
-            "leaf_hash": base64.b64encode(bytes(lh)).decode("ascii"),
-        }
+        leaf = base64.b64encode(bytes(lh)).decode("ascii")
+        obj: dict[str, object] = (
+            {"type": "entry", "index": int(seq), "entry": entry, "leaf_hash": leaf}
+            if entry is not None
+            # Pruned by retention (``rempart.audit.prune``): the hash alone keeps its place.
+            else {"type": "pruned", "index": int(seq), "leaf_hash": leaf}
+        )
         out.write(_line(obj))
         count += 1
         while pending and pending[0].size == int(seq) + 1:

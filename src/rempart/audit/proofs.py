@@ -158,6 +158,8 @@ def prove_inclusion(
     ).first()
     if row is None:
         raise NotFound("no such audit entry in this log")
+    if row.entry is None:
+        raise NotFound("this audit entry's content was pruned by retention")
     cp = _checkpoint(session, tree_size)
     index = int(row.seq)
     if index >= cp.size:

@@ -64,6 +64,9 @@ class VerificationReport:
     root: bytes | None
     latest_checkpoint: str | None
     problem: Problem | None = None
+    # Entries whose content retention pruned: their place in the tree is checked,
+    # their content cannot be (it is gone).
+    pruned: int = 0
 
 
 class _Failed(Exception):
@@ -90,6 +93,7 @@ class _State:
         self.last: Checkpoint | None = None
         self.last_note: str | None = None
         self.trusted_checked = False
+        self.pruned = 0
 
     def check_trusted(self, line: int | None) -> None:
         if self.rng.size == self.trusted.size and not self.trusted_checked:
@@ -137,6 +141,45 @@ def _entry(obj: dict[str, Any], lineno: int, state: _State) -> None:
     _check_entry(index, text, None if stored is None else str(stored), lineno, state)
 
 
+def _pruned(obj: dict[str, Any], lineno: int, state: _State) -> None:
+    """An entry whose content retention dropped: its leaf hash takes its place in the tree.
+
+    Its content cannot be checked any more; a changed hash still breaks every
+    signed root that covers it, so the checkpoints keep the log honest.
+    """
+    index, stored = obj.get("index"), obj.get("leaf_hash")
+    if not isinstance(index, int) or isinstance(index, bool) or not isinstance(stored, str):
+        raise _fail("malformed", "a pruned line needs an integer index and a leaf_hash", lineno)
+    _check_position(index, lineno, state)
+    try:
+        claimed = base64.b64decode(stored, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _fail("malformed", f"entry {index}: leaf_hash is not base64", lineno) from exc
+    if len(claimed) != 32:
+        raise _fail("malformed", f"entry {index}: leaf_hash is not 32 bytes", lineno)
+    state.pruned += 1
+    state.rng.push(claimed)
+
+
+def _check_position(index: int, lineno: int, state: _State) -> None:
+    expected = state.rng.size
+    if index > expected:
+        raise _fail(
+            "missing",
+            f"entry {expected} is missing (deleted): the next line holds entry {index}",
+            lineno,
+            expected,
+        )
+    if index < expected:
+        raise _fail(
+            "reordered",
+            f"entry {index} appears after entry {expected - 1}: entries are out of order or "
+            "an entry was inserted",
+            lineno,
+            index,
+        )
+
+
 # The exact shape ``export_log`` writes for an entry line. Such a line is split
 # without a full JSON parse: the index by a regular expression, the entry string
 # by the C string scanner ``json.loads`` itself uses (strict, same unescaping),
@@ -166,22 +209,7 @@ def _split_entry_line(raw: str) -> tuple[int, str, str] | None:
 
 
 def _check_entry(index: int, text: str, stored: str | None, lineno: int, state: _State) -> None:
-    expected = state.rng.size
-    if index > expected:
-        raise _fail(
-            "missing",
-            f"entry {expected} is missing (deleted): the next line holds entry {index}",
-            lineno,
-            expected,
-        )
-    if index < expected:
-        raise _fail(
-            "reordered",
-            f"entry {index} appears after entry {expected - 1}: entries are out of order or "
-            "an entry was inserted",
-            lineno,
-            index,
-        )
+    _check_position(index, lineno, state)
     try:
         entry = decode_entry_text(text)
     except ExportError as exc:
@@ -306,6 +334,8 @@ def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
             state.check_trusted(lineno)
         if kind == "entry":
             _entry(obj, lineno, state)
+        elif kind == "pruned":
+            _pruned(obj, lineno, state)
         elif kind == "checkpoint":
             _checkpoint(obj, lineno, state, verifier)
         else:
@@ -370,6 +400,7 @@ def verify_lines(
         last.size if last else 0,
         last.root if last else None,
         state.last_note,
+        pruned=state.pruned,
     )
 
 

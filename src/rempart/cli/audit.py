@@ -93,8 +93,9 @@ def verify(
     if not report.ok:
         raise fail(f"NOT VERIFIED: {report.problem}")
     root = report.root.hex() if report.root else "-"
+    pruned = f" ({report.pruned} pruned by retention: hash only)" if report.pruned else ""
     console.print(
-        f"verified: {report.entries} entries, {report.checkpoints} signed checkpoints, "
+        f"verified: {report.entries} entries{pruned}, {report.checkpoints} signed checkpoints, "
         f"log {report.origin}, size {report.verified_size}, root {root}",
         markup=False,
         highlight=False,

@@ -15,7 +15,8 @@ class DataClass(StrEnum):
       (redacted, legacy clear and original), deleted or set to NULL;
     - ``recording``: the recordings, their media first (media store), then their rows;
     - ``metadata``: the interaction row itself, and with it everything it still holds;
-    - ``audit``: the tenant's audit log; recorded and validated, never purged (append-only).
+    - ``audit``: the tenant's audit log; entries past the duration are pruned (content
+      dropped, leaf hash and place in the Merkle log kept: ``rempart.audit.prune``).
     """
 
     ORIGINAL = "original"

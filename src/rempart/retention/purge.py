@@ -11,13 +11,14 @@ did finds none: a crashed run resumes with no double counting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from rempart.audit import Actor, append
+from rempart.audit.prune import count_prunable, prune_entries
 from rempart.errors import RempartError, ValidationFailed
 from rempart.logs import get_logger
 from rempart.retention.classes import PURGE_ORDER, DataClass
@@ -72,9 +73,13 @@ def purge(
     with db.tenant_session(ctx) as session:
         # Nothing due and nothing to resume: no run, no audit event (the scheduler asks hourly).
         if unfinished(session, lock=False) is None and not any(
-            batch_ids(session, c, cutoff, None, 1) for c, cutoff in limits.items()
+            batch_ids(session, c, cutoff, None, 1)
+            for c, cutoff in limits.items()
+            if c is not DataClass.AUDIT
         ):
-            return PurgeReport(str(ctx.tenant_id), dry_run=False, as_of=now, cutoffs=limits)
+            report = PurgeReport(str(ctx.tenant_id), dry_run=False, as_of=now, cutoffs=limits)
+            _prune_audit(db, ctx, actor, limits, batch_size, report, clock)
+            return report
     claimed = claim(db, ctx, actor, batch_size=batch_size, stale_after=stale_after, clock=clock)
     report = PurgeReport(
         str(ctx.tenant_id),
@@ -90,7 +95,46 @@ def purge(
         # "running" until ``stale_after``.
         _fail(db, ctx, actor, claimed, exc, clock)
         raise
+    _prune_audit(db, ctx, actor, report.cutoffs, batch_size, report, clock)
     return report
+
+
+def _prune_audit(
+    db: Database,
+    ctx: TenantContext,
+    actor: Actor,
+    limits: dict[DataClass, datetime],
+    batch_size: int,
+    report: PurgeReport,
+    clock: Clock,
+) -> None:
+    """Prune audit entries past the audit duration, a batch per transaction, each audited.
+
+    Stateless and idempotent (a pruned entry is never selected again), so an
+    interrupted pass is finished by the next purge; see ``rempart.audit.prune``.
+    """
+    cutoff = limits.get(DataClass.AUDIT)
+    if cutoff is None:
+        return
+    report.cutoffs[DataClass.AUDIT] = cutoff
+    while True:
+        with db.tenant_session(ctx) as session:
+            pruned = prune_entries(session, before=cutoff, limit=batch_size)
+            if not pruned:
+                return
+            append(
+                session,
+                run_event(
+                    ctx,
+                    actor,
+                    "retention.purge.audit",
+                    report.run_id,
+                    clock(),
+                    {"data_class": DataClass.AUDIT.value, "pruned": pruned},
+                ),
+            )
+        report.audit_pruned += pruned
+        log.info("retention audit entries pruned", tenant_id=str(ctx.tenant_id), pruned=pruned)
 
 
 def _run(
@@ -255,6 +299,9 @@ def _dry_run(db: Database, ctx: TenantContext, clock: Clock) -> PurgeReport:
         for data_class in PURGE_ORDER:
             if data_class in report.cutoffs:
                 report.counts[data_class] = count_due(session, data_class, report.cutoffs)
+        audit_cutoff = report.cutoffs.get(DataClass.AUDIT)
+        if audit_cutoff is not None:
+            report.audit_pruned = count_prunable(session, before=audit_cutoff)
     return report
 
 

@@ -8,7 +8,10 @@ from typing import Any, Final
 
 from rempart.retention.classes import PURGE_ORDER, DataClass
 
-AUDIT_NOTE: Final = "audit records are never purged: the log is an append-only Merkle log"
+AUDIT_NOTE: Final = (
+    "audit entries older than the audit duration are pruned, not deleted: their content "
+    "goes, their leaf hash and place in the Merkle log stay (proofs and checkpoints hold)"
+)
 
 
 @dataclass(slots=True)
@@ -63,6 +66,8 @@ class PurgeReport:
     batches: int = 0
     cutoffs: dict[DataClass, datetime] = field(default_factory=dict)
     counts: dict[DataClass, ClassCounts] = field(default_factory=dict)
+    # Audit entries pruned (or, in a dry run, due to be): ``rempart.audit.prune``.
+    audit_pruned: int = 0
 
     @property
     def not_configured(self) -> list[DataClass]:
@@ -88,7 +93,13 @@ class PurgeReport:
                 }
                 for c in PURGE_ORDER
             ],
-            "audit": AUDIT_NOTE,
+            "audit": {
+                "cutoff": self.cutoffs[DataClass.AUDIT].isoformat()
+                if DataClass.AUDIT in self.cutoffs
+                else None,
+                "pruned": self.audit_pruned,
+                "note": AUDIT_NOTE,
+            },
         }
 
 

@@ -45,7 +45,7 @@ def run_event(
     ctx: TenantContext,
     actor: Actor,
     action: str,
-    run_id: str,
+    run_id: str | None,
     at: datetime,
     details: dict[str, Any],
     *,

@@ -21,9 +21,9 @@ from rempart.retention.report import ClassCounts
 
 
 def cutoffs(policy: RetentionPolicy, as_of: datetime) -> dict[DataClass, datetime]:
-    """Per purgeable class, the age reference before which an interaction's data is due."""
+    """Per class, the age reference before which its data is due (audit: entry time)."""
     out: dict[DataClass, datetime] = {}
-    for data_class in PURGE_ORDER:
+    for data_class in (*PURGE_ORDER, DataClass.AUDIT):
         days = policy.effective(data_class)
         if days is not None:
             out[data_class] = as_of - timedelta(days=days)
