@@ -83,9 +83,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_customer_lookups_tenant_id", "customer_lookups", ["tenant_id"])
     op.create_index("ix_customer_lookups_customer_id", "customer_lookups", ["customer_id"])
-    op.create_index(
-        "ix_customer_lookups_find", "customer_lookups", ["tenant_id", "kind", "digest"]
-    )
+    op.create_index("ix_customer_lookups_find", "customer_lookups", ["tenant_id", "kind", "digest"])
     op.create_table(
         "data_policies",
         sa.Column("id", sa.String(length=36), nullable=False),
