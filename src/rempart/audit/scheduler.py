@@ -6,21 +6,19 @@ security event: it is logged at error level on every run until resolved.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from rempart.audit.checkpoints import CheckpointRun, issue_due_checkpoints
 from rempart.audit.note import NoteSigner
 from rempart.logs import get_logger
+from rempart.periodic import Periodic
 from rempart.storage import Database
 from rempart.types import Clock, utc_now
 
 log = get_logger("rempart.audit")
 
 
-class CheckpointScheduler:
+class CheckpointScheduler(Periodic):
     """Calls ``issue_due_checkpoints`` every ``period`` seconds until stopped."""
 
     def __init__(
@@ -34,13 +32,14 @@ class CheckpointScheduler:
     ) -> None:
         if interval <= timedelta(0):
             raise ValueError("checkpoint interval must be positive")
+        super().__init__(
+            "audit-checkpoints",
+            period if period is not None else min(interval.total_seconds(), 60.0),
+        )
         self.db = db
         self.signer = signer
         self.interval = interval
-        self.period = period if period is not None else min(interval.total_seconds(), 60.0)
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> CheckpointRun:
         run = issue_due_checkpoints(self.db, self.signer, interval=self.interval, clock=self.clock)
@@ -49,25 +48,6 @@ class CheckpointScheduler:
         for log_name, error in run.refused:
             log.error("audit log refused a checkpoint", log_name=log_name, problem=str(error))
         return run
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.period):
-            try:
-                self.run_once()
-            except SQLAlchemyError as exc:
-                log.warning("checkpoint run failed", error_type=type(exc).__name__)
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="audit-checkpoints", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
 
 __all__ = ["CheckpointScheduler"]

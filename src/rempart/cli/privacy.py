@@ -28,7 +28,7 @@ from rempart.cli.common import (
     settings_from,
     tenant_context,
 )
-from rempart.config import Settings, ensure_data_dir
+from rempart.config import Settings
 from rempart.contact.media import MediaStore
 from rempart.errors import ValidationFailed
 from rempart.privacy import (
@@ -64,7 +64,6 @@ CertificateOutOption = typer.Option(
     None, "--certificate-out", help="Write the signed certificate here (else printed)"
 )
 CertificateArgument = typer.Argument(..., help="The certificate file")
-EXPORTS_DIR = "privacy-exports"
 
 
 def _origin() -> Origin:
@@ -73,7 +72,7 @@ def _origin() -> Origin:
 
 def export_store(settings: Settings) -> DirectoryExportStore:
     """Where stored copies of exports live: ``<data_dir>/privacy-exports``."""
-    return DirectoryExportStore(ensure_data_dir(settings) / EXPORTS_DIR)
+    return DirectoryExportStore.for_settings(settings)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from typing import BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
-from rempart.config import create_secret_file
+from rempart.config import Settings, create_secret_file, ensure_data_dir
 from rempart.errors import ValidationFailed
 from rempart.types import TenantId
 
@@ -93,8 +93,16 @@ class DirectoryExportStore:
 
     SUFFIX = ".rse"
 
+    # Under the data directory, where the CLI and the API both keep them.
+    DIR_NAME = "privacy-exports"
+
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> DirectoryExportStore:
+        """The deployment's store: ``<data_dir>/privacy-exports``."""
+        return cls(ensure_data_dir(settings) / cls.DIR_NAME)
 
     def _path(self, location: str) -> Path:
         # Locations come from the database: refuse anything that could leave the root.

@@ -7,7 +7,6 @@ not stop the others.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
@@ -17,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from rempart.audit import Actor
 from rempart.errors import RempartError
 from rempart.logs import get_logger
+from rempart.periodic import Periodic
 from rempart.retention.media import MediaEraser
 from rempart.retention.purge import DEFAULT_BATCH_SIZE, PurgeReport, purge
 from rempart.storage import Database, TenantContext
@@ -70,7 +70,7 @@ def purge_all(
     return result
 
 
-class RetentionScheduler:
+class RetentionScheduler(Periodic):
     """Calls ``purge_all`` every ``interval`` until stopped."""
 
     def __init__(
@@ -84,35 +84,15 @@ class RetentionScheduler:
     ) -> None:
         if interval <= timedelta(0):
             raise ValueError("retention interval must be positive")
+        super().__init__("retention-purge", interval.total_seconds())
         self.db = db
         self.media = media
         self.interval = interval
         self.batch_size = batch_size
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> PurgeAllResult:
         return purge_all(self.db, self.media, batch_size=self.batch_size, clock=self.clock)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval.total_seconds()):
-            try:
-                self.run_once()
-            except SQLAlchemyError as exc:
-                log.warning("retention run failed", error_type=type(exc).__name__)
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="retention-purge", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
 
 __all__ = ["DEFAULT_INTERVAL", "PurgeAllResult", "RetentionScheduler", "purge_all"]

@@ -22,7 +22,6 @@ from rempart.api.context import AppContext
 from rempart.api.deps import Ctx, require_assurance
 from rempart.api.problems import ERROR_RESPONSES
 from rempart.audit import NoteSigner
-from rempart.config import ensure_data_dir
 from rempart.contact.media import MediaStore
 from rempart.contact.protect import ProtectionUnavailable
 from rempart.errors import ValidationFailed
@@ -43,7 +42,6 @@ router = APIRouter(prefix="/privacy", tags=["privacy"], responses=ERROR_RESPONSE
 
 Erase = Annotated[Reader, Depends(require_permission(Permission.SUBJECT_ERASE))]
 Export = Annotated[Reader, Depends(require_permission(Permission.SUBJECT_EXPORT))]
-EXPORTS_DIR = "privacy-exports"
 
 
 class Subject(BaseModel):
@@ -107,7 +105,7 @@ def _signer(ctx: AppContext) -> NoteSigner:
 
 
 def _store(ctx: AppContext) -> DirectoryExportStore:
-    return DirectoryExportStore(ensure_data_dir(ctx.settings) / EXPORTS_DIR)
+    return DirectoryExportStore.for_settings(ctx.settings)
 
 
 @router.get(
