@@ -138,3 +138,12 @@ def cast(db: Database, alice: Caller, clock: MutableClock) -> dict[str, Person]:
         relate(db, alice.ctx, clock, people[who], RelationKind.SUPERVISES, ObjectType.TEAM, team_a)
     relate(db, alice.ctx, clock, people["sup_b"], RelationKind.SUPERVISES, ObjectType.TEAM, team_b)
     return people
+
+
+@pytest.fixture
+def api(db: Database, tmp_path: Path, clock: MutableClock, vault: Vault) -> Iterator[TestClient]:
+    """The app as the ingestion tests drive it (``tests.ingest.support.build_client``)."""
+    from tests.ingest.support import build_client
+
+    with build_client(db, tmp_path, clock, vault) as c:
+        yield c

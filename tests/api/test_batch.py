@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -16,23 +14,10 @@ from rempart.ingest import IngestConfig
 from rempart.storage import Database, TenantContext
 from rempart.vault import Vault
 from tests.api.conftest import Caller, MutableClock, interaction, issue
-from tests.ingest.support import build_client, build_vault
+from tests.ingest.support import build_client
 
 BATCH = "/api/v1/interactions/batch"
 PROBLEM = "urn:rempart:problem:"
-
-
-@pytest.fixture
-def ingest_vault(db: Database, tmp_path: Path) -> Vault:
-    return build_vault(db, tmp_path)
-
-
-@pytest.fixture
-def api(
-    db: Database, tmp_path: Path, clock: MutableClock, ingest_vault: Vault
-) -> Iterator[TestClient]:
-    with build_client(db, tmp_path, clock, ingest_vault) as c:
-        yield c
 
 
 def external_ids(db: Database, ctx: TenantContext) -> list[str]:
@@ -99,10 +84,10 @@ def test_retrying_a_whole_batch_stores_nothing_twice(
 
 
 def test_the_number_of_items_is_bounded(
-    db: Database, tmp_path: Path, clock: MutableClock, alice: Caller, ingest_vault: Vault
+    db: Database, tmp_path: Path, clock: MutableClock, alice: Caller, vault: Vault
 ) -> None:
     config = IngestConfig(max_batch_items=2)
-    with build_client(db, tmp_path, clock, ingest_vault, config) as c:
+    with build_client(db, tmp_path, clock, vault, config) as c:
         items = [chat(f"chat-{i}") for i in range(3)]
         r = c.post(BATCH, json={"items": items}, headers=alice.headers)
         assert r.status_code == 422
@@ -113,9 +98,9 @@ def test_the_number_of_items_is_bounded(
 
 
 def test_the_body_size_is_bounded(
-    db: Database, tmp_path: Path, clock: MutableClock, alice: Caller, ingest_vault: Vault
+    db: Database, tmp_path: Path, clock: MutableClock, alice: Caller, vault: Vault
 ) -> None:
-    with build_client(db, tmp_path, clock, ingest_vault, max_request_bytes=4096) as c:
+    with build_client(db, tmp_path, clock, vault, max_request_bytes=4096) as c:
         items = [chat(f"chat-{i}") for i in range(20)]
         r = c.post(BATCH, json={"items": items}, headers=alice.headers)
     assert r.status_code == 413

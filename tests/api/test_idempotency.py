@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,24 +17,11 @@ from rempart.ingest.models import IdempotencyRecord
 from rempart.storage import Database, TenantContext
 from rempart.vault import Vault
 from tests.api.conftest import Caller, MutableClock, interaction, issue
-from tests.ingest.support import build_client, build_vault
+from tests.ingest.support import build_client
 
 PUSH = "/api/v1/interactions"
 BATCH = "/api/v1/interactions/batch"
 PROBLEM = "urn:rempart:problem:"
-
-
-@pytest.fixture
-def ingest_vault(db: Database, tmp_path: Path) -> Vault:
-    return build_vault(db, tmp_path)
-
-
-@pytest.fixture
-def api(
-    db: Database, tmp_path: Path, clock: MutableClock, ingest_vault: Vault
-) -> Iterator[TestClient]:
-    with build_client(db, tmp_path, clock, ingest_vault) as c:
-        yield c
 
 
 def keyed(caller: Caller, key: str) -> dict[str, str]:
@@ -92,13 +78,13 @@ def test_the_same_key_with_another_body_is_a_422(
 
 
 def test_a_key_whose_first_request_is_still_running_is_a_409(
-    api: TestClient, db: Database, alice: Caller, ingest_vault: Vault, clock: MutableClock
+    api: TestClient, db: Database, alice: Caller, vault: Vault, clock: MutableClock
 ) -> None:
     body = b'{"x": 1}'
     sha = idem.fingerprint("POST", PUSH, body)
     with db.tenant_session(alice.ctx) as s:  # another worker holds the key
         idem.begin(
-            s, ingest_vault, key="busy", request_sha256=sha, now=clock(),
+            s, vault, key="busy", request_sha256=sha, now=clock(),
             ttl=timedelta(hours=24), lease=timedelta(minutes=5),
         )  # fmt: skip
     r = api.post(

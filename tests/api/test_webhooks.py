@@ -7,7 +7,6 @@ tenant's log, and stores nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,22 +22,9 @@ from rempart.storage import Database, TenantContext
 from rempart.storage.tenants import Tenant
 from rempart.vault import Vault
 from tests.api.conftest import Caller, MutableClock, interaction
-from tests.ingest.support import build_client, build_vault, new_secret, signed
+from tests.ingest.support import build_client, new_secret, signed
 
 PROBLEM = "urn:rempart:problem:"
-
-
-@pytest.fixture
-def ingest_vault(db: Database, tmp_path: Path) -> Vault:
-    return build_vault(db, tmp_path)
-
-
-@pytest.fixture
-def api(
-    db: Database, tmp_path: Path, clock: MutableClock, ingest_vault: Vault
-) -> Iterator[TestClient]:
-    with build_client(db, tmp_path, clock, ingest_vault) as c:
-        yield c
 
 
 def slug_of(db: Database, ctx: TenantContext) -> str:
@@ -68,8 +54,8 @@ def refusals(db: Database, ctx: TenantContext) -> list[str | None]:
 
 
 @pytest.fixture
-def secret(db: Database, ingest_vault: Vault, alice: Caller, clock: MutableClock) -> str:
-    return new_secret(db, ingest_vault, alice.ctx, clock).value
+def secret(db: Database, vault: Vault, alice: Caller, clock: MutableClock) -> str:
+    return new_secret(db, vault, alice.ctx, clock).value
 
 
 def now_ts(clock: MutableClock) -> int:
@@ -171,10 +157,10 @@ def test_another_tenants_secret_is_refused(
     alice: Caller,
     bob: Caller,
     secret: str,
-    ingest_vault: Vault,
+    vault: Vault,
     clock: MutableClock,
 ) -> None:
-    bobs = new_secret(db, ingest_vault, bob.ctx, clock).value
+    bobs = new_secret(db, vault, bob.ctx, clock).value
     body, headers = signed(interaction(), [bobs], now_ts(clock))
     _refused(
         api.post(url(db, alice.ctx), content=body, headers=headers), "webhook-signature-invalid"
@@ -223,11 +209,11 @@ def test_during_a_rotation_old_new_and_both_signatures_are_accepted(
     db: Database,
     alice: Caller,
     secret: str,
-    ingest_vault: Vault,
+    vault: Vault,
     clock: MutableClock,
 ) -> None:
     with db.tenant_session(alice.ctx) as s:
-        new = rotate_secret(s, ingest_vault, actor="t", now=clock(), grace=timedelta(hours=1)).value
+        new = rotate_secret(s, vault, actor="t", now=clock(), grace=timedelta(hours=1)).value
     for i, keys in enumerate([[secret], [new], [secret, new]]):
         body, headers = signed(interaction(f"call-{i}"), keys, now_ts(clock))
         assert api.post(url(db, alice.ctx), content=body, headers=headers).status_code == 201
