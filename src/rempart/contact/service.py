@@ -99,7 +99,6 @@ def ingest(
         return existing, False
 
     policy = policy if policy is not None else load_policy(session)
-    content = protect_content(payload, policy.redaction_policy())
     now = clock()
     agent_id = None
     if payload.agent is not None:
@@ -114,6 +113,8 @@ def ingest(
     # behind; a queue to create is inserted after it (on SQLite the vault's own
     # transaction cannot write once this one holds the write lock).
     queue_id = _known_queue(session, payload.queue, policy) if payload.queue else None
+    # Redaction, the costly part, once the cheap checks have passed.
+    content = protect_content(payload, policy.redaction_policy())
     customer_id = None
     if payload.customer_id:
         customer_id = _customer(session, vault, tenant, payload, payload.customer_id, policy, now)
