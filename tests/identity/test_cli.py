@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -115,7 +116,11 @@ def test_configuration_changes_from_the_cli_are_audited(env: Path, oidc: OidcSer
     try:
         ctx = tenant_context(db, "acme")
         with db.tenant_session(ctx) as s:
-            actions = {e.action for e in query(s) if e.outcome == "success"}
+            done = [e for e in query(s) if e.outcome == "success"]
     finally:
         db.dispose()
-    assert {"identity.idp.configure", "identity.policy.set"} <= actions
+    assert {"identity.idp.configure", "identity.policy.set"} <= {e.action for e in done}
+    # The trace names the operating-system user who ran the command, as every
+    # other command line change does.
+    actors = {e.actor.id for e in done if e.action.startswith("identity.")}
+    assert actors == {f"cli:{getpass.getuser()}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,9 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from rempart.audit import Actor, AuditNote, Origin, audited
 from rempart.config import Settings, load_settings
 from rempart.errors import RempartError
 from rempart.storage import Database, TenantContext
@@ -65,9 +68,30 @@ def tenant_context(db: Database, ref: str) -> TenantContext:
         return TenantContext(get_tenant(session, ref).tenant_id)
 
 
+def cli_actor() -> Actor:
+    """The actor of an act done from the command line: the operating-system user."""
+    return Actor("system", f"cli:{getpass.getuser()}")
+
+
+def cli_origin() -> Origin:
+    return Origin(cli_actor())
+
+
+@contextmanager
+def audited_change(
+    db: Database, ctx: TenantContext, action: str, resource_type: str
+) -> Iterator[tuple[Session, AuditNote]]:
+    """A tenant transaction whose outcome is audited: changes made from the
+    command line leave the same trace as changes made over the API."""
+    with audited(db, ctx, cli_origin(), action=action, resource_type=resource_type) as pair:
+        yield pair
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
+
+TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
 
 ConfigOption = typer.Option(
     None,
@@ -78,6 +102,10 @@ ConfigOption = typer.Option(
 
 __all__ = [
     "ConfigOption",
+    "TenantOption",
+    "audited_change",
+    "cli_actor",
+    "cli_origin",
     "console",
     "database",
     "err_console",

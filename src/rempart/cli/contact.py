@@ -6,7 +6,6 @@ tenant's log, the actor being the operating-system user who ran the command.
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -14,9 +13,11 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from rempart.audit import Actor, Origin, audited
 from rempart.cli.common import (
     ConfigOption,
+    TenantOption,
+    audited_change,
+    cli_actor,
     console,
     database,
     handle_errors,
@@ -34,14 +35,9 @@ policy_app = typer.Typer(help="What ingest keeps and how chats fail.", no_args_i
 app.add_typer(queue_app, name="queue")
 app.add_typer(policy_app, name="policy")
 
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
 RedactionFileOption = typer.Option(
     None, "--redaction", help="A JSON file with the redaction policy mapping"
 )
-
-
-def _origin() -> Origin:
-    return Origin(Actor("system", f"cli:{getpass.getuser()}"))
 
 
 @queue_app.command("add")
@@ -56,10 +52,7 @@ def queue_add(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with audited(db, ctx, _origin(), action="queue.add", resource_type="queue") as (
-            session,
-            note,
-        ):
+        with audited_change(db, ctx, "queue.add", "queue") as (session, note):
             if team is not None:
                 add_team(session, team)
             queue = add_queue(session, name, team=team)
@@ -126,10 +119,7 @@ def policy_set(
             raise ValidationFailed(f"cannot read the redaction policy file: {exc}") from exc
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with audited(db, ctx, _origin(), action="data_policy.update", resource_type="tenant") as (
-            session,
-            note,
-        ):
+        with audited_change(db, ctx, "data_policy.update", "tenant") as (session, note):
             current = load_policy(session)
             try:
                 updated = DataPolicy.model_validate({**current.model_dump(), **changes})
@@ -138,7 +128,7 @@ def policy_set(
                     f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
                 )
                 raise ValidationFailed(f"invalid policy: {problems}") from None
-            save_policy(session, updated, actor=_origin().actor.id, now=utc_now())
+            save_policy(session, updated, actor=cli_actor().id, now=utc_now())
             note.details["changed"] = sorted(changes)
     console.print("policy updated: " + ", ".join(sorted(changes)) if changes else "no change")
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,12 +16,11 @@ from urllib.parse import urlencode
 import typer
 from pydantic import SecretStr
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from rempart.audit import Actor, Origin
-from rempart.audit.trail import AuditNote, audited
 from rempart.cli.common import (
     ConfigOption,
+    TenantOption,
+    audited_change,
     console,
     database,
     handle_errors,
@@ -46,7 +43,6 @@ from rempart.identity.idp import (
     set_policy,
 )
 from rempart.identity.sessions import list_sessions, revoke_user_sessions
-from rempart.storage import Database, TenantContext
 from rempart.storage.tenants import Tenant
 from rempart.vault import open_local_vault
 from rempart.vault.sql_store import SqlKeyringStore
@@ -60,18 +56,6 @@ sessions_app = typer.Typer(help="Browser sessions.", no_args_is_help=True)
 app.add_typer(idp_app, name="idp")
 app.add_typer(policy_app, name="policy")
 app.add_typer(sessions_app, name="sessions")
-
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
-
-
-@contextmanager
-def _audited(
-    db: Database, ctx: TenantContext, action: str, resource_type: str
-) -> Iterator[tuple[Session, AuditNote]]:
-    """Configuration changes from the command line are audited like any other."""
-    origin = Origin(actor=Actor(type="system", id="cli"))
-    with audited(db, ctx, origin, action=action, resource_type=resource_type) as pair:
-        yield pair
 
 
 def _secret(file: Path | None, env: str | None) -> SecretStr | None:
@@ -145,7 +129,8 @@ def idp_set(
             sealer = open_local_vault(settings, store=SqlKeyringStore(db))
         with http_client() as http:
             docs, sealed = prepare_idp(idp, ctx.tenant_id, http=http, sealer=sealer)
-        with _audited(db, ctx, "identity.idp.configure", "identity_provider") as (session, note):
+        configure = audited_change(db, ctx, "identity.idp.configure", "identity_provider")
+        with configure as (session, note):
             row = configure_idp(session, ctx.tenant_id, idp, documents=docs, sealed_secret=sealed)
             kids = [k.get("kid") for k in row.jwks["keys"]]
             note.resource_id = row.id
@@ -189,7 +174,7 @@ def idp_refresh(tenant: str = TenantOption, config: Path | None = ConfigOption) 
             issuer, loopback = row.issuer, row.insecure_http_loopback
         with http_client() as http:
             docs = fetch_documents(http, issuer, allow_http_loopback=loopback)
-        with _audited(db, ctx, "identity.idp.refresh", "identity_provider") as (session, _n):
+        with audited_change(db, ctx, "identity.idp.refresh", "identity_provider") as (session, _n):
             refresh_idp(session, docs)
     console.print(f"identity provider {issuer} re-pinned")
 
@@ -209,7 +194,7 @@ def policy_set(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with _audited(db, ctx, "identity.policy.set", "identity_policy") as (session, note):
+        with audited_change(db, ctx, "identity.policy.set", "identity_policy") as (session, note):
             note.details.update(min_assurance=min_assurance, allowed_networks=list(allow))
             row = set_policy(
                 session,
@@ -261,7 +246,8 @@ def bootstrap(
         with db.platform_session() as platform:
             row = platform.get(Tenant, ctx.tenant_id)
             slug = row.slug if row is not None else tenant
-        with _audited(db, ctx, "identity.bootstrap.create", "bootstrap_link") as (session, note):
+        create = audited_change(db, ctx, "identity.bootstrap.create", "bootstrap_link")
+        with create as (session, note):
             get_idp(session)
             link = create_bootstrap_link(session, ctx.tenant_id, ttl=timedelta(minutes=ttl_minutes))
             note.resource_id = link.link_id
@@ -308,7 +294,7 @@ def sessions_revoke(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with _audited(db, ctx, "session.revoke_all", "user") as (session, note):
+        with audited_change(db, ctx, "session.revoke_all", "user") as (session, note):
             ended = revoke_user_sessions(session, user, reason="admin-cli")
             note.resource_id = user
             note.details["sessions_ended"] = ended

@@ -9,7 +9,6 @@ customer reference.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Iterator
@@ -19,9 +18,11 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
-from rempart.audit import Actor, Origin, checkpoint_signer
+from rempart.audit import checkpoint_signer
 from rempart.cli.common import (
     ConfigOption,
+    TenantOption,
+    cli_origin,
     database,
     fail,
     handle_errors,
@@ -51,7 +52,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
 CustomerIdOption = typer.Option(None, "--customer-id", help="The tenant's own customer id")
 PhoneOption = typer.Option(None, "--phone", help="A phone number of the customer")
 EmailOption = typer.Option(None, "--email", help="An e-mail address of the customer")
@@ -64,10 +64,6 @@ CertificateOutOption = typer.Option(
     None, "--certificate-out", help="Write the signed certificate here (else printed)"
 )
 CertificateArgument = typer.Argument(..., help="The certificate file")
-
-
-def _origin() -> Origin:
-    return Origin(Actor("system", f"cli:{getpass.getuser()}"))
 
 
 def export_store(settings: Settings) -> DirectoryExportStore:
@@ -104,7 +100,7 @@ def find_cmd(
     selector = Selector(customer_id=customer_id, phone=phone, email=email, ref=ref)
     settings = settings_from(config)
     with _opened(settings, tenant) as (db, vault, ctx):
-        found = search(db, vault, ctx, selector, origin=_origin(), include_erased=include_erased)
+        found = search(db, vault, ctx, selector, origin=cli_origin(), include_erased=include_erased)
         if as_json:
             print(json.dumps([f.to_dict() for f in found], indent=2))
             return
@@ -167,7 +163,7 @@ def export_cmd(
                     customer,
                     handle,
                     passphrase=passphrase,
-                    origin=_origin(),
+                    origin=cli_origin(),
                     store=export_store(settings),
                     media=StoredMedia(MediaStore.for_settings(settings), vault),
                 )
@@ -209,7 +205,7 @@ def erase_cmd(
             ctx,
             customer,
             reason=reason,
-            origin=_origin(),
+            origin=cli_origin(),
             signer=checkpoint_signer(settings),
             store=export_store(settings),
             media=StoredMedia(MediaStore.for_settings(settings), vault),

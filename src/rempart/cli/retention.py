@@ -6,7 +6,6 @@ tenant's log, the actor being the operating-system user who ran the command.
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from rempart.audit import Actor, Origin
 from rempart.cli.common import (
     ConfigOption,
+    TenantOption,
+    cli_actor,
+    cli_origin,
     console,
     database,
     fail,
@@ -53,12 +54,7 @@ hold_app = typer.Typer(help="Legal holds (suspend deletion).", no_args_is_help=T
 app.add_typer(policy_app, name="policy")
 app.add_typer(hold_app, name="hold")
 
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
 JsonOption = typer.Option(False, "--json", help="Machine-readable output")
-
-
-def _actor() -> Actor:
-    return Actor("system", f"cli:{getpass.getuser()}")
 
 
 def _days(value: int | None) -> str:
@@ -121,7 +117,7 @@ def policy_set(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        policy = set_policy(db, ctx, Origin(_actor()), changes)
+        policy = set_policy(db, ctx, cli_origin(), changes)
     for data_class in DataClass:
         console.print(f"{data_class.value}: {_days(policy.effective(data_class))}")
 
@@ -165,7 +161,7 @@ def hold_add(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        hold = place_hold(db, ctx, Origin(_actor()), scope, target, reason)
+        hold = place_hold(db, ctx, cli_origin(), scope, target, reason)
     console.print(f"hold {hold.id} placed on {scope}" + (f" {target}" if target else ""))
 
 
@@ -181,7 +177,7 @@ def hold_release(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        hold = release_hold(db, ctx, Origin(_actor()), hold_id, reason)
+        hold = release_hold(db, ctx, cli_origin(), hold_id, reason)
     console.print(f"hold {hold.id} released")
 
 
@@ -267,11 +263,11 @@ def purge_command(
             if tenant is not None:
                 ctx = tenant_context(db, tenant)
                 reports = [
-                    purge(db, ctx, media, actor=_actor(), batch_size=batch_size, dry_run=dry_run)
+                    purge(db, ctx, media, actor=cli_actor(), batch_size=batch_size, dry_run=dry_run)
                 ]
             else:
                 result = purge_all(
-                    db, media, actor=_actor(), batch_size=batch_size, dry_run=dry_run
+                    db, media, actor=cli_actor(), batch_size=batch_size, dry_run=dry_run
                 )
                 reports, failed = result.reports, result.failed
         except OSError as exc:

@@ -9,7 +9,6 @@ operating-system user who ran the command.
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +20,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rempart.audit import Actor, AuditEvent, append
-from rempart.cli.common import ConfigOption, console, database, fail, handle_errors, settings_from
+from rempart.audit import AuditEvent, append
+from rempart.cli.common import (
+    ConfigOption,
+    TenantOption,
+    cli_actor,
+    console,
+    database,
+    fail,
+    handle_errors,
+    settings_from,
+)
 from rempart.config import Settings
 from rempart.errors import ValidationFailed
 from rempart.storage import Database, TenantContext
@@ -46,8 +54,6 @@ app = typer.Typer(
     help="Tenant keys: status, rotation, re-wrap, crypto-shredding.", no_args_is_help=True
 )
 
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
-
 
 class _Tenant:
     """A registered tenant, resolved from a slug or id."""
@@ -64,7 +70,7 @@ def _resolve(db: Database, ref: str) -> _Tenant:
 
 
 def _audit_sink(db: Database) -> Any:
-    actor = Actor("system", f"cli:{getpass.getuser()}")
+    actor = cli_actor()
 
     def sink(event: VaultEvent) -> None:
         details = dict(event.details)

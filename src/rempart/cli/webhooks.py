@@ -7,20 +7,17 @@ audited in the tenant's log.
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from rempart.audit import Actor, Origin
-from rempart.audit.trail import AuditNote, audited
 from rempart.cli.common import (
     ConfigOption,
+    TenantOption,
+    audited_change,
+    cli_actor,
     console,
     database,
     handle_errors,
@@ -37,22 +34,12 @@ from rempart.ingest import (
     revoke_secrets,
     rotate_secret,
 )
-from rempart.storage import Database, TenantContext
 from rempart.types import utc_now
 from rempart.vault import open_vault
 
 app = typer.Typer(help="Signed webhooks from contact-center platforms.", no_args_is_help=True)
 secret_app = typer.Typer(help="The tenant's webhook signing secrets.", no_args_is_help=True)
 app.add_typer(secret_app, name="secret")
-
-TenantOption = typer.Option(..., "--tenant", "-t", help="Tenant slug or id")
-
-
-@contextmanager
-def _audited(db: Database, ctx: TenantContext, action: str) -> Iterator[tuple[Session, AuditNote]]:
-    origin = Origin(actor=Actor(type="system", id=f"cli:{getpass.getuser()}"))
-    with audited(db, ctx, origin, action=action, resource_type="webhook_secret") as pair:
-        yield pair
 
 
 def _show(issued: IssuedSecret) -> None:
@@ -72,8 +59,8 @@ def secret_create(tenant: str = TenantOption, config: Path | None = ConfigOption
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
         vault = open_vault(settings, db)
-        with _audited(db, ctx, "webhook_secret.create") as (session, note):
-            issued = create_secret(session, vault, actor=note_actor(), now=utc_now())
+        with audited_change(db, ctx, "webhook_secret.create", "webhook_secret") as (session, note):
+            issued = create_secret(session, vault, actor=cli_actor().id, now=utc_now())
             note.resource_id = issued.secret_id
     _show(issued)
 
@@ -96,11 +83,11 @@ def secret_rotate(
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
         vault = open_vault(settings, db)
-        with _audited(db, ctx, "webhook_secret.rotate") as (session, note):
+        with audited_change(db, ctx, "webhook_secret.rotate", "webhook_secret") as (session, note):
             issued = rotate_secret(
                 session,
                 vault,
-                actor=note_actor(),
+                actor=cli_actor().id,
                 now=utc_now(),
                 grace=timedelta(hours=grace_hours),
             )
@@ -122,7 +109,7 @@ def secret_revoke(
     settings = settings_from(config)
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
-        with _audited(db, ctx, "webhook_secret.revoke") as (session, note):
+        with audited_change(db, ctx, "webhook_secret.revoke", "webhook_secret") as (session, note):
             revoked = revoke_secrets(session, now=utc_now(), secret_id=secret_id)
             note.resource_id = secret_id
             note.details["revoked"] = revoked
@@ -162,10 +149,6 @@ def purge(config: Path | None = ConfigOption) -> None:
         f"purged {report.idempotency_keys} idempotency record(s), "
         f"{report.webhook_replays} seen-webhook row(s)"
     )
-
-
-def note_actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 __all__ = ["app"]
