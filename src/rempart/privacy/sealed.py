@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from rempart.errors import CryptoError, ValidationFailed
+from rempart.vault.stream import chunk_nonce, read_exact
 
 MAGIC: Final = b"RPEX"
 VERSION: Final = 1
@@ -67,25 +68,6 @@ def _derive(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> AESGCM
     return AESGCM(key)
 
 
-def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
-    if index >= 1 << 32:
-        raise CryptoError()
-    return prefix + index.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
-
-
-def _read_exactly(src: BinaryIO, size: int) -> bytes:
-    """Up to ``size`` bytes, fewer only at the end of the stream."""
-    parts: list[bytes] = []
-    remaining = size
-    while remaining:
-        part = src.read(remaining)
-        if not part:
-            break
-        parts.append(part)
-        remaining -= len(part)
-    return b"".join(parts)
-
-
 def seal(
     src: BinaryIO,
     dst: BinaryIO,
@@ -107,11 +89,11 @@ def seal(
     dst.write(header)
     written = len(header)
     index = 0
-    current = _read_exactly(src, chunk_size)
+    current = read_exact(src, chunk_size)
     while True:
-        following = _read_exactly(src, chunk_size) if len(current) == chunk_size else b""
+        following = read_exact(src, chunk_size) if len(current) == chunk_size else b""
         last = not following
-        sealed = aead.encrypt(_nonce(prefix, index, last), current, header)
+        sealed = aead.encrypt(chunk_nonce(prefix, index, last), current, header)
         dst.write(sealed)
         written += len(sealed)
         if last:
@@ -125,7 +107,7 @@ def open_sealed(src: BinaryIO, dst: BinaryIO, passphrase: str) -> int:
     Plaintext is written as chunks authenticate: on ``CryptoError``, discard
     whatever was written.
     """
-    header = _read_exactly(src, HEADER_SIZE)
+    header = read_exact(src, HEADER_SIZE)
     if len(header) != HEADER_SIZE:
         raise CryptoError()
     magic, version, kdf, log2_n, r, p, salt, chunk_size, prefix = _HEADER.unpack(header)
@@ -137,14 +119,14 @@ def open_sealed(src: BinaryIO, dst: BinaryIO, passphrase: str) -> int:
     size = chunk_size + TAG_SIZE
     total = 0
     index = 0
-    current = _read_exactly(src, size)
+    current = read_exact(src, size)
     while True:
         if len(current) < TAG_SIZE:
             raise CryptoError()
-        following = _read_exactly(src, size) if len(current) == size else b""
+        following = read_exact(src, size) if len(current) == size else b""
         last = not following
         try:
-            plain = aead.decrypt(_nonce(prefix, index, last), current, header)
+            plain = aead.decrypt(chunk_nonce(prefix, index, last), current, header)
         except InvalidTag as exc:
             raise CryptoError() from exc
         dst.write(plain)

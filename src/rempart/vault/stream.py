@@ -80,7 +80,8 @@ def chunk_nonce(prefix: bytes, index: int, last: bool) -> bytes:
     return prefix + _U32.pack(index) + (b"\x01" if last else b"\x00")
 
 
-def _read_exact(src: BinaryIO, size: int) -> bytes:
+def read_exact(src: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes, fewer only at the end of the stream."""
     parts: list[bytes] = []
     remaining = size
     while remaining:
@@ -110,9 +111,9 @@ def encrypt_stream(
     aead = stream_key(material, ctx, header, salt)
     written = dst.write(header)
     index = 0
-    current = _read_exact(src, chunk_size)
+    current = read_exact(src, chunk_size)
     while True:
-        following = _read_exact(src, chunk_size) if len(current) == chunk_size else b""
+        following = read_exact(src, chunk_size) if len(current) == chunk_size else b""
         last = not following
         written += dst.write(aead.seal(chunk_nonce(prefix, index, last), current, b""))
         if last:
@@ -122,10 +123,10 @@ def encrypt_stream(
 
 
 def _parse_header(src: BinaryIO) -> tuple[bytes, str, int, int, bytes, bytes]:
-    start = _read_exact(src, 4)
+    start = read_exact(src, 4)
     if len(start) != 4 or start[:3] != MAGIC + bytes([VERSION]) or start[3] == 0:
         raise CryptoError()
-    rest = _read_exact(src, start[3] + 8 + SALT_BYTES + PREFIX_BYTES)
+    rest = read_exact(src, start[3] + 8 + SALT_BYTES + PREFIX_BYTES)
     if len(rest) != start[3] + 8 + SALT_BYTES + PREFIX_BYTES:
         raise CryptoError()
     kid_len = start[3]
@@ -150,9 +151,9 @@ def decrypt_stream(keyring: Keyring, ctx: FieldContext, src: BinaryIO, dst: Bina
     segment = chunk_size + TAG_BYTES
     written = 0
     index = 0
-    current = _read_exact(src, segment)
+    current = read_exact(src, segment)
     while True:
-        following = _read_exact(src, segment) if len(current) == segment else b""
+        following = read_exact(src, segment) if len(current) == segment else b""
         last = not following
         if len(current) < TAG_BYTES:
             raise CryptoError()
