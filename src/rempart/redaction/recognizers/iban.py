@@ -212,14 +212,37 @@ def is_iban(compact: str) -> bool:
 _CHECK_DIGITS: Final = re.compile(r"\d(?:(?<=[A-Za-z]\d)|(?<=[A-Za-z][ \-]\d))(?=[ \-]?\d)")
 
 
+# The country codes as they can be written: each letter in either case.
+_PAIRS: Final = frozenset(
+    a + b
+    for code in _COUNTRIES
+    for a in (code[0], code[0].lower())
+    for b in (code[1], code[1].lower())
+)
+
+
 def _candidate_starts(text: str) -> list[int]:
-    """The positions where an ``_IBAN`` match can start, sorted: two to four
-    characters before its first check digit (letter, optional space, letter,
-    optional separator, then the check digits)."""
+    """The positions where an ``_IBAN`` match with a known country can start, sorted:
+    two to four characters before its first check digit (letter, optional space,
+    letter, optional separator, then the check digits).
+
+    A match at ``s`` has its country letters at ``s`` and at ``s + 1`` (``s + 2``
+    when ``s + 1`` is a space), so a start whose two letters there are not a
+    country code is left out (a match there would be refused for its country),
+    and so is a start right after a word character (``_IBAN``'s look-behind).
+    """
     starts: set[int] = set()
+    n = len(text)
     for m in _CHECK_DIGITS.finditer(text):
         p = m.start()
-        starts.update(range(max(0, p - 4), p - 1))
+        for s in range(max(0, p - 4), p - 1):
+            second = s + 2 if s + 1 < n and text[s + 1] == " " else s + 1
+            if (
+                second < n
+                and text[s] + text[second] in _PAIRS
+                and not (s and (text[s - 1].isalnum() or text[s - 1] == "_"))  # \w before
+            ):
+                starts.add(s)
     return sorted(starts)
 
 
