@@ -6,6 +6,7 @@ as the reference) on known cases and on arbitrary text (hypothesis laws).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import phonenumbers
@@ -29,6 +30,7 @@ from rempart.redaction.recognizers.iban import (
     _mod97,
     is_iban,
 )
+from rempart.redaction.recognizers.ip import _V4, _V6, _VERSION, IpRecognizer
 from rempart.redaction.recognizers.national_id import _NIR
 from rempart.redaction.recognizers.person import (
     _NAME_TOKEN,
@@ -471,3 +473,51 @@ def test_latin1_letter_table_is_the_letter_class() -> None:
     assert Document(text, "fr").words == _reference_words(text.lower())
     plain = "ÿß\xa0\xd7ª²µ n°12 été 3e ÉTÉ_x"
     assert Document(plain, "fr").words == _reference_words(plain.lower())
+
+
+def _reference_ip_spans(text: str) -> list[list[int | str]]:
+    """The IP recognizer's scans as written before: gated only by a digit-dot-digit
+    and by the colon count."""
+    doc = Document(text, "en")
+    out = []
+    if "." in text and re.search(r"\d\.\d", text):
+        for m in _V4.finditer(text):
+            if not _VERSION.search(text, max(0, m.start() - 12), m.start()):
+                span = doc.span(m.start(), m.end(), "IP_ADDRESS", 0.9, "ip_address")
+                if span:
+                    out.append(span.as_list())
+    if "::" in text or text.count(":") >= 3:
+        for m in _V6.finditer(text):
+            candidate = m.group()
+            if candidate.count(":") < 2 or sum(c.isalnum() for c in candidate) < 3:
+                continue
+            try:
+                ipaddress.IPv6Address(candidate)
+            except ValueError:
+                continue
+            span = doc.span(m.start(), m.end(), "IP_ADDRESS", 0.9, "ip_address")
+            if span:
+                out.append(span.as_list())
+    return out
+
+
+_IP_ALPHABET = [
+    *["192.168.1.10", "10.0.0", ".1", "fe80::1", "2001:db8::", "::", "1:2:3:4:5:6:7:8"],
+    *["version ", "v", "agent: ", "a:b", "ff:", ":0:"],
+    *"0123456789.: aF\n",
+]
+
+
+@settings(max_examples=600)
+@given(_text(_IP_ALPHABET, 12))
+def test_ip_shape_gates_find_what_the_plain_scans_find(text: str) -> None:
+    found = [s.as_list() for s in IpRecognizer().find(Document(text, "en"))]
+    assert found == _reference_ip_spans(text)
+
+
+def test_ip_shape_gates_known_cases() -> None:
+    for text in ["ip 192.168.1.10", "fe80::1 and 2001:db8::1", "1:2:3:4:5:6:7:8", "v1.2.3.4"]:
+        assert [s.as_list() for s in IpRecognizer().find(Document(text, "en"))] == (
+            _reference_ip_spans(text)
+        )
+    assert _reference_ip_spans("ip 192.168.1.10") == [[3, 15, "IP_ADDRESS"]]
