@@ -464,11 +464,18 @@ def test_iban_end_found_as_the_per_character_loop_finds_it(text: str) -> None:
 
 
 def test_latin1_letter_table_is_the_letter_class() -> None:
-    from rempart.redaction.recognizers.base import _NOT_LETTER_LATIN1
+    from rempart.redaction.recognizers.base import (
+        _LETTERS_JOINERS_LATIN1,
+        _LETTERS_LATIN1,
+        _NOT_LETTER_LATIN1,
+    )
 
     for code in range(256):
         is_letter = re.fullmatch(r"[^\W\d_]", chr(code)) is not None
         assert (code in _NOT_LETTER_LATIN1) == (not is_letter)
+        assert _LETTERS_LATIN1[code] == (code if is_letter else 32)
+        joiner = chr(code) in "-'"
+        assert _LETTERS_JOINERS_LATIN1[code] == (code if is_letter or joiner else 32)
     text = "ÿß\xa0\xd7ª²µ n°12 l'été 3e ÉTÉ_x"
     assert Document(text, "fr").words == _reference_words(text.lower())
     plain = "ÿß\xa0\xd7ª²µ n°12 été 3e ÉTÉ_x"

@@ -31,9 +31,35 @@ CASE_ODD: Final = frozenset("\u0130\u0131\u017f")
 _NOT_LETTER_LATIN1: Final = {
     i: " " for i in range(256) if not (chr(i).isalnum() and not chr(i).isdecimal())
 }
+# The same as byte tables for ``bytes.translate`` (one C loop, no dict look-up per
+# character), and one that also keeps the hyphen and the apostrophe: its runs are
+# the runs of letters, hyphens and apostrophes, which hold every ``_WORDS`` match.
+_LETTERS_LATIN1: Final = bytes(32 if i in _NOT_LETTER_LATIN1 else i for i in range(256))
+_LETTERS_JOINERS_LATIN1: Final = bytes(
+    32 if i in _NOT_LETTER_LATIN1 and i not in (45, 39) else i for i in range(256)
+)
 _WORDS: Final = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
 _PARTS: Final = re.compile(r"[^\W\d_]+")
 _DIGIT: Final = re.compile(r"\d")
+
+
+def _latin1_words(raw: bytes) -> frozenset[str]:
+    """``Document.words`` of a lower-cased text within Latin-1, given as its bytes.
+
+    Letter runs come from one byte translation; a run of letters, hyphens and
+    apostrophes that holds a joiner is read by ``_PARTS`` and ``_WORDS`` alone
+    (no ``_WORDS`` match crosses another character, and ``\u2019`` is not Latin-1).
+    """
+    if b"-" not in raw and b"'" not in raw:
+        return frozenset(raw.translate(_LETTERS_LATIN1).decode("latin-1").split())
+    found: set[str] = set()
+    for run in raw.translate(_LETTERS_JOINERS_LATIN1).decode("latin-1").split():
+        if "-" in run or "'" in run:
+            found.update(_PARTS.findall(run))
+            found.update(w for w in _WORDS.findall(run) if "-" in w or "'" in w)
+        else:
+            found.add(run)
+    return frozenset(found)
 
 
 class Document:
@@ -101,16 +127,20 @@ class Document:
         """Every lower-case word of the text; hyphenated and elided words also in parts."""
         if self._words is None:
             low = self.lower
+            try:
+                raw: bytes | None = low.encode("latin-1")
+            except UnicodeEncodeError:
+                raw = None
+            if raw is not None:
+                self._words = _latin1_words(raw)
             # Every letter run is a word or a part of one; a text without hyphens
             # or apostrophes has no other words (the simpler scan is faster).
-            if "-" in low or "'" in low or "\u2019" in low:
+            elif "-" in low or "'" in low or "\u2019" in low:
                 found = set(_PARTS.findall(low))
                 found.update(
                     w for w in _WORDS.findall(low) if "-" in w or "'" in w or "\u2019" in w
                 )
                 self._words = frozenset(found)
-            elif low.isascii() or max(low) <= "\xff":
-                self._words = frozenset(low.translate(_NOT_LETTER_LATIN1).split())
             else:
                 self._words = frozenset(_PARTS.findall(low))
         return self._words
