@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rempart.redaction.recognizers.phone import is_phone
+from rempart.redaction.recognizers.phone import _nsn_valid, _region_rules, _rules_valid, is_phone
 
 _REGIONS = {"fr": ("FR", "GB", "US"), "en": ("GB", "US", "FR")}
 
@@ -73,3 +73,27 @@ _PREFIXES = st.sampled_from(
 def test_same_verdict_as_phonenumbers_parse(prefix: str, rest: str, length: int, lang: str) -> None:
     digits = (prefix + rest)[:length]
     assert is_phone.__wrapped__(digits, False, lang) == reference(digits, lang)
+
+
+_SHARED_REGIONS = sorted(
+    {r for code in (1, 44) for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]} | {"FR"}
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    region=st.sampled_from(_SHARED_REGIONS),
+    nsn=st.text(alphabet="0123456789", min_size=1, max_size=13),
+)
+def test_one_pattern_per_length_gives_the_per_type_verdict(region: str, nsn: str) -> None:
+    rules = _region_rules(region)
+    expected = rules is not None and _rules_valid(nsn, rules)
+    assert _nsn_valid(nsn, region) == expected
+
+
+def test_one_pattern_per_length_known_numbers() -> None:
+    assert _nsn_valid("612345678", "FR")
+    assert _nsn_valid("2079460000", "GB")
+    assert not _nsn_valid("7700900123", "GB")  # drama range
+    assert _nsn_valid("2125550123", "US")
+    assert not _nsn_valid("1234567890", "US")

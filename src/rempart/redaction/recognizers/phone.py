@@ -94,6 +94,33 @@ def _rules_valid(nsn: str, rules: _Rules) -> bool:
     return any(_matches(nsn, d) for d in types)
 
 
+@cache
+def _length_rules(region: str, length: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """The region's rules for national significant numbers of one length: its general
+    pattern and one pattern for the types that allow the length (a full match of the
+    alternation is a full match of one of them); None when no number can pass."""
+    rules = _region_rules(region)
+    if rules is None:
+        return None
+    general, types = rules
+    if general is None or (general[0] is not None and length not in general[0]):
+        return None
+    alternatives = [rx.pattern for lengths, rx in types if lengths is None or length in lengths]
+    if not alternatives:
+        return None
+    return general[1], re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+def _nsn_valid(nsn: str, region: str) -> bool:
+    """``_rules_valid(nsn, _region_rules(region))`` with one pattern per length."""
+    rules = _length_rules(region, len(nsn))
+    return (
+        rules is not None
+        and rules[0].fullmatch(nsn) is not None
+        and rules[1].fullmatch(nsn) is not None
+    )
+
+
 def _valid_for_region(num: phonenumbers.PhoneNumber, region: str) -> bool:
     """``phonenumbers.is_valid_number_for_region(num, region)`` for FR, GB and US,
     with the region's patterns compiled once instead of looked up per check."""
@@ -134,12 +161,16 @@ def _valid_in_any_region(num: phonenumbers.PhoneNumber) -> bool:
     table = _shared_code_regions(code) if code in (1, 44) else None
     if table is None:
         return bool(phonenumbers.is_valid_number(num))
-    nsn = phonenumbers.national_significant_number(num)
-    for _region, lead, rules in table:
+    return _valid_in_shared_regions(table, phonenumbers.national_significant_number(num))
+
+
+def _valid_in_shared_regions(table: _Shared, nsn: str) -> bool:
+    """The region search of ``_valid_in_any_region`` for a national significant number."""
+    for region, lead, _rules in table:
         if lead is not None:
             if lead.match(nsn):
-                return _rules_valid(nsn, rules)
-        elif _rules_valid(nsn, rules):
+                return _nsn_valid(nsn, region)
+        elif _nsn_valid(nsn, region):
             return True
     return False
 
@@ -176,6 +207,21 @@ def is_phone(digits: str, international: bool, lang: str) -> bool:
         if region == "US" and not (
             (n == 10 and digits[0] in "23456789") or (n == 11 and digits[0] == "1")
         ):
+            continue
+        nsn = digits if region == "US" and n == 10 else digits[1:]
+        if nsn[:1] not in ("0", "") and nsn.isascii() and nsn.isdigit():
+            # What _national builds, checked on its digits: the national significant
+            # number of PhoneNumber(code, int(nsn)) is nsn itself (no leading zero).
+            if _nsn_valid(nsn, region):
+                return True
+            if region != "FR":  # +44/+1 shared regions
+                table = _shared_code_regions(_CODES[region])
+                if table is None:
+                    national = _national(digits, region)
+                    if national is not None and _valid_in_any_region(national):
+                        return True
+                elif _valid_in_shared_regions(table, nsn):
+                    return True
             continue
         national = _national(digits, region)
         if national is None:
