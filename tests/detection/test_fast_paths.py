@@ -174,3 +174,89 @@ def test_timestamps_read_directly_are_those_the_general_parser_gives(value: Any)
     want = tuple(matchers.parse_utc(v) for v in EventView({"t": value}).scalars("t"))
     assert ev.moments("t") == want
     assert all(m is None or m.utcoffset() is not None for m in ev.moments("t"))
+
+
+_READ_FIELDS = ("action", "actor.user.uid", "resource.id", "details.text")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"action": "Customer.Read", "actor": {"user": {"uid": "Agent-1"}}, "resource": {"id": "c"}},
+        {"action": None, "actor": {"user": {"uid": None}}},
+        {"action": "x", "actor": "bob", "resource": 3},
+        {"action": "x", "actor": {"user": 7}, "details": {"text": "STRASSE"}},
+        {"action": 4688},
+        {"action": True},
+        {"action": ["a", "b"]},
+        {"action": {"nested": "x"}},
+        {"actor": [{"user": {"uid": "a"}}]},
+        {"actor": {"user": {"uid": ["a", "b"]}}},
+        {"actor.user.uid": "dotted", "action": "x"},
+        {"actor": {"user.uid": "dotted"}},
+        {"actor.user": {"uid": "dotted"}},
+        {"resource.id": "r", "resource": {"id": "s"}},
+        {},
+    ],
+)
+def test_the_one_call_reader_answers_what_the_view_answers(event: dict[str, Any]) -> None:
+    from rempart.detection.event import string_reader
+
+    read = string_reader(_READ_FIELDS)(event)
+    view = EventView(event)
+    if read is None:  # the reader declines: a number, a list, an object or a dotted key
+        declines = [f for f in _READ_FIELDS if view.text(f) and type(view.scalars(f)[0]) is not str]
+        odd = any("." in k for k in event) or any(
+            "." in k for v in event.values() if isinstance(v, dict) for k in v
+        )
+        assert declines or odd or any(isinstance(v, list | dict) for v in event.values())
+        return
+    for name, value in zip(_READ_FIELDS, read, strict=True):
+        assert view.text(name) == (() if value is None else (value,))
+        assert view.fold(name) == (() if value is None else (value.casefold(),))
+
+
+def test_plain_audit_events_are_read_in_one_call() -> None:
+    from rempart.detection.event import string_reader
+
+    event = {"action": "a", "actor": {"user": {"uid": "u"}}, "details": {"text": "t"}}
+    assert string_reader(_READ_FIELDS)(event) == ("a", "u", None, "t")
+
+
+def _pack_engine(memo: int) -> Any:
+    from rempart.detection import DetectionEngine, contact_center_rules, get_pipeline, load_rules
+
+    return DetectionEngine(
+        load_rules([contact_center_rules()], get_pipeline("rempart")), candidate_memo=memo
+    )
+
+
+def test_candidates_remembered_per_combination_of_values_are_those_computed() -> None:
+    from tests.detection.helpers import audit_stream
+
+    fresh, remembering = _pack_engine(0), _pack_engine(4096)
+    assert remembering.index._reader is not None and fresh.index._reader is None
+    events = audit_stream(3_000) + [{"action": 1}, {"action": "x.export", "outcome": None}]
+    for _ in range(2):  # the second pass answers from the memo
+        for event in events:
+            want = fresh.index.candidates(fresh.view(event))
+            ev = remembering.view(event)
+            assert tuple(remembering.index.candidates(ev)) == tuple(want)
+            for name in remembering.index.fields:  # the folded values it fills are right
+                assert ev.fold(name) == fresh.view(event).fold(name)
+    assert 0 < remembering.index.memo_entries() <= 4096
+
+
+@pytest.mark.parametrize("memo", [0, 4096])
+def test_evaluations_count_each_rule_tried_on_each_event(memo: int) -> None:
+    from tests.detection.helpers import audit_stream
+
+    engine, reference = _pack_engine(memo), _pack_engine(0)
+    tried = [0] * len(engine.rules)
+    for i, event in enumerate(audit_stream(2_000)):
+        engine.process(event, i)
+        for position in reference.index.candidates(reference.view(event)):
+            tried[position] += 1
+    assert engine.evaluations == tried
+    assert [s.evaluations for s in engine.stats()] == tried
+    assert sum(engine.matches) > 0

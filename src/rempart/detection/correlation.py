@@ -46,7 +46,7 @@ from sigma.correlations import (
 )
 
 from rempart.detection.errors import Location, RuleError
-from rempart.detection.event import EventView
+from rempart.detection.event import EventView, string_reader
 from rempart.detection.matchers import to_number
 
 MAX_GROUPS = 10_000
@@ -122,46 +122,74 @@ def _percentile(values: list[float], p: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (k - lo)
 
 
+COUNTS, POSITIONS, TOTAL = 1, 2, 4
+"""Running aggregates a group may keep: distinct values, rules seen, sum of values."""
+
+
+def _tracking(corr: CompiledCorrelation) -> int:
+    """The aggregates a correlation decides on (the others are not kept)."""
+    if corr.type == "value_count":
+        return COUNTS
+    if corr.type in ("value_sum", "value_avg"):
+        return TOTAL
+    if corr.type == "temporal" and corr.extended is None:
+        return POSITIONS
+    return 0  # event_count: the window's size; the others: the window's entries
+
+
 class _Group:
-    """Matches of one group, sorted by time, with running aggregates of the newest window."""
+    """Matches of one group, sorted by time, with running aggregates of the newest window
+    (only those its correlation decides on, ``track``)."""
 
-    __slots__ = ("counts", "entries", "newest", "positions", "start", "times", "total")
+    __slots__ = ("counts", "entries", "newest", "positions", "start", "times", "total", "track")
 
-    def __init__(self) -> None:
+    def __init__(self, track: int = COUNTS | POSITIONS | TOTAL) -> None:
         self.entries: list[Entry] = []
         self.times: list[float] = []
         self.newest = -math.inf
         self.start = 0  # first entry of the window ending at ``newest``
+        self.track = track
         self.counts: dict[Any, int] = {}  # value -> occurrences in that window
         self.positions: dict[int, int] = {}  # rule position -> occurrences in that window
         self.total = 0.0
 
     def _add(self, e: Entry) -> None:
-        value = e[3]
-        counts = self.counts
-        counts[value] = counts.get(value, 0) + 1
-        positions = self.positions
-        positions[e[2]] = positions.get(e[2], 0) + 1
-        t = type(value)
-        if t is int or t is float:
-            self.total += value
+        track = self.track
+        if track & COUNTS:
+            counts = self.counts
+            counts[e[3]] = counts.get(e[3], 0) + 1
+        if track & POSITIONS:
+            positions = self.positions
+            positions[e[2]] = positions.get(e[2], 0) + 1
+        if track & TOTAL:
+            t = type(e[3])
+            if t is int or t is float:
+                self.total += e[3]
 
     def _remove(self, e: Entry) -> None:
-        for table, key in ((self.counts, e[3]), (self.positions, e[2])):
-            n = table[key] - 1
+        track = self.track
+        if track & COUNTS:
+            n = self.counts[e[3]] - 1
             if n:
-                table[key] = n
+                self.counts[e[3]] = n
             else:
-                del table[key]
-        if isinstance(e[3], int | float):
+                del self.counts[e[3]]
+        if track & POSITIONS:
+            n = self.positions[e[2]] - 1
+            if n:
+                self.positions[e[2]] = n
+            else:
+                del self.positions[e[2]]
+        if track & TOTAL and isinstance(e[3], int | float):
             self.total -= e[3]
 
     def rebuild(self, span: float) -> None:
         """Recompute the newest window's aggregates from scratch (after a late insert)."""
         self.start = bisect.bisect_right(self.times, self.newest - span)
         self.counts, self.positions, self.total = {}, {}, 0.0
-        for e in self.entries[self.start :]:
-            self._add(e)
+        if self.track:
+            for e in self.entries[self.start :]:
+                self._add(e)
 
     def append(self, e: Entry, span: float) -> None:
         """Add an entry at or after ``newest`` and slide the window (amortised O(1))."""
@@ -171,25 +199,35 @@ class _Group:
         times.append(t)
         self.newest = t
         limit = t - span
-        if times[self.start] <= limit:
-            start = self.start
-            while times[start] <= limit:
-                self._remove(entries[start])
-                start += 1
+        track = self.track
+        start = self.start
+        if times[start] <= limit:
+            if track == COUNTS:  # distinct values (value_count), written out
+                counts = self.counts
+                while times[start] <= limit:
+                    old = entries[start][3]
+                    n = counts[old] - 1
+                    if n:
+                        counts[old] = n
+                    else:
+                        del counts[old]
+                    start += 1
+            elif track:
+                while times[start] <= limit:
+                    self._remove(entries[start])
+                    start += 1
+            else:
+                start = bisect.bisect_right(times, limit, start)
             self.start = start
-        # _add, written out (once per match)
-        value = e[3]
-        counts = self.counts
-        counts[value] = counts.get(value, 0) + 1
-        positions = self.positions
-        positions[e[2]] = positions.get(e[2], 0) + 1
-        kind = type(value)
-        if kind is int or kind is float:
-            self.total += value
+        if track == COUNTS:  # _add, written out (once per match)
+            counts = self.counts
+            counts[e[3]] = counts.get(e[3], 0) + 1
+        elif track:
+            self._add(e)
         # Keep one more timespan of history for late events, drop the rest in batches
         # (the history to drop lies before ``start``: nothing to look for before 256).
-        if self.start > 256:
-            horizon = bisect.bisect_right(times, e[0] - 2 * span, 0, self.start)
+        if start > 256:
+            horizon = bisect.bisect_right(times, t - 2 * span, 0, start)
             if horizon > 256 and horizon * 2 > len(times):
                 del times[:horizon], entries[:horizon]
                 self.start -= horizon
@@ -218,12 +256,23 @@ class CorrelationState:
             k: (corr.aliases[vf].get(k, vf) if vf in corr.aliases else vf) if vf else None
             for k in corr.rule_keys
         }
-        # Per rule key, everything observe needs: one dictionary read per match.
+        self._distinct = corr.type == "value_count"
+        # Per rule key, everything observe needs: one dictionary read per match. The
+        # reader takes the group-by fields (then, counting distinct values, the value
+        # field) from a plain event in one call.
         self._plans = {
-            k: (self._group_fields[k], self._value_fields[k], self._positions[k])
+            k: (
+                self._group_fields[k],
+                self._value_fields[k],
+                self._positions[k],
+                string_reader(
+                    self._group_fields[k]
+                    + ((vf,) if self._distinct and (vf := self._value_fields[k]) else ())
+                ),
+            )
             for k in corr.rule_keys
         }
-        self._distinct = corr.type == "value_count"
+        self._track = _tracking(corr)
         # Counting correlations decide on a number kept up to date: 1 the window's size,
         # 2 its distinct values; 0 the general evaluation.
         counting = corr.op is not None and corr.threshold is not None
@@ -232,31 +281,36 @@ class CorrelationState:
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
         corr = self.corr
-        # Values the rules already read this event come from its cache by one C call.
-        cache = event._text  # the event view of this package: its per-event cache
-        text = event.text
-        fields, fld, position = self._plans[rule_key]
-        if len(fields) == 2:  # the common case (tenant, actor): no list, no generator
-            f0, f1 = fields
-            a = cache.get(f0) or text(f0)
-            b = cache.get(f1) or text(f1)
-            key: tuple[str | None, ...] = (a[0] if a else None, b[0] if b else None)
-        else:
-            key = tuple([v[0] if (v := text(f)) else None for f in fields])
+        fields, fld, position, reader = self._plans[rule_key]
         value: Any = None
-        if fld is not None:
-            if self._distinct:
-                vals = cache.get(fld) or text(fld)
-                value = vals[0] if vals else None
+        # A plain event (the view of this package: its own attributes) is read in one
+        # call; the others field by field, through the view.
+        read = None if event._slow or event._fallbacks is not None else reader(event.data)  # type: ignore[arg-type]
+        if read is not None:
+            if fld is not None and self._distinct:
+                key: tuple[str | None, ...] = read[:-1]
+                value = read[-1]
+                if value is None:
+                    return None  # nothing to count for this group
             else:
-                raw = event.scalars(fld)
-                value = to_number(raw[0]) if raw else None
+                key = read
+        else:
+            text = event.text
+            key = tuple([v[0] if (v := text(f)) else None for f in fields])
+            if fld is not None and self._distinct:
+                vals = text(fld)
+                value = vals[0] if vals else None
+                if value is None:
+                    return None
+        if fld is not None and not self._distinct:
+            raw = event.scalars(fld)
+            value = to_number(raw[0]) if raw else None
             if value is None:
-                return None  # nothing to count or add for this group
+                return None  # nothing to add for this group
         groups = self.groups
         group = groups.get(key)
         if group is None:
-            group = groups[key] = _Group()
+            group = groups[key] = _Group(self._track)
             if len(groups) > self.max_groups:
                 groups.popitem(last=False)
                 self.stats.evicted_groups += 1

@@ -33,6 +33,7 @@ from rempart.detection.ruleset import RuleSet
 from rempart.types import Clock, utc_now
 
 MAX_PROBLEMS_KEPT = 1000
+EVALUATION_TUPLES_KEPT = 4096  # distinct candidate tuples counted before spreading
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,11 @@ class DetectionEngine:
         self.timing = timing
         self.clock = clock
         n = len(self.rules)
-        self.evaluations = [0] * n
+        self._predicates = [r.predicate for r in self.rules]
+        self._evaluations = [0] * n
+        # Evaluations are counted per candidate tuple (one dictionary update per event,
+        # not one per rule tried) and spread over the rules when read.
+        self._evaluated: dict[tuple[int, ...], int] = {}
         self.matches = [0] * n
         self.errors = [0] * n
         self.nanoseconds = [0] * n
@@ -115,6 +120,20 @@ class DetectionEngine:
             None if r.id in self._silent else Detection(r.id, r.title, r.level) for r in self.rules
         ]
         self._feeds: list[bool] = [r.id in self._watchers for r in self.rules]
+        self._keys = [r.id for r in self.rules]
+
+    @property
+    def evaluations(self) -> list[int]:
+        """Per rule position: how many events it was tried on."""
+        self._count_evaluations()
+        return self._evaluations
+
+    def _count_evaluations(self) -> None:
+        evaluations = self._evaluations
+        for candidates, events in self._evaluated.items():
+            for i in candidates:
+                evaluations[i] += events
+        self._evaluated.clear()
 
     @staticmethod
     def _silenced_keys(correlations: Iterable[CompiledCorrelation]) -> frozenset[str]:
@@ -149,27 +168,50 @@ class DetectionEngine:
         except EventError as exc:
             self._problem(event_index, None, str(exc))
             raise
-        rules = self.rules
-        evaluations, matches = self.evaluations, self.matches
+        if type(candidates) is not tuple:
+            candidates = tuple(candidates)
+        evaluated = self._evaluated
+        evaluated[candidates] = evaluated.get(candidates, 0) + 1
+        if len(evaluated) > EVALUATION_TUPLES_KEPT:
+            self._count_evaluations()
+        if self.timing:
+            return self._timed(ev, event_index, candidates)
+        predicates = self._predicates
         out: list[int] = []
-        timing = self.timing
         for i in candidates:
-            evaluations[i] += 1
             try:
-                if timing:
-                    t0 = time.perf_counter_ns()
-                    ok = rules[i].predicate(ev)
-                    self.nanoseconds[i] += time.perf_counter_ns() - t0
-                else:
-                    ok = rules[i].predicate(ev)
+                if predicates[i](ev):
+                    out.append(i)
             except DetectionError as exc:  # regex timeout, nesting too deep in one field
-                self.errors[i] += 1
-                self._problem(event_index, rules[i].id, str(exc))
+                self._failed(i, event_index, exc)
+        if out:
+            matches = self.matches
+            for i in out:
+                matches[i] += 1
+        return out
+
+    def _timed(
+        self, ev: EventView, event_index: int | None, candidates: tuple[int, ...]
+    ) -> list[int]:
+        """``_matching``'s loop with each predicate timed (``timing=True``)."""
+        predicates, nanoseconds, matches = self._predicates, self.nanoseconds, self.matches
+        out: list[int] = []
+        for i in candidates:
+            t0 = time.perf_counter_ns()
+            try:
+                ok = predicates[i](ev)
+            except DetectionError as exc:  # not timed, as before
+                self._failed(i, event_index, exc)
                 continue
+            nanoseconds[i] += time.perf_counter_ns() - t0
             if ok:
                 matches[i] += 1
                 out.append(i)
         return out
+
+    def _failed(self, i: int, event_index: int | None, exc: DetectionError) -> None:
+        self.errors[i] += 1
+        self._problem(event_index, self.rules[i].id, str(exc))
 
     def event_time(self, ev: EventView) -> float:
         for fld in self._ts_fields:
@@ -191,7 +233,7 @@ class DetectionEngine:
         if not matched:
             return []
         out: list[Detection] = []
-        emits, feeds = self._emits, self._feeds
+        emits, feeds, keys = self._emits, self._feeds, self._keys
         queue: list[str] | None = None
         for i in matched:
             detection = emits[i]
@@ -200,7 +242,7 @@ class DetectionEngine:
             if feeds[i]:
                 if queue is None:
                     queue = []
-                queue.append(self.rules[i].id)
+                queue.append(keys[i])
         if queue is None:
             return out
         silent, watchers = self._silent, self._watchers
@@ -221,11 +263,12 @@ class DetectionEngine:
         return out
 
     def stats(self) -> list[RuleStats]:
+        evaluations = self.evaluations
         return [
             RuleStats(
                 r.id,
                 r.title,
-                self.evaluations[i],
+                evaluations[i],
                 self.matches[i],
                 self.errors[i],
                 self.nanoseconds[i] / 1e9,

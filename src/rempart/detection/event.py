@@ -277,6 +277,53 @@ def _getter(field: str) -> Callable[[dict[str, Any]], Any]:
     return getter  # type: ignore[no-any-return]
 
 
+StringReader = Callable[[dict[str, Any]], "tuple[str | None, ...] | None"]
+_READERS: dict[tuple[str, ...], StringReader] = {}
+
+
+def string_reader(fields: tuple[str, ...]) -> StringReader:
+    """A function reading several fields of a dict event at once, by plain keys, in one
+    call (no loop, no per-field call): the tuple of their values when each one is a
+    string, absent or null (None), else None, meaning "ask :class:`EventView`" (a
+    number, a list, an object, or a dotted key that could also spell the field).
+
+    Where it answers, ``(v,)`` is exactly ``EventView.text(field)`` and
+    ``(v.casefold(),)`` ``EventView.fold(field)`` (``()`` for None), for an event
+    without pipeline fallbacks. Field names are written with ``repr``."""
+    reader = _READERS.get(fields)
+    if reader is not None:
+        return reader
+    lines = ["def read(d):"]
+
+    def level(k: int, plan: tuple[tuple[str, tuple[str, ...]], ...], i: int, obj: str) -> None:
+        pad = "    " * (i + 1)
+        key, dotted = plan[i]
+        if dotted:
+            lines.append(f"{pad}if {' or '.join(f'{d!r} in {obj}' for d in dotted)}: return None")
+        var = f"x{k}_{i}"
+        lines.append(f"{pad}{var} = {obj}.get({key!r}, A)")
+        if i == len(plan) - 1:
+            lines.append(f"{pad}if type({var}) is str: v{k} = {var}")
+            lines.append(f"{pad}elif {var} is A or {var} is None: v{k} = None")
+            lines.append(f"{pad}else: return None")
+            return
+        lines.append(f"{pad}if type({var}) is dict:")
+        level(k, plan, i + 1, var)
+        # absent, null or a scalar on the way: the field is absent; a list: general
+        lines.append(f"{pad}elif {var} is A or {var} is None or type({var}) in S: v{k} = None")
+        lines.append(f"{pad}else: return None")
+
+    for k, name in enumerate(fields):
+        level(k, _plan(name), 0, "d")
+    lines.append(f"    return ({''.join(f'v{k}, ' for k in range(len(fields)))})")
+    namespace: dict[str, Any] = {"A": _ABSENT, "S": frozenset(_SCALAR_TYPES)}
+    exec(compile("\n".join(lines) + "\n", f"<fields {fields!r}>", "exec"), namespace)  # noqa: S102
+    made: StringReader = namespace["read"]
+    if len(_READERS) < 10_000:
+        _READERS[fields] = made
+    return made
+
+
 class EventView:
     """Cached field access over one event (a JSON object).
 

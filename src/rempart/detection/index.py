@@ -20,7 +20,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rempart.detection.errors import EventError
-from rempart.detection.event import EventView, Gram, Trie, build_trie, gram_of
+from rempart.detection.event import (
+    EventView,
+    Gram,
+    StringReader,
+    Trie,
+    build_trie,
+    gram_of,
+    string_reader,
+)
 from rempart.detection.ir import And, Node, Not, Or, Test
 from rempart.detection.matchers import regex_literal
 
@@ -32,6 +40,9 @@ MEMO_SIZE = 4096
 """Distinct values remembered per indexed field (0: none); the memo starts over when full."""
 MEMO_VALUE_CHARS = 512
 """Values longer than this (in total, per field) are not remembered."""
+WHOLE_FIELDS_MAX = 8
+"""Up to this many indexed fields, an event's candidates are remembered for the values
+of all of them at once (one read, one lookup: the contact-center pack reads two)."""
 
 _WEIGHT = {"eq": 1.0, "prefix": 1.2, "suffix": 1.2, "contains": 2.0}
 
@@ -187,9 +198,41 @@ class CandidateIndex:
         self.memo_size = memo_size
         self._memos: dict[str, dict[tuple[str, ...], tuple[int, ...]]] = {f: {} for f in fields}
         self._unions: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
+        # Few indexed fields: candidates per combination of their (string) values, with
+        # the folded values the rules then read (the event's fold cache is filled).
+        self._names = tuple(fields)
+        self._reader: StringReader | None = None
+        if memo_size and 0 < len(fields) <= WHOLE_FIELDS_MAX:
+            self._reader = string_reader(self._names)
+        self._whole: dict[tuple[str | None, ...], tuple[tuple[int, ...], dict[str, tuple[str]]]]
+        self._whole = {}
 
     def candidates(self, ev: EventView) -> Sequence[int]:
         """Sorted positions of the rules that may match ``ev``."""
+        reader = self._reader
+        if reader is None or ev._slow or ev._fallbacks is not None:
+            return self._candidates(ev)
+        values = reader(ev.data)  # type: ignore[arg-type]
+        if values is None:  # a number, a list, a dotted key...: the general way
+            return self._candidates(ev)
+        whole = self._whole
+        known = whole.get(values)
+        if known is not None:
+            ev._fold.update(known[1])
+            return known[0]
+        found = tuple(self._candidates(ev))
+        if sum(len(v) for v in values if v is not None) <= MEMO_VALUE_CHARS:
+            if len(whole) >= self.memo_size:
+                whole.clear()
+            folded = {
+                n: (v.casefold(),)
+                for n, v in zip(self._names, values, strict=True)
+                if v is not None
+            }
+            whole[values] = (found, folded)
+        return found
+
+    def _candidates(self, ev: EventView) -> Sequence[int]:
         parts: list[tuple[int, ...]] = []
         fields = self.fields
         memos = self._memos
@@ -277,8 +320,8 @@ class CandidateIndex:
         return tuple(sorted(out))
 
     def memo_entries(self) -> int:
-        """Field values whose candidates are currently remembered."""
-        return sum(len(memo) for memo in self._memos.values())
+        """Field values (and combinations of values) whose candidates are remembered."""
+        return sum(len(memo) for memo in self._memos.values()) + len(self._whole)
 
     def describe(self) -> dict[str, int]:
         """How the rules are indexed: counts by anchor kind."""
