@@ -235,8 +235,9 @@ def test_candidates_remembered_per_combination_of_values_are_those_computed() ->
     from tests.detection.helpers import audit_stream
 
     fresh, remembering = _pack_engine(0), _pack_engine(4096)
-    assert remembering.index._reader is not None and fresh.index._reader is None
-    events = audit_stream(3_000) + [{"action": 1}, {"action": "x.export", "outcome": None}]
+    assert remembering.index._reader is not None
+    assert fresh.index._reader is None
+    events = [*audit_stream(3000), {"action": 1}, {"action": "x.export", "outcome": None}]
     for _ in range(2):  # the second pass answers from the memo
         for event in events:
             want = fresh.index.candidates(fresh.view(event))
