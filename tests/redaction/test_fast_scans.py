@@ -15,13 +15,20 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.iban import calc_check_digits
 
+from rempart.redaction.context import CUES, CUES_LOWER
 from rempart.redaction.engine import default_engine
 from rempart.redaction.lexicon import first_names
 from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
 from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
 from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
 from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
-from rempart.redaction.recognizers.digit_runs import _SEP, RUN
+from rempart.redaction.recognizers.digit_runs import (
+    _PARTIAL_CUES,
+    _PARTIAL_CUES_LOWER,
+    _PARTIAL_LABELS,
+    _SEP,
+    RUN,
+)
 from rempart.redaction.recognizers.iban import (
     _COUNTRIES,
     _IBAN,
@@ -528,3 +535,24 @@ def test_ip_shape_gates_known_cases() -> None:
             _reference_ip_spans(text)
         )
     assert _reference_ip_spans("ip 192.168.1.10") == [[3, 15, "IP_ADDRESS"]]
+
+
+_CUE_ALPHABET = [
+    *["carte ", "Carte Vitale ", "iban ", "RIB ", "sécu ", "ssn ", "portable ", "phone "],
+    *["numéro de carte ", "card number ", "ni number ", "cb", "x", "é", "_", " ", "0", "\n"],
+]
+
+
+@settings(max_examples=600)
+@given(_text(_CUE_ALPHABET, 8), st.integers(0, 40), st.integers(0, 120))
+def test_one_search_for_any_partial_cue_finds_one_where_a_label_search_does(
+    text: str, width: int, end: int
+) -> None:
+    end = min(end, len(text))
+    start = max(0, end - width)
+    for union, table, where in (
+        (_PARTIAL_CUES, CUES, text),
+        (_PARTIAL_CUES_LOWER, CUES_LOWER, text.lower()),
+    ):
+        expected = any(table[label].search(where, start, end) for label in _PARTIAL_LABELS)
+        assert (union.search(where, start, end) is not None) == expected

@@ -43,6 +43,28 @@ MAX_DIGITS: Final = 19
 _PARTIAL_LABELS: Final = (Entity.CARD_NUMBER, Entity.IBAN, Entity.NATIONAL_ID, Entity.PHONE)
 
 
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    r"""One pattern that finds a match where any of the cue patterns finds one.
+
+    Every cue pattern is ``(?=\w)\b(?:...)\b`` with the same flags, so the union of
+    their alternatives under one prefix matches at a position iff one of them does.
+    """
+    prefix, suffix = "(?=\\w)\\b(?:", ")\\b"
+    bodies = []
+    for rx in patterns:
+        if not (rx.pattern.startswith(prefix) and rx.pattern.endswith(suffix)):
+            raise ValueError("cue patterns are (?=\\w)\\b(?:...)\\b")
+        if rx.flags != patterns[0].flags:
+            raise ValueError("cue patterns share their flags")
+        bodies.append(rx.pattern[len(prefix) : -len(suffix)])
+    return re.compile(prefix + "|".join(bodies) + suffix, patterns[0].flags)
+
+
+# Whether any cue of the partial labels is near, in one search (then which one).
+_PARTIAL_CUES: Final = _any_of([CUES[label] for label in _PARTIAL_LABELS])
+_PARTIAL_CUES_LOWER: Final = _any_of([CUES_LOWER[label] for label in _PARTIAL_LABELS])
+
+
 class _Cues:
     """Card and ID cues before one run, looked up only when a candidate needs them."""
 
@@ -78,9 +100,10 @@ class _Cues:
 
 
 def _validate(
-    digits: str, plus: bool, seps: str, lang: str, cues: _Cues
+    digits: str, plus: bool, text: str, seps_start: int, seps_end: int, lang: str, cues: _Cues
 ) -> tuple[str, float] | None:
-    """What ``digits`` validates as. Cues are looked up lazily, once per run."""
+    """What ``digits`` validates as. Cues are looked up lazily, once per run; the
+    separators (``text[seps_start:seps_end]``) are read only for nine digits."""
     n = len(digits)
     if plus or digits.startswith("00"):
         body = digits if plus else digits[2:]
@@ -93,6 +116,7 @@ def _validate(
     if 9 <= n <= 11 and is_phone(digits, False, lang):
         return Entity.PHONE, 0.85
     if n == 9:
+        seps = text[seps_start:seps_end]
         dashed = seps.count("-") == 2 or seps.count(" ") == 2
         if (dashed or cues.id) and is_ssn(digits):
             return Entity.NATIONAL_ID, 0.8
@@ -152,12 +176,14 @@ class DigitRunRecognizer(Recognizer):
         base = run.start()
         plus = raw.startswith("+")
         cleaned = _TRUNK.sub("   ", raw) if "(0)" in raw else raw
-        groups = [(base + g.start(), base + g.end(), g.group()) for g in _GROUP.finditer(cleaned)]
-        total = sum(len(g[2]) for g in groups)
+        total = len("".join(_GROUP.findall(cleaned)))  # digits in the run
         if total < 4:
             return
         found_any = False
         if total >= 9:
+            groups = [
+                (base + g.start(), base + g.end(), g.group()) for g in _GROUP.finditer(cleaned)
+            ]
             found_any = yield from self._candidates(doc, text, run, groups, plus)
         if not found_any and (total >= 6 or raw == text.strip()):
             yield from self._partial(doc, text, run.start(), run.end(), total)
@@ -194,8 +220,7 @@ class DigitRunRecognizer(Recognizer):
                     ends.append((j, digits))
             best: tuple[int, str, float] | None = None
             for j, cand in reversed(ends):
-                seps = text[groups[i][1] : groups[j][0]]
-                res = _validate(cand, plus and i == 0, seps, lang, cues)
+                res = _validate(cand, plus and i == 0, text, groups[i][1], groups[j][0], lang, cues)
                 if res is not None:
                     best = (j, res[0], res[1])
                     break
@@ -220,6 +245,14 @@ class DigitRunRecognizer(Recognizer):
         """A run that validates as nothing, answering a question about a number."""
         low = doc.view_lower
         where, table = (text, CUES) if low is None else (low, CUES_LOWER)
+        if (
+            not doc.context.expected
+            and (_PARTIAL_CUES if low is None else _PARTIAL_CUES_LOWER).search(
+                where, max(0, start - 40), start
+            )
+            is None
+        ):
+            return  # no label expected and no cue of any: none of the searches below finds one
         for label in _PARTIAL_LABELS:
             # Whether there is a cue at all (not how near): one search, not every match.
             if doc.expects(label) or table[label].search(where, max(0, start - 40), start):
