@@ -17,9 +17,10 @@ from stdnum.iban import calc_check_digits
 
 from rempart.redaction.context import CUES, CUES_LOWER
 from rempart.redaction.engine import default_engine
-from rempart.redaction.lexicon import first_names
+from rempart.redaction.lexicon import first_names, street_types
 from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
 from rempart.redaction.recognizers.address import _NUMBER as _ADDRESS_NUMBER
+from rempart.redaction.recognizers.address import AddressRecognizer
 from rempart.redaction.recognizers.base import _PARTS, _WORDS, Document
 from rempart.redaction.recognizers.cards import _EXPIRY, _expiry_matches
 from rempart.redaction.recognizers.digit_runs import (
@@ -556,3 +557,32 @@ def test_one_search_for_any_partial_cue_finds_one_where_a_label_search_does(
     ):
         expected = any(table[label].search(where, start, end) for label in _PARTIAL_LABELS)
         assert (union.search(where, start, end) is not None) == expected
+
+
+def _reference_address_spans(doc: Document) -> list[list[int | str]]:
+    """The address recognizer as written before: every number read onwards."""
+    rec = AddressRecognizer()
+    types = street_types()
+    if not doc.has_digits or (
+        types["fr"].isdisjoint(doc.words) and types["en"].isdisjoint(doc.words)
+    ):
+        return []
+    text = doc.view.text
+    return [
+        s.as_list()
+        for m in _ADDRESS_NUMBER.finditer(text)
+        for s in rec._from_number(doc, text, m, types)
+    ]
+
+
+_ADDRESS_ALPHABET = [
+    *["12 ", "4 97 20", "3", "bis ", "rue ", "des Lilas", ", 75011 Paris", "Baker ", "Street"],
+    *["douze ", "avenue ", "mail ", "et ", "\u0663", ",", " ", "\n", "London NW1 6XE"],
+]
+
+
+@settings(max_examples=500)
+@given(_text(_ADDRESS_ALPHABET, 10), st.booleans())
+def test_numbers_without_a_word_after_them_are_skipped_unread(text: str, fr: bool) -> None:
+    doc = Document(text, "fr" if fr else "en")
+    assert [s.as_list() for s in AddressRecognizer().find(doc)] == _reference_address_spans(doc)

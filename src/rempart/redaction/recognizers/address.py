@@ -101,8 +101,13 @@ class AddressRecognizer(Recognizer):
         types = street_types()
         if types["fr"].isdisjoint(doc.words) and types["en"].isdisjoint(doc.words):
             return
+        n = len(text)
         for m in _NUMBER.finditer(text):
-            yield from self._from_number(doc, text, m, types)
+            after = m.end()
+            # A number followed by a digit (spoken digits, "4 97 20") or by nothing
+            # has no word after it (``_WORD`` opens with a letter): nothing to read.
+            if after < n and not text[after].isdecimal():
+                yield from self._from_number(doc, text, m, types)
 
     def _words(self, text: str, pos: int, limit: int) -> list[re.Match[str]]:
         out: list[re.Match[str]] = []
