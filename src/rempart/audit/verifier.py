@@ -24,18 +24,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
+
+import orjson
 
 from rempart.audit.errors import CheckpointError, ExportError
 from rempart.audit.export import EXPORT_FORMAT, EXPORT_VERSION
 from rempart.audit.merkle import CompactRange, leaf_hash
 from rempart.audit.note import Checkpoint, NoteVerifier
-from rempart.audit.schema import decode_entry_text
+from rempart.audit.schema import canonical_objects, decode_entry_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,32 +318,144 @@ def _checkpoint(obj: dict[str, Any], lineno: int, state: _State, verifier: NoteV
         state.trusted_checked = True  # same size, same root, entries reproduce it
 
 
-def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
-    iterator = iter(lines)
-    _header(next(iterator, None), state)
-    for lineno, raw in enumerate(iterator, start=2):
-        if raw.startswith(_ENTRY_HEAD):
-            fields = _split_entry_line(raw)
-            if fields is not None:
-                state.check_trusted(lineno)
-                _check_entry(*fields, lineno, state)
-                continue
-        if raw.strip() == "":
-            raise _fail("malformed", "empty line", lineno)
-        obj = _json_line(raw, lineno)
-        kind = obj.get("type")
-        if kind != "checkpoint":
-            # A signed checkpoint right at the trusted size is checked first, as it
-            # locates a difference more precisely than the trusted root does.
+def _line(raw: str, lineno: int, state: _State, verifier: NoteVerifier) -> None:
+    """Check one line on its own: the general path, and the reference for the batch path."""
+    if raw.startswith(_ENTRY_HEAD):
+        fields = _split_entry_line(raw)
+        if fields is not None:
             state.check_trusted(lineno)
-        if kind == "entry":
-            _entry(obj, lineno, state)
-        elif kind == "pruned":
-            _pruned(obj, lineno, state)
-        elif kind == "checkpoint":
-            _checkpoint(obj, lineno, state, verifier)
+            _check_entry(*fields, lineno, state)
+            return
+    if raw.strip() == "":
+        raise _fail("malformed", "empty line", lineno)
+    obj = _json_line(raw, lineno)
+    kind = obj.get("type")
+    if kind != "checkpoint":
+        # A signed checkpoint right at the trusted size is checked first, as it
+        # locates a difference more precisely than the trusted root does.
+        state.check_trusted(lineno)
+    if kind == "entry":
+        _entry(obj, lineno, state)
+    elif kind == "pruned":
+        _pruned(obj, lineno, state)
+    elif kind == "checkpoint":
+        _checkpoint(obj, lineno, state, verifier)
+    else:
+        raise _fail("malformed", f"unknown line type {kind!r}", lineno)
+
+
+_b2a = binascii.b2a_base64
+_sha256 = hashlib.sha256
+
+
+def _entry_run(
+    chunk: list[str], objs: list[Any], start: int, limit: int, state: _State
+) -> tuple[int, bool]:
+    """Check the run of entry lines from ``start`` (before ``limit``) as one batch.
+
+    Returns where the run ends and whether it passed. When it passed, every
+    entry of the run has passed the checks ``_line`` makes (position, canonical
+    form, log and sequence binding, stored leaf hash) and its leaf is in the
+    tree. Otherwise nothing was pushed and the caller replays the run through
+    ``_line``, which names the problem (or accepts what the batch test was too
+    strict for: it only ever accepts what ``_line`` accepts).
+    """
+    expected = state.rng.size
+    texts: list[str] = []
+    stored: list[str] = []
+    k = start
+    while k < limit:
+        obj = objs[k]
+        if type(obj) is not dict or obj.get("type") != "entry":
+            break
+        index, text, leaf = obj.get("index"), obj.get("entry"), obj.get("leaf_hash")
+        if (
+            len(obj) != 4
+            or type(index) is not int
+            or index != expected + k - start
+            or type(text) is not str
+            or type(leaf) is not str
+            or chunk[k][-1:] != "\n"
+        ):
+            return k + 1, False
+        texts.append(text)
+        stored.append(leaf)
+        k += 1
+    try:
+        datas = [t.encode("utf-8") for t in texts]
+    except UnicodeEncodeError:
+        return k, False
+    entries = canonical_objects(datas)
+    if entries is None:
+        return k, False
+    origin = state.origin
+    for n, entry in enumerate(entries, start=expected):
+        meta = entry.get("metadata") if type(entry) is dict else None
+        if (
+            type(meta) is not dict
+            or meta.get("log_name") != origin
+            or type(sequence := meta.get("sequence")) is not int
+            or sequence != n
+        ):
+            return k, False
+    sha = _sha256
+    hashes = [sha(b"\x00" + d).digest() for d in datas]
+    if [_b2a(h, newline=False).decode("ascii") for h in hashes] != stored:
+        return k, False
+    state.rng.push_many(hashes)
+    return k, True
+
+
+def _run_chunk(chunk: list[str], lineno: int, state: _State, verifier: NoteVerifier) -> None:
+    """Check consecutive lines; ``lineno`` is the first one's number.
+
+    Lines are parsed with orjson in one pass; runs of entry lines are checked
+    as batches (``_entry_run``), everything else, and any run the batch test
+    does not accept, line by line (``_line``).
+    """
+    try:
+        objs: list[Any] = list(map(orjson.loads, chunk))
+    except orjson.JSONDecodeError:
+        for k, raw in enumerate(chunk):
+            _line(raw, lineno + k, state, verifier)
+        return
+    i, n = 0, len(chunk)
+    while i < n:
+        limit = n
+        if not state.trusted_checked and state.rng.size < state.trusted.size:
+            # The trusted root is compared exactly where ``_line`` compares it.
+            limit = min(n, i + state.trusted.size - state.rng.size)
+        if type(objs[i]) is dict and objs[i].get("type") == "entry":
+            state.check_trusted(lineno + i)
+            end, passed = _entry_run(chunk, objs, i, limit, state)
+            if not passed:
+                for k in range(i, end):
+                    _line(chunk[k], lineno + k, state, verifier)
+            i = end
         else:
-            raise _fail("malformed", f"unknown line type {kind!r}", lineno)
+            _line(chunk[i], lineno + i, state, verifier)
+            i += 1
+
+
+def _run(chunks: Iterable[list[str]], state: _State, verifier: NoteVerifier) -> None:
+    lineno = 0
+    for chunk in chunks:
+        start = 0
+        if lineno == 0:
+            if not chunk:
+                continue
+            _header(chunk[0], state)
+            start, lineno = 1, 2
+        # Small batches: the objects of one batch stay in the CPU caches, and a
+        # few hundred kilobytes allocated and freed at once would make the
+        # allocator return memory to the system and fault it in again (measured
+        # 2 to 2.5 times slower per entry with batches of 1000).
+        for at in range(start, len(chunk), BATCH):
+            batch = chunk[at : at + BATCH]
+            _run_chunk(batch, lineno, state, verifier)
+            lineno += len(batch)
+    if lineno == 0:
+        _header(None, state)
     state.check_trusted(None)
     if state.rng.size < state.trusted.size:
         raise _fail(
@@ -359,6 +475,16 @@ def _run(lines: Iterable[str], state: _State, verifier: NoteVerifier) -> None:
         )
 
 
+BATCH = 64
+"""Lines parsed and checked together."""
+
+
+def _chunks_of(lines: Iterable[str]) -> Iterator[list[str]]:
+    iterator = iter(lines)
+    while chunk := list(islice(iterator, BATCH)):
+        yield chunk
+
+
 def verify_lines(
     lines: Iterable[str],
     trusted_checkpoint: str,
@@ -372,6 +498,15 @@ def verify_lines(
     bound to the authority's CA), every time-stamp token in the export is
     checked too.
     """
+    return _verify(_chunks_of(lines), trusted_checkpoint, verifier, check_timestamp)
+
+
+def _verify(
+    chunks: Iterable[list[str]],
+    trusted_checkpoint: str,
+    verifier: NoteVerifier,
+    check_timestamp: TimestampCheck | None,
+) -> VerificationReport:
     try:
         trusted = verifier.verify(trusted_checkpoint)
     except CheckpointError as exc:
@@ -379,7 +514,7 @@ def verify_lines(
         return VerificationReport(False, None, 0, 0, 0, None, None, problem)
     state = _State(trusted, check_timestamp)
     try:
-        _run(lines, state, verifier)
+        _run(chunks, state, verifier)
     except _Failed as failed:
         return VerificationReport(
             False,
@@ -406,18 +541,67 @@ def verify_lines(
 
 MAX_LINE = 1 << 20
 """Longest line accepted (characters): entries are small; a huge line is an attack on memory."""
+BLOCK = 1 << 16
+"""Bytes read from an export file at a time."""
 
 
-def _bounded_lines(handle: TextIO) -> Iterator[str]:
-    lineno = 0
+def _decoded_lines(data: bytes, first: int) -> Iterator[list[str]]:
+    """The lines of ``data`` as text (each with its newline, except an unfinished
+    last one), refusing one longer than ``MAX_LINE``; ``first`` is the first's number.
+
+    Lines before a bad one are yielded first, so that earlier problems are still
+    the ones reported; then ``UnicodeDecodeError`` or the overlong line's failure.
+    """
+    try:
+        pieces = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        good: list[str] = []
+        for raw in data.split(b"\n"):
+            try:
+                good.append(raw.decode("utf-8") + "\n")
+            except UnicodeDecodeError:
+                if good:
+                    yield from _decoded_lines(b"".join(g.encode() for g in good), first)
+                raise
+        raise
+    tail = pieces.pop()
+    lines = [p + "\n" for p in pieces]
+    if tail:
+        lines.append(tail)
+    if lines and max(map(len, lines)) > MAX_LINE:
+        at = next(k for k, line in enumerate(lines) if len(line) > MAX_LINE)
+        if at:
+            yield lines[:at]
+        raise _fail("malformed", f"line longer than {MAX_LINE} characters", first + at)
+    if lines:
+        yield lines
+
+
+def _file_chunks(handle: BinaryIO) -> Iterator[list[str]]:
+    """The file's lines, a block at a time, in O(``BLOCK`` + ``MAX_LINE``) memory."""
+    lineno = 1  # number of the next line
+    parts: list[bytes] = []  # the unfinished line
+    pending = 0
     while True:
-        line = handle.readline(MAX_LINE + 1)
-        if not line:
+        block = handle.read(BLOCK)
+        if not block:
+            data = b"".join(parts)
+            if data:
+                yield from _decoded_lines(data, lineno)
             return
-        lineno += 1
-        if len(line) > MAX_LINE:
-            raise _fail("malformed", f"line longer than {MAX_LINE} characters", lineno)
-        yield line
+        cut = block.rfind(b"\n") + 1
+        if not cut:
+            parts.append(block)
+            pending += len(block)
+            if pending > 4 * MAX_LINE:  # no end in sight: more than MAX_LINE characters
+                raise _fail("malformed", f"line longer than {MAX_LINE} characters", lineno)
+            continue
+        data = b"".join([*parts, block[:cut]]) if parts else block[:cut]
+        parts = [block[cut:]]
+        pending = len(block) - cut
+        for lines in _decoded_lines(data, lineno):
+            lineno += len(lines)
+            yield lines
 
 
 def verify_export(
@@ -429,13 +613,8 @@ def verify_export(
 ) -> VerificationReport:
     """Verify an export file against the auditor's trusted checkpoint and the log's key."""
     try:
-        with path.open(encoding="utf-8", newline="\n") as handle:
-            return verify_lines(
-                _bounded_lines(handle),
-                trusted_checkpoint,
-                verifier,
-                check_timestamp=check_timestamp,
-            )
+        with path.open("rb") as handle:
+            return _verify(_file_chunks(handle), trusted_checkpoint, verifier, check_timestamp)
     except UnicodeDecodeError:
         problem = Problem("malformed", "the export is not UTF-8 text")
         return VerificationReport(False, None, 0, 0, 0, None, None, problem)
