@@ -586,3 +586,93 @@ _ADDRESS_ALPHABET = [
 def test_numbers_without_a_word_after_them_are_skipped_unread(text: str, fr: bool) -> None:
     doc = Document(text, "fr" if fr else "en")
     assert [s.as_list() for s in AddressRecognizer().find(doc)] == _reference_address_spans(doc)
+
+
+def _reference_runs(text: str, lang: str) -> list[list[tuple[int, int, str]]]:
+    """``_runs`` as written before: every member checked, no memo."""
+    from rempart.redaction.normalize import numbers as nb
+
+    runs: list[list[tuple[int, int, str]]] = []
+    current: list[tuple[int, int, str]] = []
+    last_end = -1
+    for m in nb._MEMBERS[lang].finditer(text):
+        word = nb._fold(m.group())
+        if not nb._is_member(word, lang):
+            continue
+        contiguous = (
+            last_end >= 0
+            and m.start() - last_end <= 3
+            and nb._ALNUM.search(text, last_end, m.start()) is None
+        )
+        if current and not contiguous:
+            runs.append(current)
+            current = []
+        current.append((m.start(), m.end(), word))
+        last_end = m.end()
+    if current:
+        runs.append(current)
+    conn, out = nb._CONNECTORS[lang], []
+    for run in runs:
+        while run and (run[0][2] in conn or (run[0][2] in nb._ZERO_ALIASES and len(run) == 1)):
+            run = run[1:]
+        while run and (run[-1][2] in conn or run[-1][2] in nb._REPEATERS):
+            run = run[:-1]
+        if any(nb._is_number_word(w, lang) for _, _, w in run):
+            out.append(run)
+    return out
+
+
+def _reference_convert(
+    text: str, run: list[tuple[int, int, str]], lang: str
+) -> list[tuple[int, int, str]]:
+    """``_convert`` as written before: every run, one word too, through find_numbers."""
+    from text_to_num import find_numbers
+
+    from rempart.redaction.normalize import numbers as nb
+
+    toks, repeat_before, pending, prev_end = [], {}, None, -1
+    for start, end, word in run:
+        if word in nb._REPEATERS:
+            pending, prev_end = (nb._REPEATERS[word], start), end
+            continue
+        norm = "zéro" if lang == "fr" and word == "zero" else word
+        if lang == "en" and word in nb._ZERO_ALIASES:
+            norm = "zero"
+        sep = prev_end >= 0 and bool(nb._BREAK.search(text, prev_end, start))
+        if pending is not None:
+            repeat_before[len(toks)], pending, sep = pending, None, True
+        toks.append(nb._Tok(start, end, norm, sep))
+        prev_end = end
+    out = []
+    for occ in find_numbers(toks, lang, 0.0) if toks else []:
+        ostart, digits = toks[occ.start].start, str(occ.text)
+        rep = repeat_before.get(occ.start)
+        if rep is not None and digits[:1].isdigit():
+            factor, ostart = rep
+            digits = digits[0] * factor + digits[1:]
+        out.append((ostart, toks[occ.end - 1].end, digits))
+    return out
+
+
+_GAPS = [" ", "  ", "   ", "    ", "-", " - ", ". ", ".", ", ", "\n", " x ", "", "'"]
+
+
+@settings(max_examples=800)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_NUMBER_ALPHABET), st.sampled_from(_GAPS)),
+        min_size=1,
+        max_size=10,
+    ),
+    st.booleans(),
+)
+def test_number_runs_and_conversion_equal_the_unmemoised_forms(
+    pieces: list[tuple[str, str]], fr: bool
+) -> None:
+    from rempart.redaction.normalize.numbers import _convert, _runs
+
+    lang, text = ("fr" if fr else "en"), "".join(w + gap for w, gap in pieces)
+    runs = _runs(text, lang, text.lower())
+    assert runs == _reference_runs(text, lang)
+    for run in runs:
+        assert _convert(text, run, lang) == _reference_convert(text, run, lang)

@@ -129,6 +129,22 @@ def _member_matches(text: str, lang: str, lower: str | None) -> Iterator[re.Matc
     return _MEMBERS[lang].finditer(text)
 
 
+def _is_member(word: str, lang: str) -> bool:
+    """Whether a folded word found by the member scan belongs to a run."""
+    return (
+        _is_number_word(word, lang)
+        or word in _CONNECTORS[lang]
+        or word in _REPEATERS
+        or (lang == "en" and word in _ZERO_ALIASES)
+    )
+
+
+# ``_is_member`` per language, kept as words are seen: the member scan only finds
+# number words, connectors and repeaters joined by hyphens (a small vocabulary).
+_MEMBER_MEMO: Final[dict[str, dict[str, bool]]] = {lang: {} for lang in NUMBER_WORDS}
+_MEMBER_MEMO_MAX: Final = 4096
+
+
 def _runs(text: str, lang: str, lower: str | None = None) -> list[list[tuple[int, int, str]]]:
     """Maximal runs of number words (with connectors and repeaters) as (start, end, word).
 
@@ -138,27 +154,26 @@ def _runs(text: str, lang: str, lower: str | None = None) -> list[list[tuple[int
     runs: list[list[tuple[int, int, str]]] = []
     current: list[tuple[int, int, str]] = []
     last_end = -1
+    memo = _MEMBER_MEMO[lang]
+    alnum = _ALNUM.search
     conn = _CONNECTORS[lang]
     for m in _member_matches(text, lang, lower):
-        word = _fold(m.group())
-        if not (
-            _is_number_word(word, lang)
-            or word in conn
-            or word in _REPEATERS
-            or (lang == "en" and word in _ZERO_ALIASES)
-        ):
+        found = m.group()
+        word = found.lower() if found.isascii() else _fold(found)
+        member = memo.get(word)
+        if member is None:
+            member = _is_member(word, lang)
+            if len(memo) < _MEMBER_MEMO_MAX:
+                memo[word] = member
+        if not member:
             continue
+        start, end = m.span()
         # Contiguous: at most three characters apart, none of them alphanumeric.
-        contiguous = (
-            last_end >= 0
-            and m.start() - last_end <= 3
-            and _ALNUM.search(text, last_end, m.start()) is None
-        )
-        if current and not contiguous:
+        if current and (start - last_end > 3 or alnum(text, last_end, start) is not None):
             runs.append(current)
             current = []
-        current.append((m.start(), m.end(), word))
-        last_end = m.end()
+        current.append((start, end, word))
+        last_end = end
     if current:
         runs.append(current)
     out: list[list[tuple[int, int, str]]] = []
@@ -187,6 +202,15 @@ def _single_word(lang: str, norm: str, sep: bool) -> tuple[tuple[int, int, str],
 
 def _convert(text: str, run: list[tuple[int, int, str]], lang: str) -> list[tuple[int, int, str]]:
     """Occurrences of numbers in one run as (orig_start, orig_end, digits)."""
+    if len(run) == 1:
+        # One word (the commonest run): its answer is memoised, no token is built.
+        start, end, word = run[0]
+        if word in _REPEATERS:
+            return []
+        norm = "zéro" if lang == "fr" and word == "zero" else word
+        if lang == "en" and word in _ZERO_ALIASES:
+            norm = "zero"
+        return [(start, end, digits) for _, _, digits in _single_word(lang, norm, False)]
     toks: list[_Tok] = []
     repeat_before: dict[int, tuple[int, int]] = {}  # tok index -> (factor, orig start)
     pending: tuple[int, int] | None = None
