@@ -630,7 +630,10 @@ def _reference_convert(
 
     from rempart.redaction.normalize import numbers as nb
 
-    toks, repeat_before, pending, prev_end = [], {}, None, -1
+    toks: list[nb._Tok] = []
+    repeat_before: dict[int, tuple[int, int]] = {}
+    pending: tuple[int, int] | None = None
+    prev_end = -1
     for start, end, word in run:
         if word in nb._REPEATERS:
             pending, prev_end = (nb._REPEATERS[word], start), end
