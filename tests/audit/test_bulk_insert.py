@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.dialects import sqlite
 
 from rempart.audit import append, append_batch, append_platform
 from rempart.audit.masking import SECRET_MARK
 from rempart.audit.models import AuditNode, AuditRecord, PlatformAuditNode, PlatformAuditRecord
+from rempart.audit.store import sqlite_utc_text
 from rempart.storage import Database, TenantContext
 from rempart.types import TenantId
 from tests.audit.conftest import T0, event
@@ -69,3 +75,21 @@ def test_the_platform_log_rows_carry_the_event_tenant(
     assert details == [{"i": i} for i in range(17)]
     assert nodes is not None
     assert nodes >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    )
+)
+def test_the_sqlite_time_text_is_what_the_column_writes(value: datetime) -> None:
+    column = AuditRecord.__table__.c.time
+    process = column.type._cached_bind_processor(sqlite.dialect())
+    assert process is not None
+    assert sqlite_utc_text(value) == process(value)
+
+
+def test_the_sqlite_time_text_refuses_naive_times_like_the_column() -> None:
+    with pytest.raises(ValueError, match="naive datetime refused"):
+        sqlite_utc_text(datetime(2026, 1, 1))

@@ -304,8 +304,22 @@ _PRODUCT_JSON = _FAST_DUMPS(PRODUCT)
 
 
 def _part(value: Any) -> str:
-    """Canonical text of a masked value (``details``, ``before``, ``after``)."""
-    text: str = _FAST_DUMPS(value)
+    """Canonical text of a masked value (``details``, ``before``, ``after``).
+
+    Masked values hold only strings, safe integers, booleans, null, lists and
+    objects with string keys, for which orjson's sorted compact output is the
+    standard library's (same escapes, same code-point key order), about four
+    times faster; what orjson refuses (a lone surrogate, an odd type) takes the
+    standard library's writer as before.
+    """
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        text: str = _FAST_DUMPS(value)
+    else:
+        if data.isascii() or not data.translate(None, _NOT_ASTRAL_LEAD):
+            return data.decode("utf-8")
+        text = data.decode("utf-8")
     if text.isascii() or max(text) <= "\uffff":
         return text
     # A key outside the Basic Multilingual Plane: the general path (RFC 8785
