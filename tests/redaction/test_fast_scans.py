@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.iban import calc_check_digits
 
-from rempart.redaction.context import CUES, CUES_LOWER
+from rempart.redaction.context import CUES, CUES_LOWER, Context
 from rempart.redaction.engine import default_engine
 from rempart.redaction.lexicon import first_names, street_types
 from rempart.redaction.normalize.numbers import NUMBER_WORDS, number_view
@@ -679,3 +679,40 @@ def test_number_runs_and_conversion_equal_the_unmemoised_forms(
     assert runs == _reference_runs(text, lang)
     for run in runs:
         assert _convert(text, run, lang) == _reference_convert(text, run, lang)
+
+
+def _reference_person_spans(doc: Document) -> list[list[int | str]]:
+    """The person recognizer as written before: every weak trigger read."""
+    from rempart.redaction.recognizers.person import _TITLE_ONLY, PersonRecognizer, cased
+
+    rec, out = PersonRecognizer(), []
+    is_cased = cased(doc.text)
+    for m in _trigger_matches(doc, strong=True):
+        title = _TITLE_ONLY.match(m.group().strip(" .:,")) is not None
+        out += rec._names_after(doc, m.end(), is_cased, strong=True, title=title)
+    for m in _trigger_matches(doc, strong=False):
+        out += rec._names_after(doc, m.end(), is_cased, strong=False, title=False)
+    out += rec._signatures(doc, is_cased)
+    out += rec._listed(doc, is_cased)
+    if doc.expects("PERSON"):
+        out += rec._answer(doc, is_cased)
+    return [s.as_list() for s in out]
+
+
+_PERSON_ALPHABET = [
+    *["bonjour ", "Bonjour ", "merci ", "c'est ", "hello ", "hi ", "je m'appelle ", "Madame "],
+    *["jean ", "Jean ", "Marie-Claire ", "claire", "Zorvan ", "Quelibrand", "Vaneßa ", "ẞ"],
+    *["µ", "é", "\u0130", "\u017f", " ", ", ", "\n", "-", "'", "2", "Cordialement,\n"],
+]
+
+
+@settings(max_examples=600)
+@given(_text(_PERSON_ALPHABET, 10), st.booleans(), st.booleans())
+def test_weak_triggers_skipped_without_a_listed_name_change_nothing(
+    text: str, fr: bool, asked: bool
+) -> None:
+    from rempart.redaction.recognizers.person import PersonRecognizer
+
+    ctx = Context(frozenset({"PERSON"})) if asked else Context()
+    doc = Document(text, "fr" if fr else "en", ctx)
+    assert [s.as_list() for s in PersonRecognizer().find(doc)] == _reference_person_spans(doc)

@@ -299,6 +299,24 @@ def cased(text: str) -> bool:
     return _TITLECASE.search(text, 0, 4000) is not None
 
 
+def _may_hold_listed_name(doc: Document) -> bool:
+    """False only when no word of the text can fold to a listed given name.
+
+    After a weak trigger only a listed given name opens a name, and
+    ``_names_after`` looks at that first word before anything else: a text
+    without one gives no span from any weak trigger. Every listed name is letters
+    joined by single hyphens or apostrophes, so a word that folds to one is a word
+    of :attr:`Document.words`, when folding a word of the text is lower-casing it:
+    within Latin-1, that is every character but "ß" and "µ".
+    """
+    if not first_names().isdisjoint(doc.words):
+        return True
+    text = doc.text
+    return not (
+        text.isascii() or (max(text) <= "\xff" and "\xdf" not in text and "\xb5" not in text)
+    )
+
+
 @register
 class PersonRecognizer(Recognizer):
     id = "person"
@@ -315,8 +333,9 @@ class PersonRecognizer(Recognizer):
                 strong=True,
                 title=_TITLE_ONLY.match(m.group().strip(" .:,")) is not None,
             )
-        for m in _trigger_matches(doc, strong=False):
-            yield from self._names_after(doc, m.end(), is_cased, strong=False, title=False)
+        if _may_hold_listed_name(doc):
+            for m in _trigger_matches(doc, strong=False):
+                yield from self._names_after(doc, m.end(), is_cased, strong=False, title=False)
         yield from self._signatures(doc, is_cased)
         yield from self._listed(doc, is_cased)
         if doc.expects(Entity.PERSON):
