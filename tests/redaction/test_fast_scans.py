@@ -51,6 +51,7 @@ from rempart.redaction.recognizers.person import (
     _triggers,
 )
 from rempart.redaction.recognizers.phone import _valid_for_region, _valid_in_any_region
+from rempart.redaction.spans import Span
 
 REFERENCE_RUN = re.compile(rf"(?<![\w.,/:+\-])(?:\+[ ]?|\(?)\d(?:{_SEP}?\d)*(?![\w/:])")
 
@@ -685,7 +686,8 @@ def _reference_person_spans(doc: Document) -> list[list[int | str]]:
     """The person recognizer as written before: every weak trigger read."""
     from rempart.redaction.recognizers.person import _TITLE_ONLY, PersonRecognizer, cased
 
-    rec, out = PersonRecognizer(), []
+    rec = PersonRecognizer()
+    out: list[Span] = []
     is_cased = cased(doc.text)
     for m in _trigger_matches(doc, strong=True):
         title = _TITLE_ONLY.match(m.group().strip(" .:,")) is not None
