@@ -224,3 +224,43 @@ correlation:
     assert _fired(engine, [_ev("login", 0), _ev("pay", 1)]) == [1]
     engine = _engine(tmp_path, corr)
     assert _fired(engine, [_ev("fail", 0), _ev("login", 1), _ev("read", 2)]) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "rules", "condition"),
+    [
+        ("value_count", "[r_fail]", "{gte: 1000, field: host}"),
+        ("value_sum", "[r_fail]", "{gte: 100000, field: n}"),
+        ("temporal", "[r_fail, r_read, r_pay]", "{gte: 3}"),
+        ("event_count", "[r_fail]", "{gte: 1000}"),
+    ],
+)
+def test_at_the_entries_bound_the_window_aggregates_stay_those_of_the_entries_kept(
+    tmp_path: Path, kind: str, rules: str, condition: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(tmp_path, _corr(kind, rules, condition, "1h"), max_entries=7)
+    events = [
+        _ev(
+            "fail" if n % 5 else "read", n / 10 + (1.5 if n % 13 == 0 else 0), host=f"h{n % 9}", n=n
+        )
+        for n in range(120)
+    ]
+    fired = _fired(engine, events)
+    state = engine.correlations[0]
+    assert state.stats.overflow > 0
+    for group in state.groups.values():
+        assert len(group.entries) <= 7
+        kept = (dict(group.counts), dict(group.positions), group.total, group.start)
+        group.rebuild(state.corr.timespan)  # recomputed from the entries kept
+        assert kept == (group.counts, group.positions, group.total, group.start)
+    # The same decisions as recomputing the window after each drop (the former way).
+    from rempart.detection.correlation import _Group
+
+    def recompute(group: _Group, excess: int, span: float) -> None:
+        del group.entries[:excess], group.times[:excess]
+        group.rebuild(span)
+
+    monkeypatch.setattr(_Group, "drop_oldest", recompute)
+    again = _engine(tmp_path, _corr(kind, rules, condition, "1h"), max_entries=7)
+    assert _fired(again, events) == fired
+    assert again.correlation_stats() == engine.correlation_stats()

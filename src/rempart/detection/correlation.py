@@ -224,13 +224,28 @@ class _Group:
             counts[e[3]] = counts.get(e[3], 0) + 1
         elif track:
             self._add(e)
-        # Keep one more timespan of history for late events, drop the rest in batches
-        # (the history to drop lies before ``start``: nothing to look for before 256).
-        if start > 256:
+        # Keep one more timespan of history for late events, drop the rest in batches:
+        # more than 256 entries older than that, and more than half of them (the first
+        # test says whether the search would find enough; no search otherwise).
+        if start > 256 and times[max(256, len(times) // 2)] <= t - 2 * span:
             horizon = bisect.bisect_right(times, t - 2 * span, 0, start)
-            if horizon > 256 and horizon * 2 > len(times):
-                del times[:horizon], entries[:horizon]
-                self.start -= horizon
+            del times[:horizon], entries[:horizon]
+            self.start -= horizon
+
+    def drop_oldest(self, excess: int, span: float) -> None:
+        """Forget the ``excess`` oldest entries (the bound on entries per group); only
+        those inside the newest window change its aggregates (amortised O(1), where
+        recomputing the window cost O(window) per match at the bound)."""
+        start = self.start
+        if excess > start and self.track & TOTAL:
+            # a float sum is recomputed, not decremented, as it always was here
+            del self.entries[:excess], self.times[:excess]
+            self.rebuild(span)
+            return
+        for e in self.entries[start:excess]:  # empty unless the window loses entries
+            self._remove(e)
+        del self.entries[:excess], self.times[:excess]
+        self.start = max(start - excess, 0)
 
 
 class CorrelationState:
@@ -277,6 +292,9 @@ class CorrelationState:
         # 2 its distinct values; 0 the general evaluation.
         counting = corr.op is not None and corr.threshold is not None
         self._metric = {"event_count": 1, "value_count": 2}.get(corr.type, 0) if counting else 0
+        self._span = corr.timespan
+        self._op: Callable[[Any, Any], bool] = corr.op or operator.eq  # used when counting
+        self._threshold = corr.threshold
 
     def observe(self, rule_key: str, event: EventView, t: float) -> CorrelationAlert | None:
         """Add one match of ``rule_key`` at time ``t``; an alert when the rule fires."""
@@ -316,31 +334,31 @@ class CorrelationState:
                 self.stats.evicted_groups += 1
         else:
             groups.move_to_end(key)
-        span = corr.timespan
+        span = self._span
         newest = group.newest
-        if t < newest - span:
-            self.stats.late += 1
-            return None
-        self._seq += 1
-        entry: Entry = (t, self._seq, position, value)
-        if t >= newest:
-            group.append(entry, span)
+        self._seq = seq = self._seq + 1
+        if t >= newest:  # in order: the common case
+            group.append((t, seq, position, value), span)
             window_size = len(group.times) - group.start
             metric = self._metric
             if metric == 1:
-                fired = corr.op(window_size, corr.threshold)  # type: ignore[misc]
+                fired = self._op(window_size, self._threshold)
             elif metric == 2:
-                fired = corr.op(len(group.counts), corr.threshold)  # type: ignore[misc]
+                fired = self._op(len(group.counts), self._threshold)
             else:
                 fired = self._fires_incremental(group, window_size)
             end = t
+        elif t < newest - span:
+            self._seq -= 1  # a late match takes no place
+            self.stats.late += 1
+            return None
         else:
+            entry: Entry = (t, seq, position, value)
             fired, end, window_size = self._insert_late(group, entry, span)
         if len(group.entries) > self.max_entries:
             excess = len(group.entries) - self.max_entries
-            del group.entries[:excess], group.times[:excess]
             self.stats.overflow += excess
-            group.rebuild(span)
+            group.drop_oldest(excess, span)
         if fired:
             self.stats.fired += 1
             del groups[key]

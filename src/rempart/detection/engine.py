@@ -246,7 +246,9 @@ class DetectionEngine:
         if queue is None:
             return out
         silent, watchers = self._silent, self._watchers
-        when = self.event_time(ev)
+        # The time the rules already parsed (``ev.moments``), else the general reading.
+        parsed = ev._moments.get(self._ts_fields[0]) if ev._moments and self._ts_fields else None
+        when = parsed[0].timestamp() if parsed and parsed[0] is not None else self.event_time(ev)
         pos = 0
         while pos < len(queue):  # correlations can feed correlations (chaining)
             key = queue[pos]
