@@ -718,3 +718,11 @@ def test_weak_triggers_skipped_without_a_listed_name_change_nothing(
     ctx = Context(frozenset({"PERSON"})) if asked else Context()
     doc = Document(text, "fr" if fr else "en", ctx)
     assert [s.as_list() for s in PersonRecognizer().find(doc)] == _reference_person_spans(doc)
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=st.sampled_from([*"0123456789 a-é\u0663\u00b2", "\u20ac", "\U0001d7d8"])))
+def test_ascii_digit_count_is_the_per_digit_count(text: str) -> None:
+    from rempart.redaction.recognizers.national_id import _ascii_digit_count
+
+    assert _ascii_digit_count(text) == sum(text.count(d) for d in "0123456789")

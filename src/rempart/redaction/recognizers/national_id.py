@@ -53,6 +53,18 @@ _ASCII_DIGITS: Final = "0123456789"
 _NIR_MIN_DIGITS: Final = 11  # 13 characters without the key, "2A"/"2B" the only letters
 
 
+_ASCII_DIGIT_BYTES: Final = _ASCII_DIGITS.encode()
+
+
+def _ascii_digit_count(text: str) -> int:
+    """How many of the characters are ASCII digits (one C pass when within Latin-1)."""
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return sum(map(text.count, _ASCII_DIGITS))
+    return len(raw) - len(raw.translate(None, _ASCII_DIGIT_BYTES))
+
+
 @register
 class NirRecognizer(Recognizer):
     """French social security number (NIR), typed or spoken, with or without spaces."""
@@ -66,7 +78,7 @@ class NirRecognizer(Recognizer):
         text = doc.view.text
         # Fewer ASCII digits than any NIR has: nothing to find (is_nir and
         # is_nir_without_key need 13 and 11).
-        if sum(map(text.count, _ASCII_DIGITS)) < _NIR_MIN_DIGITS:
+        if _ascii_digit_count(text) < _NIR_MIN_DIGITS:
             return
         for m in _NIR.finditer(text):
             compact = _NIR_SEPARATORS.sub("", m.group()).upper()
