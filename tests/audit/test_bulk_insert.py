@@ -93,3 +93,48 @@ def test_the_sqlite_time_text_is_what_the_column_writes(value: datetime) -> None
 def test_the_sqlite_time_text_refuses_naive_times_like_the_column() -> None:
     with pytest.raises(ValueError, match="naive datetime refused"):
         sqlite_utc_text(datetime(2026, 1, 1))
+
+
+@pytest.mark.postgres
+def test_row_level_security_refuses_a_batch_holding_another_tenants_row(
+    db: Database, tenant_a: TenantContext, tenant_b: TenantContext
+) -> None:
+    """The array insert (one ``INSERT ... SELECT FROM unnest``) is checked row by row."""
+    if not db.is_postgres:
+        pytest.skip("row-level security is PostgreSQL's second wall")
+    from sqlalchemy import Table
+    from sqlalchemy.exc import ProgrammingError
+
+    from rempart.audit.store import ENTRY_COLUMNS, NODE_COLUMNS, bulk_insert
+
+    records, nodes = AuditRecord.__table__, AuditNode.__table__
+    assert isinstance(records, Table)
+    assert isinstance(nodes, Table)
+
+    with db.tenant_session(tenant_a) as session:
+        append_batch(session, [event(tenant_a, i) for i in range(3)])
+        row = session.execute(
+            select(*(AuditRecord.__table__.c[c] for c in ENTRY_COLUMNS)).limit(1)
+        ).one()
+    columns = (*ENTRY_COLUMNS, "tenant_id")
+
+    def rows(*tenants: str) -> list[tuple[object, ...]]:
+        out = []
+        for k, tenant in enumerate(tenants):
+            values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+            values.update(id=f"rls-{k}-{tenant[:8]}", seq=10_000 + k, details="{}")
+            out.append((*(values[c] for c in ENTRY_COLUMNS), tenant))
+        return out
+
+    a, b = str(tenant_a.tenant_id), str(tenant_b.tenant_id)
+    refused = pytest.raises(ProgrammingError, match="row-level security")
+    for batch in (rows(b), rows(a, b, a)):
+        with refused, db.tenant_session(tenant_a) as session:
+            bulk_insert(session, records, columns, batch)
+    with refused, db.tenant_session(tenant_a) as session:
+        bulk_insert(session, nodes, NODE_COLUMNS, [(9, 0, b"\x01" * 32, b)])
+    with db.tenant_session(tenant_a) as session:  # nothing of either batch went in
+        assert session.scalar(select(func.count()).select_from(AuditRecord)) == 3
+        bulk_insert(session, records, columns, rows(a))  # its own row is accepted
+        assert session.scalar(select(func.count()).select_from(AuditRecord)) == 4
+        session.rollback()
