@@ -18,6 +18,7 @@ Anchors measured side by side in the same run:
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import io
 import json
@@ -36,14 +37,17 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from rempart.audit import Actor, AuditEvent, append_batch, export_log, issue_checkpoint
+from rempart.audit.export import EXPORT_FORMAT, EXPORT_VERSION
 from rempart.audit.merkle import (
     CompactRange,
     MemoryTree,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
+    verify_consistency,
+    verify_inclusion,
 )
-from rempart.audit.models import AuditRecord
+from rempart.audit.models import AuditLogHead, AuditNode, AuditRecord
 from rempart.audit.note import (
     Checkpoint,
     Ed25519Signer,
@@ -52,8 +56,16 @@ from rempart.audit.note import (
     verifier_key,
 )
 from rempart.audit.schema import encode_event_fast
-from rempart.audit.store import ENTRY_COLUMNS, StoreNodes, bulk_insert, log_of, new_entry_ids
-from rempart.audit.verifier import verify_lines
+from rempart.audit.store import (
+    ENTRY_COLUMNS,
+    NODE_COLUMNS,
+    STORED_MIN_LEVEL,
+    StoreNodes,
+    bulk_insert,
+    log_of,
+    new_entry_ids,
+)
+from rempart.audit.verifier import verify_export, verify_lines
 from rempart.storage import Database, TenantContext
 from rempart.storage.migrate import upgrade
 from rempart.storage.tenants import create_tenant
@@ -243,6 +255,182 @@ def bench_db_proofs(db: Database, ctx: TenantContext, signer: Ed25519Signer, sam
     )
 
 
+def _export_line(obj: object) -> str:
+    """A line in the exporter's shape (``rempart.audit.export``: compact, UTF-8)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def bench_export_verify(entries: int, every: int, path: Path) -> None:
+    """``rempart audit verify`` on an export of ``entries`` entries, against raw hashlib.
+
+    The export is written by this script with the log's own entry writer
+    (``encode_event_fast``, the append path's) and the exporter's line shape,
+    with a signed checkpoint every ``every`` entries: it is not read from a
+    database (appending that many events would take most of the run). The
+    anchor is raw hashlib SHA-256 of the same entry bytes, timed while they are
+    written. The verification is ``verify_export`` on the file, exactly what
+    the CLI runs: JSON lines, RFC 8785 check, binding to log and position,
+    leaf hashes, tree, checkpoint signatures and roots.
+    """
+    signer = Ed25519Signer.generate("bench")
+    tenant_id = TenantId("5d1c2a8e-0000-4000-8000-000000000000")
+    origin = f"rempart/audit/tenant/{tenant_id}"
+    sha = hashlib.sha256
+    rng = CompactRange()
+    raw = 0.0
+    note = ""
+    chunk = 4096
+    with path.open("w", encoding="utf-8") as out:
+        header = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "origin": origin}
+        out.write(_export_line(header))
+        for start in range(0, entries, chunk):
+            batch = events(tenant_id, start, min(chunk, entries - start))
+            ids = new_entry_ids(len(batch))
+            datas = [
+                encode_event_fast(e, log_name=origin, sequence=start + i, uid=u)[0]
+                for i, (e, u) in enumerate(zip(batch, ids, strict=True))
+            ]
+            c = time.process_time()
+            [sha(d).digest() for d in datas]
+            raw += time.process_time() - c
+            lines = []
+            for i, data in enumerate(datas):
+                lh = leaf_hash(data)
+                rng.push(lh)
+                line = {"type": "entry", "index": start + i, "entry": data.decode()}
+                line["leaf_hash"] = base64.b64encode(lh).decode()
+                lines.append(_export_line(line))
+                if rng.size % every == 0 or rng.size == entries:
+                    note = sign_checkpoint(Checkpoint(origin, rng.size, rng.root()), signer)
+                    lines.append(_export_line({"type": "checkpoint", "note": note}))
+            out.write("".join(lines))
+    size_mib = path.stat().st_size / 2**20
+    verifier = NoteVerifier.from_vkey(verifier_key(signer))
+    rss_before = maxrss_mib()
+    w, c = time.perf_counter(), time.process_time()
+    report = verify_export(path, note, verifier)
+    cpu, wall = time.process_time() - c, time.perf_counter() - w
+    assert report.ok, report.problem
+    assert report.entries == entries
+    print(
+        f"verify  export file of {entries:,} entries ({size_mib:,.0f} MiB, checkpoint every "
+        f"{every:,}; written by this script with the entry writer, not read from a database): "
+        f"verify_export {rate(entries, cpu):,.0f} entries/s per CPU-s ({rate(entries, wall):,.0f}"
+        f" wall) | raw hashlib SHA-256 of the same entry bytes {rate(entries, raw):,.0f}/s per "
+        f"CPU-s | ratio {cpu / raw:.1f}x raw | peak RSS {rss_before:,.0f} MiB before, "
+        f"{maxrss_mib():,.0f} MiB after"
+    )
+
+
+def _subtree_nodes(level0: list[bytes], start: int) -> tuple[list[tuple[int, int, bytes]], bytes]:
+    """Stored nodes (level >= STORED_MIN_LEVEL) of the leaves ``start...``, aligned on
+    ``len(level0)`` (a power of two, or fewer leaves at the log's end), and the top hash."""
+    sha = hashlib.sha256
+    out: list[tuple[int, int, bytes]] = []
+    level, nodes = 0, level0
+    while len(nodes) > 1:
+        pairs = zip(nodes[::2], nodes[1::2], strict=False)
+        nodes = [sha(b"\x01" + a + b).digest() for a, b in pairs]
+        level += 1
+        if level >= STORED_MIN_LEVEL:
+            base = start >> level
+            out.extend((level, base + i, h) for i, h in enumerate(nodes))
+    return out, nodes[0] if nodes else b""
+
+
+def bench_big_log_proofs(db: Database, leaves: int, samples: int) -> None:
+    """Proof generation from the database for a log of ``leaves`` leaves.
+
+    The log is built by a bulk path, not by ``append_batch``: rows carrying the
+    leaf hash and short constant fields, the stored nodes (level >= 4) computed
+    here a 65,536-leaf subtree at a time, the head, then a checkpoint signed by
+    ``issue_checkpoint``. The search indexes of ``audit_records`` (time,
+    actor, action, resource, tenant) are dropped in this throw-away database
+    to load faster; proofs read only the primary keys and the unique
+    ``(tenant_id, seq)`` index, which stay. Proofs are then generated as the
+    API does (``StoreNodes``: one query for the leaves, one per node level) and
+    checked against the signed root.
+    """
+    from sqlalchemy import text
+
+    ctx = tenant(db, f"big-{random.randrange(10**9)}")
+    tid = str(ctx.tenant_id)
+    with db.engine.begin() as conn:
+        for name in ("time", "actor_id", "action", "resource_id", "tenant_id"):
+            conn.execute(text(f"DROP INDEX IF EXISTS ix_audit_records_{name}"))
+    sha = hashlib.sha256
+    rng = CompactRange()
+    top = CompactRange()  # over complete 65,536-leaf subtrees
+    span = 1 << 16
+    w0 = time.perf_counter()
+    columns = ("id", "time", "actor_type", "actor_id", "action", "resource_type", "outcome")
+    columns += ("details", "seq", "leaf_hash", "tenant_id")
+    when = T0
+    for start in range(0, leaves, span):
+        n = min(span, leaves - start)
+        hashes = [sha(b"\x00%d" % i).digest() for i in range(start, start + n)]
+        nodes, subtree_root = _subtree_nodes(hashes, start)
+        if n == span:
+            for node in top.append(subtree_root):
+                nodes.append((node.level + 16, node.index, node.hash))
+        rng.push_many(hashes)
+        rows = [
+            (f"{i:x}", when, "user", "a", "x.read", "x", "success", "{}", i, h, tid)
+            for i, h in zip(range(start, start + n), hashes, strict=True)
+        ]
+        with db.tenant_session(ctx) as session:
+            bulk_insert(session, AuditRecord.__table__, columns, rows)
+            bulk_insert(session, AuditNode.__table__, NODE_COLUMNS, [(*x, tid) for x in nodes])
+    with db.tenant_session(ctx) as session:
+        session.add(
+            AuditLogHead(
+                tenant_id=tid,
+                origin=f"rempart/audit/tenant/{tid}",
+                size=rng.size,
+                compact=[h.hex() for h in rng.hashes],
+                root=rng.root(),
+                updated_at=datetime.now(UTC),
+            )
+        )
+    signer = Ed25519Signer.generate("bench")
+    with db.tenant_session(ctx) as session:
+        cp = issue_checkpoint(session, signer)
+    built = time.perf_counter() - w0
+    assert cp.size == leaves
+    assert cp.root == rng.root()
+    rnd = random.Random(3)
+    incl, cons = [], []
+    with db.tenant_session(ctx) as session:
+        nodes_source = StoreNodes(session, log_of(session))
+        for _ in range(samples):
+            index = rnd.randrange(leaves)
+            t = time.perf_counter()
+            proof = inclusion_proof(nodes_source, index, leaves)
+            incl.append(time.perf_counter() - t)
+            verify_inclusion(index, leaves, sha(b"\x00%d" % index).digest(), proof, cp.root)
+            old = rnd.randrange(1, leaves)
+            t = time.perf_counter()
+            cproof = consistency_proof(nodes_source, old, leaves)
+            cons.append(time.perf_counter() - t)
+            old_root = tree_root_of_prefix(nodes_source, old)
+            verify_consistency(old, leaves, cproof, old_root, cp.root)
+    print(
+        f"proofs  {db.dialect:10s} at {leaves:,} leaves (log built by a bulk path in "
+        f"{built:,.0f} s: leaf hashes, stored nodes, head; search indexes dropped): "
+        f"inclusion {statistics.median(incl) * 1e3:.2f} ms (p90 "
+        f"{sorted(incl)[int(0.9 * samples)] * 1e3:.2f}), consistency "
+        f"{statistics.median(cons) * 1e3:.2f} ms (p90 {sorted(cons)[int(0.9 * samples)] * 1e3:.2f})"
+        f", wall, median of {samples}, each proof checked against the signed root"
+    )
+
+
+def tree_root_of_prefix(source: StoreNodes, size: int) -> bytes:
+    """Root of the first ``size`` leaves, from the stored nodes (to check consistency proofs)."""
+    from rempart.audit.merkle import tree_root
+
+    return tree_root(source, size)
+
+
 PAD = b"x" * 180
 
 
@@ -389,6 +577,21 @@ def main(argv: list[str]) -> None:
         default=None,
         help="leaves of the in-memory tree for proof latency (default: --leaves)",
     )
+    parser.add_argument(
+        "--export-entries",
+        type=int,
+        default=200_000,
+        help="entries of the export file verified by verify_export (0 skips it)",
+    )
+    parser.add_argument(
+        "--export-checkpoint-every", type=int, default=65_536, help="entries per checkpoint"
+    )
+    parser.add_argument(
+        "--big-log",
+        type=int,
+        default=0,
+        help="leaves of a SQLite log built by a bulk path, for proof latency (0 skips it)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--samples", type=int, default=50, help="proofs timed per kind")
     parser.add_argument("--postgres-url", default=None, help="also run the append bench here")
@@ -408,12 +611,22 @@ def main(argv: list[str]) -> None:
         bench_tree_tracemalloc(min(args.trace_leaves, args.leaves), args.chunk)
     bench_memory_proofs(args.proof_leaves or args.leaves, args.chunk, args.samples)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.export_entries:
+            bench_export_verify(
+                args.export_entries, args.export_checkpoint_every, Path(tmp) / "export.jsonl"
+            )
+            (Path(tmp) / "export.jsonl").unlink()
         db = Database.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
         upgrade(db.engine)
         ctx, signer = bench_append(db, args.events, args.batch, args.repeat)
         bench_append(db, min(args.events, 2000), 1, 1)
         bench_db_proofs(db, ctx, signer, args.samples)
         db.dispose()
+        if args.big_log:
+            big = Database.from_url(f"sqlite:///{Path(tmp) / 'big.db'}")
+            upgrade(big.engine)
+            bench_big_log_proofs(big, args.big_log, args.samples)
+            big.dispose()
     if args.postgres_url:
         bench_postgres(args.postgres_url, args)
     if args.postgres:
