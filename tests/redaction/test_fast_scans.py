@@ -726,3 +726,12 @@ def test_ascii_digit_count_is_the_per_digit_count(text: str) -> None:
     from rempart.redaction.recognizers.national_id import _ascii_digit_count
 
     assert _ascii_digit_count(text) == sum(text.count(d) for d in "0123456789")
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from([*"ab 1@:/\t\u00a0\u2003\u00b2\u0663x.-", "\u2028"])))
+def test_signature_line_check_equals_the_per_word_form(line: str) -> None:
+    from rempart.redaction.recognizers.person import _digit_or_address_char
+
+    expected = any(any(c.isdigit() or c in "@:/" for c in w) for w in line.split())
+    assert _digit_or_address_char(line) == expected

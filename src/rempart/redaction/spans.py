@@ -63,6 +63,8 @@ def resolve(spans: Iterable[Span]) -> list[Span]:
     span of another label is dropped; overlapping spans of the same label are
     merged so that nothing is left out. O(n log n) plus list insertions.
     """
+    if isinstance(spans, list) and len(spans) < 2:
+        return list(spans)  # nothing can overlap (the commonest case)
     # Guesses (score < 0.6: a bare digit run answering a question) yield to
     # anything recognised for what it is.
     ranked = sorted(

@@ -317,6 +317,12 @@ def _may_hold_listed_name(doc: Document) -> bool:
     )
 
 
+def _digit_or_address_char(line: str) -> bool:
+    """Whether a word of the line has a digit or one of "@:/" (a character of a word
+    is any character of the line but a space; checked in C, not per character)."""
+    return "@" in line or ":" in line or "/" in line or any(map(str.isdigit, line))
+
+
 @register
 class PersonRecognizer(Recognizer):
     id = "person"
@@ -416,7 +422,7 @@ class PersonRecognizer(Recognizer):
                 continue
             if cased and not all(w[:1].isupper() for w in words if w.casefold() not in _PARTICLES):
                 continue
-            if any(any(c.isdigit() or c in "@:/" for c in w) for w in words):
+            if _digit_or_address_char(line):
                 continue
             if any(_is_stop(w) for w in words) or _CLOSING.fullmatch(line):
                 continue
