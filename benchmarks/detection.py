@@ -6,8 +6,9 @@ a Python REGEXP function), and every rule's query runs over the table.
 
 (a) SigmaHQ Windows rules (Windows pipeline, on both sides) over SigmaHQ's regression
     events replicated to --events (default 3,000; --million for 1,000,000); Rempart runs
-    with its per-value candidate memo, then without it (the replicated events repeat
-    every value, which the memo exploits: the second figure does not depend on it).
+    with its per-value candidate memo (on by default), then without it: the replicated
+    events repeat every value, which the memo exploits, so the goal is judged on the
+    second figure, which does not depend on the replication.
 (b) the contact-center pack (Rempart pipeline) over synthetic audit events
     (--pack-events, default 100,000; --million for 1,000,000), correlation included
     for Rempart; the SQLite side runs the pack's plain rules only.
@@ -325,12 +326,13 @@ def main(argv: list[str] | None = None) -> int:
             args.repeat,
             correlate=False,
         )
-        if ratio_a is not None:
-            print(f"goal (a) >= 10x SQLite: {'met' if ratio_a >= 10 else 'NOT met'}")
+        if ratio_a is not None and not MEMO["size"]:
+            print(f"goal (a) >= 10x SQLite, memo off: {'met' if ratio_a >= 10 else 'NOT met'}")
         if MEMO["size"] and ratio_a is not None:
             # The replicated events repeat every value ~len/171 times, which the
             # per-value candidate memo exploits; real telemetry repeats command lines far
-            # less. The same run without the memo is the figure that does not depend on it.
+            # less. The goal is judged on the same run without the memo, the figure that
+            # does not depend on the replication (docs/detection.md, Performance).
             size, MEMO["size"] = MEMO["size"], 0
             cpus = [rempart_run(windows, events_a, False)[1] for _ in range(args.repeat)]
             MEMO["size"] = size
@@ -340,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"Rempart, candidate memo off: {off_rate:,.0f} events per CPU second,"
                 f" {off_ratio:.1f}x SQLite per CPU second"
-                f" (goal (a) without the memo: {'met' if off_ratio >= 10 else 'NOT met'})"
+                f" (goal (a), judged without the memo: {'met' if off_ratio >= 10 else 'NOT met'})"
             )
     else:
         print(f"(a) skipped: SigmaHQ data absent at {SIGMA}")

@@ -261,3 +261,51 @@ def test_evaluations_count_each_rule_tried_on_each_event(memo: int) -> None:
     assert engine.evaluations == tried
     assert [s.evaluations for s in engine.stats()] == tried
     assert sum(engine.matches) > 0
+
+
+@pytest.mark.parametrize(
+    ("needle", "key"),
+    [
+        ("imphash=f26d0b110873a1c7d8c4f08fbeab89c5", "f26d0b11"),
+        ("sha256=abc", None),  # the word after the separator is too short
+        ("abcdefghijkl", None),  # no separator before it: it may start inside a word
+        ("x-abcdefgh", "abcdefgh"),
+        (" -encodedcommand ", "encodedc"),
+    ],
+)
+def test_a_substring_is_keyed_on_the_start_of_a_word_it_holds(needle: str, key: str | None) -> None:
+    from rempart.detection.index import word_key
+
+    assert word_key(needle) == key
+
+
+def test_a_value_holding_a_keyed_substring_has_a_word_starting_with_its_key() -> None:
+    import random
+
+    from rempart.detection.index import WORD, WORD_KEY, word_key
+
+    rnd = random.Random(5)
+    alphabet = "ab09=,-_ .\\é"
+    for _ in range(3_000):
+        needle = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 24)))
+        key = word_key(needle)
+        if key is None:
+            continue
+        value = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6)))
+        value += needle + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6)))
+        assert key in {w[:WORD_KEY] for w in WORD.findall(value)}
+
+
+def test_hash_lists_are_indexed_by_words_and_find_their_rules() -> None:
+    from rempart.detection.index import CandidateIndex
+    from rempart.detection.ir import Test
+
+    needles = tuple(f"imphash={i:032x}" for i in range(10))
+    tree = Test("contains", "Hashes", needles)
+    index = CandidateIndex([tree], memo_size=0)
+    assert index.fields["Hashes"].words
+    assert not index.fields["Hashes"].grams
+    hit = EventView({"Hashes": f"SHA1=FF,IMPHASH={7:032X},MD5=00"})
+    near = EventView({"Hashes": f"SHA1=FF,IMPHASH=1{7:031X},MD5=00"})
+    assert tuple(index.candidates(hit)) == (0,)
+    assert tuple(index.candidates(near)) == ()

@@ -15,6 +15,7 @@ ever narrows by a necessary condition, so it never changes what matches.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,22 @@ WHOLE_FIELDS_MAX = 8
 of all of them at once (one read, one lookup: the contact-center pack reads two)."""
 
 _WEIGHT = {"eq": 1.0, "prefix": 1.2, "suffix": 1.2, "contains": 2.0}
+
+WORD = re.compile("[0-9a-z]+")
+"""A word: a maximal run of ASCII letters and digits (in case-folded text)."""
+WORD_KEY = 8
+"""Characters of a word a substring is keyed on."""
+WORDS_MIN = 8
+"""Fields with fewer substrings keep the general ways (trigrams, direct search)."""
+_KEYED_WORD = re.compile(f"[^0-9a-z]([0-9a-z]{{{WORD_KEY},}})")
+
+
+def word_key(text: str) -> str | None:
+    """The first ``WORD_KEY`` characters of the first word of ``text`` that follows a
+    separator inside ``text`` and is at least that long, or None. Any value containing
+    ``text`` has a separator there too, so one of its words starts with this key."""
+    m = _KEYED_WORD.search(text)
+    return m.group(1)[:WORD_KEY] if m else None
 
 
 def _seq_key(fld: str, head: str, mids: tuple[str, ...], tail: str) -> Key | None:
@@ -141,6 +158,9 @@ class _FieldIndex:
     gram_keys: frozenset[Gram] = frozenset()
     needles: dict[str, list[int]] = field(default_factory=dict)  # substring -> rules
     needle_texts: tuple[str, ...] = ()
+    words: dict[str, list[tuple[int, str]]] = field(
+        default_factory=dict
+    )  # word key -> (rule, text)
     prefix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
     suffix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
 
@@ -176,6 +196,22 @@ class CandidateIndex:
                     fi.suffix.setdefault(n, {}).setdefault(text[-n:], []).append(i)
                 else:
                     contains.append((i, key))
+        # A field all of whose substrings hold a long word after a separator (hashes:
+        # ``imphash=f26d0b11...``) is indexed on those words' first characters: a value
+        # holding the substring holds a word starting with them (one lookup per word of
+        # the value, where trigrams of a hash value find many others' trigrams).
+        by_field: dict[str, list[tuple[int, str]]] = {}
+        for i, (fld, _, text) in contains:
+            by_field.setdefault(fld, []).append((i, text))
+        words = {
+            fld: [(i, text, w) for i, text in items if (w := word_key(text)) is not None]
+            for fld, items in by_field.items()
+        }
+        for fld, keyed in words.items():
+            if len(keyed) == len(by_field[fld]) and len(keyed) >= WORDS_MIN:
+                for i, text, w in keyed:
+                    fields[fld].words.setdefault(w, []).append((i, text))
+        contains = [c for c in contains if not fields[c[1][0]].words]
         # Each substring is indexed on its rarest trigram among the field's substrings.
         gram_freq: Counter[tuple[str, Gram]] = Counter()
         for _, (fld, _, text) in contains:
@@ -285,6 +321,13 @@ class CandidateIndex:
         """The rules one field's (case-folded) values make candidates: a function of the
         values alone, so it can be remembered per value."""
         out: set[int] = set()
+        if fi.words:
+            keyed = fi.words
+            for v in vals:
+                for word in WORD.findall(v):
+                    pairs = keyed.get(word[:WORD_KEY])
+                    if pairs:
+                        out.update(i for i, text in pairs if text in v)
         if fi.needle_texts and len(fi.needle_texts) <= sum(map(len, vals)):
             # Fewer substrings than characters: look for each one, in C, in the values.
             needles = fi.needles
