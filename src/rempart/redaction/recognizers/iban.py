@@ -206,10 +206,16 @@ def is_iban(compact: str) -> bool:
     )
 
 
-# The first check digit of an IBAN: a digit right after a letter (or after a letter
-# and one separator) and followed by another digit (a separator between allowed).
-# The scan opens with a digit class, so ``re`` jumps from digit to digit.
-_CHECK_DIGITS: Final = re.compile(r"\d(?:(?<=[A-Za-z]\d)|(?<=[A-Za-z][ \-]\d))(?=[ \-]?\d)")
+# The first check digit of an IBAN, with where its country letters start: right
+# after the two letters (a), after the letters spaced (b), or either with one
+# separator before the digit (c, d); followed by another digit (a separator
+# between allowed). The scan opens with a digit class, so ``re`` jumps from digit
+# to digit; at most one layout fits a digit (the characters before it decide).
+_CHECK_DIGITS: Final = re.compile(
+    r"\d(?:(?<=(?P<a>[A-Za-z])[A-Za-z]\d)|(?<=(?P<b>[A-Za-z]) [A-Za-z]\d)"
+    r"|(?<=(?P<c>[A-Za-z])[A-Za-z][ \-]\d)|(?<=(?P<d>[A-Za-z]) [A-Za-z][ \-]\d))(?=[ \-]?\d)"
+)
+_SPACED: Final = frozenset({"b", "d"})
 
 
 # The country codes as they can be written: each letter in either case.
@@ -223,26 +229,22 @@ _PAIRS: Final = frozenset(
 
 def _candidate_starts(text: str) -> list[int]:
     """The positions where an ``_IBAN`` match with a known country can start, sorted:
-    two to four characters before its first check digit (letter, optional space,
-    letter, optional separator, then the check digits).
+    where the country letters before a first check digit start (letter, optional
+    space, letter, optional separator, then the check digits).
 
-    A match at ``s`` has its country letters at ``s`` and at ``s + 1`` (``s + 2``
-    when ``s + 1`` is a space), so a start whose two letters there are not a
-    country code is left out (a match there would be refused for its country),
-    and so is a start right after a word character (``_IBAN``'s look-behind).
+    A start whose two letters are not a country code is left out (a match there
+    would be refused for its country), and so is a start right after a word
+    character (``_IBAN``'s look-behind).
     """
     starts: set[int] = set()
-    n = len(text)
     for m in _CHECK_DIGITS.finditer(text):
-        p = m.start()
-        for s in range(max(0, p - 4), p - 1):
-            second = s + 2 if s + 1 < n and text[s + 1] == " " else s + 1
-            if (
-                second < n
-                and text[s] + text[second] in _PAIRS
-                and not (s and (text[s - 1].isalnum() or text[s - 1] == "_"))  # \w before
-            ):
-                starts.add(s)
+        layout = m.lastgroup or ""
+        s = m.start(layout)
+        second = text[s + 2] if layout in _SPACED else text[s + 1]
+        if text[s] + second in _PAIRS and not (
+            s and (text[s - 1].isalnum() or text[s - 1] == "_")  # \w before
+        ):
+            starts.add(s)
     return sorted(starts)
 
 
