@@ -67,6 +67,10 @@ _EXPIRY_ALPHABET = [
     "aug",
     "MAY",
     "août",
+    "AOÛT",
+    "Déc",
+    "\u017fept",
+    "x",
 ]
 _WORD_ALPHABET = [*"abé-'\u2019 1_Z", "x-y", "l'a", "\u0130", "\u017f", *"ÿß\xa0\xd7ª²µ\t\n"]
 _NUMBER_ALPHABET = [
@@ -108,6 +112,8 @@ def test_expiry_scan_equals_the_single_alternation(text: str) -> None:
     doc = Document(text, "fr")
     expected = [(m.start(), m.end(), m.group(2) == "/") for m in _EXPIRY.finditer(text)]
     assert _expiry_matches(text, doc.words) == expected
+    if doc.lower_exact:  # the month form looked for on the lower-cased text
+        assert _expiry_matches(text, doc.words, doc.lower) == expected
 
 
 def test_expiry_scan_keeps_the_leftmost_match_of_either_form() -> None:
@@ -116,6 +122,8 @@ def test_expiry_scan_keeps_the_leftmost_match_of_either_form() -> None:
     doc = Document(text, "fr")
     expected = [(m.start(), m.end(), m.group(2) == "/") for m in _EXPIRY.finditer(text)]
     assert _expiry_matches(text, doc.words) == expected
+    if doc.lower_exact:  # the month form looked for on the lower-cased text
+        assert _expiry_matches(text, doc.words, doc.lower) == expected
     assert len(expected) == 3
 
 

@@ -78,6 +78,11 @@ _EXPIRY_NUMERIC: Final = re.compile(
 _EXPIRY_MONTH: Final = re.compile(
     rf"\b(?:{_MONTHS})\s+(?:20\d{{2}}|20\s\d{{2}}|\d{{2}})(?![\w])", re.IGNORECASE
 )
+# The same for the lower-cased text when lower-casing is exact (``Document.view_lower``):
+# case-sensitive (every letter of it is lower case), so ``re`` drops a month as soon
+# as its first letter differs; every month opens with a word character, so a
+# leading ``(?=\w)`` changes no match and skips the positions that cannot start one.
+_EXPIRY_MONTH_LOWER: Final = re.compile(r"(?=\w)" + _EXPIRY_MONTH.pattern)
 _MONTH_WORDS: Final = frozenset(
     [
         "janvier",
@@ -122,17 +127,21 @@ _MONTH_WORDS: Final = frozenset(
 )
 
 
-def _expiry_matches(text: str, words: frozenset[str]) -> list[tuple[int, int, bool]]:
+def _expiry_matches(
+    text: str, words: frozenset[str], lower: str | None = None
+) -> list[tuple[int, int, bool]]:
     """``(start, end, slash)`` of each ``_EXPIRY`` match, in order (``words``: the
-    text's lower-case words)."""
+    text's lower-case words; ``lower``: the text lower-cased when that is exact,
+    where the month form is looked for)."""
     if _MONTH_WORDS.isdisjoint(words):
         return [(m.start(), m.end(), m.group(1) == "/") for m in _EXPIRY_NUMERIC.finditer(text)]
+    months, month_text = (_EXPIRY_MONTH, text) if lower is None else (_EXPIRY_MONTH_LOWER, lower)
     # Both forms: the leftmost next match of either, then on from its end, as the
     # single alternation does.
     found: list[tuple[int, int, bool]] = []
     pos = 0
     num = _EXPIRY_NUMERIC.search(text, pos)
-    month = _EXPIRY_MONTH.search(text, pos)
+    month = months.search(month_text, pos)
     while True:
         if num is not None and (month is None or num.start() < month.start()):
             found.append((num.start(), num.end(), num.group(1) == "/"))
@@ -144,7 +153,7 @@ def _expiry_matches(text: str, words: frozenset[str]) -> list[tuple[int, int, bo
         if num is not None and num.start() < pos:
             num = _EXPIRY_NUMERIC.search(text, pos)
         if month is not None and month.start() < pos:
-            month = _EXPIRY_MONTH.search(text, pos)
+            month = months.search(month_text, pos)
     return found
 
 
@@ -168,7 +177,7 @@ class CardExpiryRecognizer(Recognizer):
         low = doc.view_lower  # cues on the lower-cased view when exact (same offsets)
         scan = text if low is None else low
         card_rx = (CUES if low is None else CUES_LOWER)[Entity.CARD_NUMBER]
-        for start, end, slash in _expiry_matches(text, doc.words):
+        for start, end, slash in _expiry_matches(text, doc.words, low):
             cue = cue_before(scan, start, Entity.CARD_EXPIRY, 40, lowered=low is not None)
             if not (cue or expects) and not (
                 slash and card_rx.search(scan, max(0, start - 80), start) is not None
