@@ -33,7 +33,9 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from rempart.audit import Actor, AuditEvent, append_batch, export_log, issue_checkpoint
@@ -72,6 +74,8 @@ from rempart.storage.tenants import create_tenant
 from rempart.types import TenantId
 
 T0 = datetime(2026, 11, 29, tzinfo=UTC)
+RECORDS = cast(Table, AuditRecord.__table__)
+NODES = cast(Table, AuditNode.__table__)
 
 
 def events(tenant: TenantId, start: int, n: int) -> list[AuditEvent]:
@@ -135,7 +139,7 @@ def chain_append(
         )
         rows.append(row)
         seq += 1
-    bulk_insert(session, AuditRecord.__table__, (*ENTRY_COLUMNS, "tenant_id"), rows)
+    bulk_insert(session, RECORDS, (*ENTRY_COLUMNS, "tenant_id"), rows)
     state["prev"], state["seq"] = prev, seq
 
 
@@ -363,8 +367,8 @@ def bench_big_log_proofs(db: Database, leaves: int, samples: int) -> None:
     top = CompactRange()  # over complete 65,536-leaf subtrees
     span = 1 << 16
     w0 = time.perf_counter()
-    columns = ("id", "time", "actor_type", "actor_id", "action", "resource_type", "outcome")
-    columns += ("details", "seq", "leaf_hash", "tenant_id")
+    columns: tuple[str, ...] = ("id", "time", "actor_type", "actor_id", "action")
+    columns += ("resource_type", "outcome", "details", "seq", "leaf_hash", "tenant_id")
     when = T0
     for start in range(0, leaves, span):
         n = min(span, leaves - start)
@@ -379,8 +383,8 @@ def bench_big_log_proofs(db: Database, leaves: int, samples: int) -> None:
             for i, h in zip(range(start, start + n), hashes, strict=True)
         ]
         with db.tenant_session(ctx) as session:
-            bulk_insert(session, AuditRecord.__table__, columns, rows)
-            bulk_insert(session, AuditNode.__table__, NODE_COLUMNS, [(*x, tid) for x in nodes])
+            bulk_insert(session, RECORDS, columns, rows)
+            bulk_insert(session, NODES, NODE_COLUMNS, [(*x, tid) for x in nodes])
     with db.tenant_session(ctx) as session:
         session.add(
             AuditLogHead(
