@@ -226,6 +226,13 @@ class CandidateIndex:
             fi.needle_texts = tuple(fi.needles)
             fi.prefix_items = tuple(sorted(fi.prefix.items()))
             fi.suffix_items = tuple(sorted(fi.suffix.items()))
+        # Fields indexed on whole values only (EventID, Channel...): one dictionary read
+        # per value gives their candidates, already sorted (rules are added in order).
+        self._exact = {
+            fld: {text: tuple(rules) for text, rules in fi.eq.items()}
+            for fld, fi in fields.items()
+            if not (fi.prefix or fi.suffix or fi.grams or fi.needles or fi.words)
+        }
         self.always = tuple(always)
         self.fields = fields
         self._field_names = frozenset(fields)
@@ -284,9 +291,16 @@ class CandidateIndex:
                 # Too big or deep to flatten: ask field by field (errors stay per rule).
                 with contextlib.suppress(EventError):
                     names = self._field_names.intersection(ev.paths)
+        exact = self._exact
         for fld in names:
             vals = ev.fold(fld)
             if not vals:
+                continue
+            table = exact.get(fld)
+            if table is not None and len(vals) == 1:
+                rules = table.get(vals[0])
+                if rules:
+                    parts.append(rules)
                 continue
             memo = memos[fld]
             hits = memo.get(vals)
