@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pytest
 import rfc8785
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rempart.audit import Actor, AuditEvent
@@ -37,6 +37,7 @@ from rempart.audit.note import (
 from rempart.audit.schema import canonical_objects, decode_entry_text, encode_event_fast
 from rempart.audit.verifier import VerificationReport, verify_export, verify_lines
 from rempart.types import TenantId
+from tests.audit.tampering import tamper
 
 ORIGIN = "rempart/audit/tenant/batch"
 SIGNER = Ed25519Signer.generate("batch")
@@ -131,28 +132,7 @@ def test_an_intact_export_takes_the_batch_path(counted_batches: list[bool]) -> N
 def test_batches_and_lines_give_the_same_report_whatever_the_tampering(
     data: st.DataObject,
 ) -> None:
-    text = "".join(LINES)
-    kind = data.draw(st.sampled_from(["flip", "delete", "duplicate", "swap", "truncate"]))
-    lines = list(LINES)
-    if kind == "flip":
-        raw = bytearray(text.encode())
-        pos = data.draw(st.integers(0, len(raw) - 1))
-        raw[pos] ^= 1 << data.draw(st.integers(0, 7))
-        decoded = raw.decode("utf-8", errors="replace")
-        assume("\ufffd" not in decoded)
-        mutated = decoded
-    elif kind == "truncate":
-        mutated = text[: data.draw(st.integers(0, len(text) - 1))]
-    else:
-        i = data.draw(st.integers(1, len(lines) - 1))
-        if kind == "delete":
-            del lines[i]
-        elif kind == "duplicate":
-            lines.insert(data.draw(st.integers(1, len(lines))), lines[i])
-        else:
-            j = data.draw(st.integers(1, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
-        mutated = "".join(lines)
+    mutated = tamper(data, LINES, first=1)
     trusted = NOTES[data.draw(st.sampled_from(sorted(NOTES)))]
     split = mutated.splitlines(keepends=True)
     assert verify_lines(split, trusted, VERIFIER) == _line_by_line(split, trusted)
