@@ -428,11 +428,9 @@ def append_events(
     origin = head.origin
     sha = hashlib.sha256
     bind_time = time_binder(session.connection().dialect)
-    # The compact range is extended inline (a binary counter's carry): each
-    # completed node of a stored level is kept, the others are never built.
-    border, seq = rng.hashes, rng.size
     node_key = key if log.tenant_id is not None else ()
     for event, uid in zip(events, new_entry_ids(len(events)), strict=True):
+        seq = rng.size
         data, class_uid, details, text = encode_event_fast(
             event, log_name=origin, sequence=seq, uid=uid
         )
@@ -443,18 +441,14 @@ def append_events(
             row += (str(event.tenant_id) or None,)
         else:
             row += key
-        h, carry, level = lh, seq, 0
-        while carry & 1:  # an even index completes no interior node
-            h = sha(b"\x01" + border.pop() + h).digest()
-            carry >>= 1
-            level += 1
-            if level >= STORED_MIN_LEVEL:
-                nodes.append((level, carry, h, *node_key))
-        border.append(h)
+        if seq & 1:  # an even index completes no interior node
+            for node in rng.append(lh):
+                if node.level >= STORED_MIN_LEVEL:
+                    nodes.append((node.level, node.index, node.hash, *node_key))
+        else:
+            rng.push(lh)
         rows.append(row)
         out.append(Appended(uid, seq, lh))
-        seq += 1
-    rng.size = seq
     # Driver-level inserts: the rows are complete and stamped with the log's
     # tenant above, so neither the ORM's nor Core's per-row work is needed.
     bulk_insert(session, log.record.__table__, columns, rows, ready=_ENTRY_READY)
