@@ -27,3 +27,11 @@ def test_later_batches_sort_after_earlier_ones() -> None:
     second = new_entry_ids(50)
     assert max(first) < min(second)
     assert new_entry_ids(0) == []
+
+
+def test_entry_ids_carry_random_bits_in_every_random_field() -> None:
+    """The 12 bits after the version, the variant digit's 2 and the last 60 all vary."""
+    ids = new_entry_ids(500)
+    assert {text[19] for text in ids} == set("89ab")
+    assert len({text[15:18] for text in ids}) > 400
+    assert len({text[20:] for text in ids}) == 500

@@ -299,3 +299,80 @@ def test_the_direct_entry_writer_equals_to_ocsf_then_encode(
     assert (masked_text is None) == (masked is None)
     if masked_text is not None:
         assert json.loads(masked_text) == masked
+
+
+# Keys and strings close to what the masking rules look for: sensitive key names
+# in any case, keys that only contain such a name, words with digits or "@",
+# escapes, and plain words; so both ways of ``masked_part`` are exercised.
+_near_keys = st.sampled_from(
+    [
+        *("fields", "reason", "password", "Name", "name", "username", "pin", "spin", "PIN"),
+        *("pan", "company", "e-mail", "Token", "kind", "channel", "a\nb", "pin\n", "\u00e9t\u00e9"),
+    ]
+)
+_near_text = st.sampled_from(
+    [
+        *("subject", "channel", "a@b.example", "4111111111111111", "null", "NULL", 'x"y'),
+        *("tab\t", "caf\u00e9", "plain words", "", "5", "\U0001f600"),
+    ]
+)
+_near_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**10), 10**10) | st.floats() | _near_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_near_keys, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_near_keys | st.text(max_size=6), _near_values, max_size=5))
+def test_masked_part_equals_the_walk(value: dict[str, Any]) -> None:
+    """The text test of ``masked_part`` gives exactly ``mask_value`` and its canonical text."""
+    from rempart.audit.schema import _part, masked_part
+
+    expected = mask_value(value)
+    got, text = masked_part(value)
+    assert got == expected
+    assert text == _part(expected)
+
+
+def test_masked_part_takes_the_walk_for_what_it_must_mask() -> None:
+    """Each trigger of the text test: the value comes back masked, never as given."""
+    from rempart.audit.schema import masked_part
+
+    for value, masked in [
+        ({"password": "hunter"}, {"password": SECRET_MARK}),
+        ({"Name": "Ada"}, {"Name": PERSONAL_MARK}),
+        ({"spin": "x"}, {"spin": SECRET_MARK}),
+        ({"note": "write to ada@example.org"}, {"note": f"write to {PERSONAL_MARK}"}),
+        ({"ref": "card 4111 1111 1111 1111"}, {"ref": f"card {PERSONAL_MARK}"}),
+        ({"ratio": float("nan")}, {"ratio": "nan"}),
+        ({"pin\n": "x"}, {"pin\n": SECRET_MARK}),
+    ]:
+        assert masked_part(value)[0] == masked, value
+
+
+def test_masked_part_keeps_an_unmasked_value_as_given() -> None:
+    from rempart.audit.schema import masked_part
+
+    value = {"fields": ["subject", "channel"], "kind": {"a": True}}
+    got, text = masked_part(value)
+    assert got is value
+    assert text == '{"fields":["subject","channel"],"kind":{"a":true}}'
+    # A tuple is written as the walk writes the list it makes of it.
+    assert masked_part({"kinds": ("a", "b")})[1] == '{"kinds":["a","b"]}'
+
+
+def test_utc_iso_converts_every_zone_and_refuses_naive_times() -> None:
+    from datetime import UTC, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from rempart.audit.schema import utc_iso
+
+    moment = datetime(2026, 11, 29, 8, 0, 0, 5, tzinfo=UTC)
+    expected = "2026-11-29T08:00:00.000005+00:00"
+    assert utc_iso(moment) == expected
+    assert utc_iso(moment.astimezone(timezone(timedelta(hours=2)))) == expected
+    assert utc_iso(moment.astimezone(ZoneInfo("Europe/Paris"))) == expected
+    assert utc_iso(moment.astimezone(ZoneInfo("UTC"))) == expected
+    with pytest.raises(ValueError, match="timezone-aware"):
+        utc_iso(moment.replace(tzinfo=None))

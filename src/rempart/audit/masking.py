@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 SECRET_MARK = "[secret]"  # noqa: S105 - a placeholder, not a secret
@@ -38,6 +39,34 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b
 
 # Every pattern above needs an "@" or a digit: a string with neither is returned as is.
 _MAYBE_SENSITIVE = re.compile(r"[@\d]")
+
+
+# In a JSON text: what makes ``mask_value`` rewrite a value whatever its key
+# (a digit: numbers and long digit runs; "@": e-mail addresses) and a
+# backslash (an escaped character, which the key patterns would see unescaped).
+_REWRITTEN_JSON = re.compile(rb"[@0-9\\\\]")
+# Without backslashes a JSON string holds no quote, and only a key is followed by ":".
+_JSON_KEY = re.compile(rb'"([^"]*)":')
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_marks(key: bytes) -> bool:
+    return key_mark(key.decode("ascii")) is not None
+
+
+def unmasked_json(data: bytes) -> bool:
+    """True when ``data``, the JSON text of a value, is ASCII and ``mask_value`` keeps it as is.
+
+    A conservative test on the text instead of a walk over the value: no
+    digit, "@" or escape (so no string ``mask_text`` changes, no number, no
+    float), no ``null`` (None, and what orjson writes for NaN and
+    infinities, which ``mask_value`` turns into text) and no key that names a
+    secret or personal data. A property test checks the claim against
+    ``mask_value``.
+    """
+    if not data.isascii() or _REWRITTEN_JSON.search(data) is not None or b"null" in data:
+        return False
+    return not any(map(_key_marks, _JSON_KEY.findall(data)))
 
 
 def mask_text(value: str) -> str:
@@ -73,6 +102,8 @@ def mask_value(value: Any, key: str = "") -> Any:
         return mask_text(value)
     if kind is list:
         return [mask_value(v) for v in value]
+    if isinstance(value, Enum):  # its value, as JSON writers give it
+        return mask_value(value.value, key)
     if isinstance(value, Mapping):
         return {str(k): mask_value(v, str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -89,4 +120,11 @@ def mask_value(value: Any, key: str = "") -> Any:
     return mask_text(str(value))
 
 
-__all__ = ["PERSONAL_MARK", "SECRET_MARK", "key_mark", "mask_text", "mask_value"]
+__all__ = [
+    "PERSONAL_MARK",
+    "SECRET_MARK",
+    "key_mark",
+    "mask_text",
+    "mask_value",
+    "unmasked_json",
+]

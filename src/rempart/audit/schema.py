@@ -24,7 +24,7 @@ import rfc8785
 
 from rempart.audit.errors import ExportError
 from rempart.audit.events import AuditEvent
-from rempart.audit.masking import mask_text, mask_value
+from rempart.audit.masking import mask_text, mask_value, unmasked_json
 
 SCHEMA_VERSION = "1.3.0"
 """The OCSF version the entries align with."""
@@ -161,7 +161,7 @@ def _time_ms(value: datetime) -> int:
 
 
 def _time_dt(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return utc_iso(value)[:26] + "Z"
 
 
 def to_ocsf(event: AuditEvent, *, log_name: str, sequence: int, uid: str) -> dict[str, Any]:
@@ -327,6 +327,48 @@ def _part(value: Any) -> str:
     return canonical({"v": value}).decode("utf-8")[5:-1]
 
 
+_AS_GIVEN = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+"""orjson options under which it refuses what ``mask_value`` would rewrite by type
+(dates, dataclasses, subclasses of str/int/dict/list) instead of encoding it."""
+
+
+def masked_part(value: Any) -> tuple[Any, str]:
+    """(``mask_value(value)``, its canonical text), skipping the walk when nothing is masked.
+
+    A dictionary is first written by orjson as given; when that text shows
+    nothing ``mask_value`` would change (``unmasked_json``) the value is its
+    own masked form and the text is already canonical (ASCII, so no key
+    outside the Basic Multilingual Plane); the value is then returned as
+    given (a tuple in it stays a tuple: equal to the walk's result as JSON).
+    Anything else takes the walk. A property test checks both ways agree.
+    """
+    if type(value) is dict:
+        try:
+            data = orjson.dumps(value, option=_AS_GIVEN)
+        except orjson.JSONEncodeError:
+            pass
+        else:
+            if unmasked_json(data):
+                return value, data.decode("ascii")
+    masked = mask_value(value)
+    return masked, _part(masked)
+
+
+def utc_iso(value: datetime) -> str:
+    """``value`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00`` (aware datetimes only)."""
+    zone = value.tzinfo
+    if zone is UTC:  # the usual case: no conversion to make
+        return value.isoformat(timespec="microseconds")
+    if zone is None:
+        raise ValueError("audit event time must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 @functools.lru_cache(maxsize=256)
 def _header(class_uid: int | None, resource_type: str, action: str) -> tuple[int, str, str, str]:
     """(class, and the fixed texts around the actor and at the end) for a kind of event."""
@@ -342,7 +384,13 @@ def _header(class_uid: int | None, resource_type: str, action: str) -> tuple[int
 
 
 def encode_event_fast(
-    event: AuditEvent, *, log_name: str, sequence: int, uid: str
+    event: AuditEvent,
+    *,
+    log_name: str,
+    sequence: int,
+    uid: str,
+    iso: str | None = None,
+    tenant: str | None = None,
 ) -> tuple[bytes, int, Any, str | None]:
     """``encode_ocsf(to_ocsf(...))`` written directly: (leaf data, class, masked details,
     and their canonical JSON text, or None without details).
@@ -351,74 +399,60 @@ def encode_event_fast(
     is assembled from pieces, each string written by the C encoder's own string
     writer and each free-form part (details, change) by the C encoder, without
     building and then sorting the whole object. A property test checks the bytes
-    equal ``encode_ocsf(to_ocsf(...))`` on arbitrary events.
+    equal ``encode_ocsf(to_ocsf(...))`` on arbitrary events. ``iso`` and
+    ``tenant`` are ``utc_iso(event.time)`` and ``str(event.tenant_id)`` when the
+    caller has them already.
     """
     cls, head, middle, type_tail = _header(event.class_uid, event.resource_type, event.action)
     failed = event.outcome != "success"
     time = event.time
-    parts = [
-        head,
-        _str(event.actor.type),
-        ',"uid":',
-        _str(event.actor.id),
-        "}}",
-        middle,
-    ]
-    if event.user_agent:
-        parts += [',"http_request":{"user_agent":', _str(mask_text(event.user_agent[:300])), "}"]
-    parts.append(',"metadata":{')
-    if event.request_id:
-        parts += ['"correlation_uid":', _str(event.request_id), ","]
-    parts += [
-        '"log_name":',
-        _str(log_name),
-        ',"product":',
-        _PRODUCT_JSON,
-        ',"sequence":',
-        str(sequence),
-    ]
-    if event.tenant_id:
-        parts += [',"tenant_uid":', _str(str(event.tenant_id))]
-    parts += [',"uid":', _str(uid), ',"version":"', SCHEMA_VERSION, '"},"resources":[{"type":']
-    parts.append(_str(event.resource_type))
-    if event.resource_id is not None:
-        parts += [',"uid":', _str(event.resource_id)]
-    parts.append('}],"severity_id":1')
-    if event.source_ip:
-        parts += [',"src_endpoint":{"ip":', _str(event.source_ip), "}"]
-    parts.append(',"status":"Failure"' if failed else ',"status":"Success"')
-    if failed and event.reason:
-        parts += [',"status_detail":', _str(mask_text(event.reason))]
-    parts += [
-        ',"status_id":2' if failed else ',"status_id":1',
-        ',"time":',
-        str(_time_ms(time)),
-        ',"time_dt":"',
-        _time_dt(time),
-        '"',
-        type_tail,
-    ]
+    actor = event.actor
+    user_agent = event.user_agent
+    agent = ""
+    if user_agent:
+        agent = f',"http_request":{{"user_agent":{_str(mask_text(user_agent[:300]))}}}'
+    request_id = event.request_id
+    correlation = f'"correlation_uid":{_str(request_id)},' if request_id else ""
+    tenant_id = event.tenant_id
+    tenant = f',"tenant_uid":{_str(tenant or str(tenant_id))}' if tenant_id else ""
+    resource_id = event.resource_id
+    resource = "" if resource_id is None else f',"uid":{_str(resource_id)}'
+    source_ip = event.source_ip
+    source = f',"src_endpoint":{{"ip":{_str(source_ip)}}}' if source_ip else ""
+    if failed:
+        reason = event.reason
+        status = (
+            f',"status":"Failure","status_detail":{_str(mask_text(reason))},"status_id":2'
+            if reason
+            else ',"status":"Failure","status_id":2'
+        )
+    else:
+        status = ',"status":"Success","status_id":1'
+    millis = _time_ms(time)  # refuses a naive time first
     details: Any = None
     details_text: str | None = None
+    unmapped = ""
     change = event.before is not None or event.after is not None
     if event.details or change:
-        parts.append(',"unmapped":{')
-        if change:
-            parts += [
-                '"change":{"after":',
-                _part(mask_value(event.after)),
-                ',"before":',
-                _part(mask_value(event.before)),
-                "}",
-            ]
         if event.details:
-            details = mask_value(event.details)
-            details_text = _part(details)
-            parts += [',"details":' if change else '"details":', details_text]
-        parts.append("}")
-    parts.append("}")
+            details, details_text = masked_part(event.details)
+        if change:
+            after, before = masked_part(event.after)[1], masked_part(event.before)[1]
+            changed = f'"change":{{"after":{after},"before":{before}}}'
+            inner = f'{changed},"details":{details_text}' if details_text else changed
+        else:
+            inner = f'"details":{details_text}'
+        unmapped = f',"unmapped":{{{inner}}}'
+    text = (
+        f'{head}{_str(actor.type)},"uid":{_str(actor.id)}}}}}{middle}{agent}'
+        f',"metadata":{{{correlation}"log_name":{_str(log_name)},"product":{_PRODUCT_JSON}'
+        f',"sequence":{sequence}{tenant},"uid":{_str(uid)},"version":"{SCHEMA_VERSION}"}}'
+        f',"resources":[{{"type":{_str(event.resource_type)}{resource}}}],"severity_id":1'
+        f'{source}{status},"time":{millis},"time_dt":"{(iso or utc_iso(time))[:26]}Z"'
+        f"{type_tail}{unmapped}}}"
+    )
     try:
-        return "".join(parts).encode("utf-8"), cls, details, details_text
+        return text.encode("utf-8"), cls, details, details_text
     except UnicodeEncodeError as exc:
         raise ValueError("audit entry cannot be canonicalized: lone surrogate") from exc
 
@@ -584,5 +618,7 @@ __all__ = [
     "encode_event",
     "encode_event_fast",
     "encode_ocsf",
+    "masked_part",
     "to_ocsf",
+    "utc_iso",
 ]
