@@ -29,6 +29,7 @@ from rempart.detection.correlation import (
 from rempart.detection.errors import DetectionError, EventError
 from rempart.detection.event import EventView
 from rempart.detection.index import MEMO_SIZE, CandidateIndex
+from rempart.detection.observers import Observer, compile_observer
 from rempart.detection.ruleset import RuleSet
 from rempart.types import Clock, utc_now
 
@@ -106,21 +107,28 @@ class DetectionEngine:
             CorrelationState(c, max_groups=max_groups, max_entries=max_entries)
             for c in ruleset.correlations
         ]
-        # rule key -> correlations that reference it
+        # rule key -> correlations that reference it, and their observers of it (one
+        # generated function per correlation and key where the kind allows)
         self._watchers: dict[str, list[CorrelationState]] = {}
+        self._observers: dict[str, tuple[Observer, ...]] = {}
         for state in self.correlations:
             for key in dict.fromkeys(state.corr.rule_keys):
                 self._watchers.setdefault(key, []).append(state)
+                self._observers[key] = (
+                    *self._observers.get(key, ()),
+                    compile_observer(state, key),
+                )
         self._silent = self._silenced_keys(ruleset.correlations)
         self._ts_fields = ruleset.pipeline.timestamp_fields
         self._fallbacks = dict(ruleset.pipeline.fallbacks) or None
         # Per rule position: the detection it emits (immutable, so made once; None when
-        # silenced) and the correlations it feeds (None when none).
+        # silenced) and the observers of the correlations it feeds (None when none).
         self._emits: list[Detection | None] = [
             None if r.id in self._silent else Detection(r.id, r.title, r.level) for r in self.rules
         ]
-        self._feeds: list[bool] = [r.id in self._watchers for r in self.rules]
-        self._keys = [r.id for r in self.rules]
+        self._feeds: list[tuple[Observer, ...] | None] = [
+            self._observers.get(r.id) for r in self.rules
+        ]
 
     @property
     def evaluations(self) -> list[int]:
@@ -233,36 +241,51 @@ class DetectionEngine:
         if not matched:
             return []
         out: list[Detection] = []
-        emits, feeds, keys = self._emits, self._feeds, self._keys
-        queue: list[str] | None = None
+        emits, feeds = self._emits, self._feeds
+        feeding: list[tuple[Observer, ...]] | None = None
         for i in matched:
             detection = emits[i]
             if detection is not None:
                 out.append(detection)
-            if feeds[i]:
-                if queue is None:
-                    queue = []
-                queue.append(keys[i])
-        if queue is None:
+            observers = feeds[i]
+            if observers is not None:
+                if feeding is None:
+                    feeding = []
+                feeding.append(observers)
+        if feeding is None:
             return out
-        silent, watchers = self._silent, self._watchers
         # The time the rules already parsed (``ev.moments``), else the general reading.
         parsed = ev._moments.get(self._ts_fields[0]) if ev._moments and self._ts_fields else None
         when = parsed[0].timestamp() if parsed and parsed[0] is not None else self.event_time(ev)
+        # The matched rules' correlations in order, then those fed by correlations that
+        # fired (chaining), in the order they fired.
+        queue: list[str] | None = None
+        for observers in feeding:
+            for observe in observers:
+                alert = observe(ev, when)
+                if alert is not None:
+                    queue = self._alerted(alert, out, queue)
         pos = 0
-        while pos < len(queue):  # correlations can feed correlations (chaining)
-            key = queue[pos]
+        while queue is not None and pos < len(queue):
+            for observe in self._observers[queue[pos]]:
+                alert = observe(ev, when)
+                if alert is not None:
+                    queue = self._alerted(alert, out, queue)
             pos += 1
-            for state in watchers.get(key, ()):
-                alert = state.observe(key, ev, when)
-                if alert is None:
-                    continue
-                corr = alert.correlation
-                if corr.id not in silent:
-                    out.append(Detection(corr.id, corr.title, corr.level, alert))
-                if corr.id in watchers:
-                    queue.append(corr.id)
         return out
+
+    def _alerted(
+        self, alert: CorrelationAlert, out: list[Detection], queue: list[str] | None
+    ) -> list[str] | None:
+        """Emit a correlation alert (unless silenced); queue its id when it feeds others."""
+        corr = alert.correlation
+        if corr.id not in self._silent:
+            out.append(Detection(corr.id, corr.title, corr.level, alert))
+        if corr.id in self._observers:
+            if queue is None:
+                queue = []
+            queue.append(corr.id)
+        return queue
 
     def stats(self) -> list[RuleStats]:
         evaluations = self.evaluations
