@@ -77,6 +77,59 @@ def test_the_platform_log_rows_carry_the_event_tenant(
     assert nodes >= 1
 
 
+_AWKWARD = ["", "\x1f", "\x1e", "a\x1fb", "x\x1e", "plain", "\u00e9t\u00e9", "'\"{},\\"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 9])
+def test_awkward_values_come_back_exactly(
+    db: Database, tenant_a: TenantContext, size: int
+) -> None:
+    """Separators, empty texts, quotes and NULLs survive the batch insert (both engines).
+
+    On PostgreSQL a column holding a separator goes as an array instead of
+    joined text; a single empty text must not become an empty array.
+    """
+    events = [
+        event(
+            tenant_a,
+            i,
+            actor=_AWKWARD[i % len(_AWKWARD)],
+            resource_id=None if i % 3 == 1 else _AWKWARD[(i + 3) % len(_AWKWARD)],
+            reason=_AWKWARD[(i + 5) % len(_AWKWARD)],
+            outcome="failure",
+            request_id="" if i % 2 else None,
+        )
+        for i in range(size)
+    ]
+    with db.tenant_session(tenant_a) as session:
+        appended = append_batch(session, events)
+    with db.tenant_session(tenant_a) as session:
+        rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+    assert [r.id for r in rows] == [a.uid for a in appended]
+    assert [r.leaf_hash for r in rows] == [a.leaf_hash for a in appended]
+    for row, ev in zip(rows, events, strict=True):
+        assert (row.actor_id, row.resource_id, row.reason) == (
+            ev.actor.id,
+            ev.resource_id,
+            ev.reason,
+        )
+        assert row.request_id == ev.request_id
+        assert row.time == ev.time
+
+
+def test_a_column_is_joined_only_when_no_value_holds_a_separator() -> None:
+    from rempart.audit.store import _pg_column
+
+    assert _pg_column(["a", "", None, "b"]) == "\x1fa\x1f\x1f\x1e\x1fb"
+    assert _pg_column([""]) == "\x1f"
+    assert _pg_column([1, None, 3]) == "\x1f1\x1f\x1e\x1f3"
+    assert _pg_column([b"\x00\xff"]) == "\x1f\\x00ff"
+    assert _pg_column(["a\x1fb", "c"]) is None
+    assert _pg_column(["\x1e", "c"]) is None
+    assert _pg_column([1.5]) is None  # no text form here: sent as an array
+    assert _pg_column(["a", 1]) is None
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     value=st.datetimes(

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import LargeBinary, Table, bindparam, select, union_all, update
 from sqlalchemy import insert as sa_insert
@@ -86,8 +86,7 @@ class LogRef:
         return {} if self.tenant_id is None else {"tenant_id": self.tenant_id}
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
+class Appended(NamedTuple):
     """Where an event landed: its id (also ``metadata.uid``), index and leaf hash."""
 
     uid: str
@@ -202,10 +201,6 @@ def compact_of(head: Any) -> CompactRange:
         raise LogStateError("the stored compact range is unreadable") from exc
 
 
-def _clip(value: str | None, size: int) -> str | None:
-    return value[:size] if value is not None else None
-
-
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 """A random hex digit to the RFC 9562 variant digit (``10xx``) with its two low bits."""
 
@@ -259,13 +254,18 @@ def _row(
     lh: bytes,
     details: str,
     time: Any,
+    log_key: str | None,
 ) -> tuple[Any, ...]:
-    """An entry row, in ``ENTRY_COLUMNS`` order (the log's key column is added after).
+    """An entry row, in ``ENTRY_COLUMNS`` order then the log's key column.
 
     ``details`` is already JSON text (the masked details as hashed into the
     entry) and ``time`` the value the column's bind processor gives, so the
-    column processors are skipped for both.
+    column processors are skipped for both. Searchable copies are clipped to
+    their columns (``v and v[:n]`` keeps None and ""); the entry keeps the
+    full values.
     """
+    resource_id, reason, source_ip = event.resource_id, event.reason, event.source_ip
+    request_id, user_agent = event.request_id, event.user_agent
     return (
         uid,
         time,
@@ -273,18 +273,18 @@ def _row(
         event.actor.id[:200],
         event.action[:100],
         event.resource_type[:50],
-        # Searchable copies fit their columns; the entry keeps the full values.
-        _clip(event.resource_id, 200),
+        resource_id and resource_id[:200],
         event.outcome,
-        _clip(event.reason, 200),
-        _clip(event.source_ip, 45),
-        event.user_agent[:300] if event.user_agent else None,
-        _clip(event.request_id, 64),
+        reason and reason[:200],
+        source_ip and source_ip[:45],
+        user_agent[:300] if user_agent else None,
+        request_id and request_id[:64],
         details,
         class_uid,
         seq,
         lh,
         data.decode("utf-8"),
+        log_key,
     )
 
 
@@ -300,8 +300,10 @@ def _insert_plan(
 
     Forms: ``"rows"`` (SQLite: ``qmark`` placeholders in ``columns`` order, one
     ``executemany``), ``"arrays"`` (PostgreSQL: one ``INSERT ... SELECT FROM
-    unnest(...)`` with one typed array per column, so a batch is one statement
-    and the driver adapts each column in C instead of each row in Python) and
+    unnest(...)`` with one typed array per column, so a batch is one statement;
+    each column goes as one text of its values joined by a separator, split by
+    ``string_to_array`` on the server, or where that cannot be used, as an
+    array the driver adapts element by element) and
     ``"dicts"`` (any other driver: SQLAlchemy's compiled statement). The
     columns' own bind processors are applied to the values that need one
     (timestamps, JSON) unless ``ready`` says they are given in driver form.
@@ -317,10 +319,8 @@ def _insert_plan(
         sql = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"  # noqa: S608 - our quoted names
         form = "rows"
     elif dialect.name == "postgresql" and dialect.paramstyle == "pyformat":
-        arrays = ", ".join(
-            f"%({c})b::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns
-        )
-        sql = f"INSERT INTO {table_name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        # Each column's SQL is picked per batch (``_pg_column``): the "{}" is its name.
+        sql = f"INSERT INTO {table_name} ({names}) SELECT * FROM unnest({{}})"  # noqa: S608
         form = "arrays"
     else:
         compiled = sa_insert(table).compile(dialect=dialect, column_keys=list(columns))
@@ -359,12 +359,71 @@ def time_binder(dialect: Any) -> Any:
 
 
 def _bind_processor(kind: Any, dialect: Any) -> Any:
-    if dialect.name == "sqlite":
-        if isinstance(kind, UTCDateTime):
-            return sqlite_utc_text
-        if isinstance(kind, LargeBinary):
-            return None  # sqlite3 binds bytes as a BLOB itself (the processor wraps them)
+    if isinstance(kind, LargeBinary):
+        # sqlite3 binds bytes as a BLOB and psycopg as bytea themselves (the
+        # processor only wraps them), and the joined text form writes them as hex.
+        return None
+    if dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
+        return sqlite_utc_text
     return kind._cached_bind_processor(dialect)
+
+
+_SEP, _NULL = "\x1f", "\x1e"
+"""Unit and record separators: one joins a column's values into one text parameter, the other
+stands for NULL. Neither can appear in a value sent that way (checked per batch)."""
+
+
+def _pg_text(value: Any) -> Any:
+    """A value's PostgreSQL input text, for the types the log writes (else None: not joinable)."""
+    kind = type(value)
+    if kind is int:
+        return str
+    if kind is bytes:
+        return _bytea_text
+    if kind is datetime:
+        return datetime.isoformat
+    return None
+
+
+def _bytea_text(value: bytes) -> str:
+    return "\\x" + value.hex()
+
+
+@functools.cache
+def _pg_fragments(table: Table, column: str, dialect: Any) -> tuple[str, str]:
+    """(joined-text form, binary-array form) of one column inside ``unnest(...)``."""
+    kind = table.c[column].type.compile(dialect=dialect)
+    joined = f"(string_to_array(%({column})s::text, chr(31), chr(30)))[2:]::{kind}[]"
+    return joined, f"%({column})b::{kind}[]"
+
+
+def _pg_column(values: list[Any]) -> str | None:
+    """One column of a batch as ``_SEP`` + its values joined by ``_SEP``, None marked ``_NULL``.
+
+    C-level joins instead of the driver's per-element loop over an array
+    (most of the client's time per row before). Returns None (send the array
+    instead) for a type without a text form here, or when a value holds
+    either separator, which the counts of separators show.
+    """
+    first = next((v for v in values if v is not None), None)
+    if first is None or type(first) is str:
+        texts = values
+    else:
+        convert = _pg_text(first)
+        if convert is None:
+            return None
+        try:
+            texts = [None if v is None else convert(v) for v in values]
+        except TypeError:  # a column mixing types
+            return None
+    nulls = texts.count(None)
+    try:
+        joined = _SEP.join([_NULL if t is None else t for t in texts] if nulls else texts)
+    except TypeError:  # a value that is not text
+        return None
+    if joined.count(_SEP) != len(values) - 1 or joined.count(_NULL) != nulls:
+        return None
+    return _SEP + joined
 
 
 def bulk_insert(
@@ -395,8 +454,15 @@ def bulk_insert(
     if form == "rows":
         connection.exec_driver_sql(sql, rows)
     elif form == "arrays":
-        arrays = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
-        connection.exec_driver_sql(sql, arrays)
+        params: dict[str, Any] = {}
+        parts = []
+        table_columns = zip(columns, map(list, zip(*rows, strict=True)), strict=True)
+        for name, values in table_columns:
+            joined_sql, array_sql = _pg_fragments(table, name, connection.dialect)
+            text = _pg_column(values)
+            parts.append(array_sql if text is None else joined_sql)
+            params[name] = values if text is None else text
+        connection.exec_driver_sql(sql.format(", ".join(parts)), params)
     else:
         connection.exec_driver_sql(sql, [dict(zip(columns, r, strict=True)) for r in rows])
 
@@ -424,7 +490,7 @@ def append_events(
     head = lock_head(session, log, clock=clock)
     rng = compact_of(head)
     rows: list[tuple[Any, ...]] = []
-    nodes: list[tuple[Any, ...]] = []
+    kept: list[tuple[int, int, bytes]] = []  # interior nodes to store
     out: list[Appended] = []
     key = (log.tenant_id,)
     if log.tenant_id is None:
@@ -436,8 +502,10 @@ def append_events(
     sha = hashlib.sha256
     bind_time = time_binder(session.connection().dialect)
     node_key = key if log.tenant_id is not None else ()
-    # SQLite's column text is a slice of the ISO form the entry's time_dt also uses.
+    # SQLite's column text is a slice of the ISO form the entry's time_dt also uses;
+    # PostgreSQL reads that form itself.
     iso_text = bind_time is sqlite_utc_text
+    iso_input = session.connection().dialect.name == "postgresql"
     for event, uid in zip(events, new_entry_ids(len(events)), strict=True):
         seq = rng.size
         iso = utc_iso(event.time)
@@ -446,24 +514,20 @@ def append_events(
         )
         lh = sha(b"\x00" + data).digest()
         stored = text if isinstance(details, dict) and text is not None else "{}"
-        when = f"{iso[:10]} {iso[11:26]}" if iso_text else bind_time(event.time)
-        row = _row(event, uid, seq, data, class_uid, lh, stored, when)
-        if log.tenant_id is None:
-            row += (str(event.tenant_id) or None,)
+        if iso_text:
+            when: Any = f"{iso[:10]} {iso[11:26]}"
         else:
-            row += key
-        if seq & 1:  # an even index completes no interior node
-            for node in rng.append(lh):
-                if node.level >= STORED_MIN_LEVEL:
-                    nodes.append((node.level, node.index, node.hash, *node_key))
-        else:
-            rng.push(lh)
+            when = iso if iso_input else bind_time(event.time)
+        log_key = log.tenant_id if log.tenant_id is not None else str(event.tenant_id) or None
+        row = _row(event, uid, seq, data, class_uid, lh, stored, when, log_key)
+        rng.push_keeping(lh, STORED_MIN_LEVEL, kept)
         rows.append(row)
         out.append(Appended(uid, seq, lh))
     # Driver-level inserts: the rows are complete and stamped with the log's
     # tenant above, so neither the ORM's nor Core's per-row work is needed.
     bulk_insert(session, log.record.__table__, columns, rows, ready=_ENTRY_READY)
-    if nodes:
+    if kept:
+        nodes = [(*node, *node_key) for node in kept] if node_key else kept
         bulk_insert(session, log.node.__table__, node_columns, nodes)
     save_head(session, log, head, rng, clock=clock)
     if rows_out is not None:

@@ -79,6 +79,23 @@ class CompactRange:
         hashes.append(h)
         self.size += 1
 
+    def push_keeping(self, leaf: bytes, min_level: int, kept: list[tuple[int, int, bytes]]) -> None:
+        """``append`` reporting only the nodes of ``min_level`` and above, as
+        ``(level, index, hash)`` tuples added to ``kept``: a store's hot loop
+        (no object per lower node; the caller checks the leaf's length)."""
+        hashes = self.hashes
+        size = self.size
+        h = leaf
+        level = 0
+        while size & 1:
+            h = _sha256(b"\x01" + hashes.pop() + h).digest()
+            size >>= 1
+            level += 1
+            if level >= min_level:
+                kept.append((level, size, h))
+        hashes.append(h)
+        self.size += 1
+
     def push_many(self, leaves: Sequence[bytes]) -> None:
         """``push`` for many leaf hashes at once, folding them level by level.
 
