@@ -304,7 +304,7 @@ def test_hash_lists_are_indexed_by_words_and_find_their_rules() -> None:
     tree = Test("contains", "Hashes", needles)
     index = CandidateIndex([tree], memo_size=0)
     assert index.fields["Hashes"].words
-    assert not index.fields["Hashes"].grams
+    assert not index.fields["Hashes"].needles
     hit = EventView({"Hashes": f"SHA1=FF,IMPHASH={7:032X},MD5=00"})
     near = EventView({"Hashes": f"SHA1=FF,IMPHASH=1{7:031X},MD5=00"})
     assert tuple(index.candidates(hit)) == (0,)

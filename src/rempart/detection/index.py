@@ -3,8 +3,8 @@
 For each rule we look for an *anchor*: a set of field tests at least one of which must
 hold for the rule to match (a conjunct of its condition, or the union of anchors of
 all branches of an ``or``). Tests on equality, prefix, suffix and substring are
-indexed on the case-folded value: equality by value, prefixes and suffixes by their
-first/last characters, substrings by one of their trigrams (then looked for whole). Of
+indexed on the case-folded value: equality by value, substrings, prefixes and suffixes
+each in one Aho-Corasick automaton per field (``pyahocorasick``, C). Of
 all the anchors a rule has, the one whose keys are shared by the fewest other rules is
 chosen. An event then
 reads only the indexed fields and gathers the candidate rules; the others are not
@@ -19,21 +19,22 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick  # type: ignore[import-not-found]  # C wheel from PyPI, no stubs
 
 from rempart.detection.errors import EventError
 from rempart.detection.event import (
     EventView,
-    Gram,
     StringReader,
     Trie,
     build_trie,
-    gram_of,
     string_reader,
 )
 from rempart.detection.ir import And, Node, Not, Or, Test
 from rempart.detection.matchers import regex_literal
 
-GRAM = 3
+GRAM = 3  # shortest substring indexed
 AFFIX = 16  # prefixes/suffixes are indexed on at most this many characters
 
 Key = tuple[str, str, str]  # (field, kind, text) with kind in eq/prefix/suffix/contains
@@ -52,7 +53,7 @@ WORD = re.compile("[0-9a-z]+")
 WORD_KEY = 8
 """Characters of a word a substring is keyed on."""
 WORDS_MIN = 8
-"""Fields with fewer substrings keep the general ways (trigrams, direct search)."""
+"""Fields with fewer substrings keep them in the automaton only."""
 _KEYED_WORD = re.compile(f"[^0-9a-z]([0-9a-z]{{{WORD_KEY},}})")
 
 
@@ -154,15 +155,24 @@ class _FieldIndex:
     eq: dict[str, list[int]] = field(default_factory=dict)
     prefix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     suffix: dict[int, dict[str, list[int]]] = field(default_factory=dict)
-    grams: dict[Gram, list[tuple[int, str]]] = field(default_factory=dict)  # gram -> (rule, text)
-    gram_keys: frozenset[Gram] = frozenset()
     needles: dict[str, list[int]] = field(default_factory=dict)  # substring -> rules
-    needle_texts: tuple[str, ...] = ()
     words: dict[str, list[tuple[int, str]]] = field(
         default_factory=dict
     )  # word key -> (rule, text)
-    prefix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
-    suffix_items: tuple[tuple[int, dict[str, list[int]]], ...] = ()
+    automaton: Any = None  # the needles in one Aho-Corasick automaton: text -> rules
+    prefix_automaton: Any = None  # prefixes: text -> (length, rules)
+    suffix_automaton: Any = None  # suffixes reversed: text -> (length, rules)
+
+
+def _affix_automaton(tables: dict[int, dict[str, list[int]]], *, reverse: bool) -> Any:
+    """The keys of per-length affix tables in one automaton (reversed for suffixes),
+    each giving its length and rules."""
+    automaton = ahocorasick.Automaton()
+    for n, table in tables.items():
+        for text, rules in table.items():
+            automaton.add_word(text[::-1] if reverse else text, (n, tuple(rules)))
+    automaton.make_automaton()
+    return automaton
 
 
 class CandidateIndex:
@@ -212,26 +222,28 @@ class CandidateIndex:
                 for i, text, w in keyed:
                     fields[fld].words.setdefault(w, []).append((i, text))
         contains = [c for c in contains if not fields[c[1][0]].words]
-        # Each substring is indexed on its rarest trigram among the field's substrings.
-        gram_freq: Counter[tuple[str, Gram]] = Counter()
-        for _, (fld, _, text) in contains:
-            gram_freq.update({(fld, gram_of(text, j)) for j in range(len(text) - GRAM + 1)})
         for i, (fld, _, text) in contains:
-            grams = {gram_of(text, j) for j in range(len(text) - GRAM + 1)}
-            gram = min(sorted(grams), key=lambda g: gram_freq[(fld, g)])
-            fields[fld].grams.setdefault(gram, []).append((i, text))
             fields[fld].needles.setdefault(text, []).append(i)
+        # Each field's substrings in one Aho-Corasick automaton (one pass over a value
+        # finds every substring it holds, in C); prefixes (suffixes) of all lengths in
+        # another, run over the value's first (last, reversed) AFFIX characters, where
+        # each length cost a slice, its hash and a lookup.
         for fi in fields.values():
-            fi.gram_keys = frozenset(fi.grams)
-            fi.needle_texts = tuple(fi.needles)
-            fi.prefix_items = tuple(sorted(fi.prefix.items()))
-            fi.suffix_items = tuple(sorted(fi.suffix.items()))
+            if fi.needles:
+                fi.automaton = ahocorasick.Automaton()
+                for text, rules in fi.needles.items():
+                    fi.automaton.add_word(text, tuple(rules))
+                fi.automaton.make_automaton()
+            if fi.prefix:
+                fi.prefix_automaton = _affix_automaton(fi.prefix, reverse=False)
+            if fi.suffix:
+                fi.suffix_automaton = _affix_automaton(fi.suffix, reverse=True)
         # Fields indexed on whole values only (EventID, Channel...): one dictionary read
         # per value gives their candidates, already sorted (rules are added in order).
         self._exact = {
             fld: {text: tuple(rules) for text, rules in fi.eq.items()}
             for fld, fi in fields.items()
-            if not (fi.prefix or fi.suffix or fi.grams or fi.needles or fi.words)
+            if not (fi.prefix or fi.suffix or fi.needles or fi.words)
         }
         self.always = tuple(always)
         self.fields = fields
@@ -305,7 +317,7 @@ class CandidateIndex:
             memo = memos[fld]
             hits = memo.get(vals)
             if hits is None:
-                hits = self._field_hits(fields[fld], fld, vals, ev)
+                hits = self._field_hits(fields[fld], vals)
                 if self.memo_size and sum(map(len, vals)) <= MEMO_VALUE_CHARS:
                     if len(memo) >= self.memo_size:
                         memo.clear()
@@ -329,9 +341,7 @@ class CandidateIndex:
         return sorted(found)
 
     @staticmethod
-    def _field_hits(
-        fi: _FieldIndex, fld: str, vals: tuple[str, ...], ev: EventView
-    ) -> tuple[int, ...]:
+    def _field_hits(fi: _FieldIndex, vals: tuple[str, ...]) -> tuple[int, ...]:
         """The rules one field's (case-folded) values make candidates: a function of the
         values alone, so it can be remembered per value."""
         out: set[int] = set()
@@ -342,38 +352,24 @@ class CandidateIndex:
                     pairs = keyed.get(word[:WORD_KEY])
                     if pairs:
                         out.update(i for i, text in pairs if text in v)
-        if fi.needle_texts and len(fi.needle_texts) <= sum(map(len, vals)):
-            # Fewer substrings than characters: look for each one, in C, in the values.
-            needles = fi.needles
-            for v in vals:
-                for text in filter(v.__contains__, fi.needle_texts):
-                    out.update(needles[text])
-        elif fi.grams:
-            # The field's trigrams (computed once per event, shared with the rules),
-            # intersected in C with the indexed ones.
-            # A trigram only says the substring may be there: look for the whole of it
-            # (a hexadecimal trigram of a hash is in most hashes).
-            grams = fi.grams
-            for gram in fi.gram_keys.intersection(ev.grams(fld)):
-                for i, text in grams[gram]:
-                    if i not in out:
-                        for v in vals:
-                            if text in v:
-                                out.add(i)
-                                break
+        automaton = fi.automaton
+        prefixes, suffixes, eq = fi.prefix_automaton, fi.suffix_automaton, fi.eq
         for v in vals:
-            if fi.eq:
-                hit = fi.eq.get(v)
+            if automaton is not None:  # the substrings the value holds
+                for _, rules in automaton.iter(v):
+                    out.update(rules)
+            if eq:
+                hit = eq.get(v)
                 if hit:
                     out.update(hit)
-            for n, table in fi.prefix_items:
-                hit = table.get(v[:n])
-                if hit:
-                    out.update(hit)
-            for n, table in fi.suffix_items:
-                hit = table.get(v[-n:])
-                if hit:
-                    out.update(hit)
+            if prefixes is not None:
+                for end, (n, rules) in prefixes.iter(v[:AFFIX]):
+                    if end == n - 1:  # found at the start
+                        out.update(rules)
+            if suffixes is not None:
+                for end, (n, rules) in suffixes.iter(v[: -AFFIX - 1 : -1]):
+                    if end == n - 1:  # found at the end
+                        out.update(rules)
         return tuple(sorted(out))
 
     def memo_entries(self) -> int:
