@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -81,9 +81,7 @@ _AWKWARD = ["", "\x1f", "\x1e", "a\x1fb", "x\x1e", "plain", "\u00e9t\u00e9", "'\
 
 
 @pytest.mark.parametrize("size", [1, 2, 9])
-def test_awkward_values_come_back_exactly(
-    db: Database, tenant_a: TenantContext, size: int
-) -> None:
+def test_awkward_values_come_back_exactly(db: Database, tenant_a: TenantContext, size: int) -> None:
     """Separators, empty texts, quotes and NULLs survive the batch insert (both engines).
 
     On PostgreSQL a column holding a separator goes as an array instead of
@@ -128,6 +126,11 @@ def test_a_column_is_joined_only_when_no_value_holds_a_separator() -> None:
     assert _pg_column(["\x1e", "c"]) is None
     assert _pg_column([1.5]) is None  # no text form here: sent as an array
     assert _pg_column(["a", 1]) is None
+    assert _pg_column([1, True]) is None  # a bool is not written as an integer
+    assert _pg_column([b"\x01", None]) is None
+    assert _pg_column([None, None]) == "\x1f\x1e\x1f\x1e"
+    moment = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert _pg_column([moment]) == "\x1f2026-01-02T03:04:05.000006+00:00"
 
 
 @settings(max_examples=300, deadline=None)

@@ -225,19 +225,29 @@ def test_push_builds_the_same_range_as_append(n: int) -> None:
     assert (fast.size, fast.hashes, fast.root()) == (slow.size, slow.hashes, slow.root())
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=0, max_value=300), st.integers(min_value=0, max_value=4))
-def test_push_keeping_keeps_exactly_the_high_nodes_append_reports(n: int, low: int) -> None:
-    leaves = [leaf_hash(d) for d in _data(n)]
-    start = CompactRange.from_leaves(leaves[: n // 3])
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=300),
+    st.integers(min_value=0, max_value=300),
+    st.integers(min_value=0, max_value=5),
+)
+def test_push_many_keeping_keeps_exactly_the_high_nodes_append_reports(
+    before: int, n: int, low: int
+) -> None:
+    leaves = [leaf_hash(d) for d in _data(before + n)]
+    start = CompactRange.from_leaves(leaves[:before])
     fast, slow = start.copy(), start.copy()
     kept: list[tuple[int, int, bytes]] = []
-    reported = []
-    for leaf in leaves[n // 3 :]:
-        fast.push_keeping(leaf, low, kept)
-        reported += [(x.level, x.index, x.hash) for x in slow.append(leaf) if x.level >= low]
+    fast.push_many_keeping(leaves[before:], low, kept)
+    reported = [
+        (x.level, x.index, x.hash)
+        for leaf in leaves[before:]
+        for x in slow.append(leaf)
+        if x.level >= low
+    ]
     assert (fast.size, fast.hashes) == (slow.size, slow.hashes)
-    assert kept == reported
+    assert sorted(kept) == sorted(reported)
+    assert len(kept) == len(set(kept))
 
 
 @settings(max_examples=150)

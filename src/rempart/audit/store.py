@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
 from typing import Any, NamedTuple
 
 from sqlalchemy import LargeBinary, Table, bindparam, select, union_all, update
@@ -373,22 +374,6 @@ _SEP, _NULL = "\x1f", "\x1e"
 stands for NULL. Neither can appear in a value sent that way (checked per batch)."""
 
 
-def _pg_text(value: Any) -> Any:
-    """A value's PostgreSQL input text, for the types the log writes (else None: not joinable)."""
-    kind = type(value)
-    if kind is int:
-        return str
-    if kind is bytes:
-        return _bytea_text
-    if kind is datetime:
-        return datetime.isoformat
-    return None
-
-
-def _bytea_text(value: bytes) -> str:
-    return "\\x" + value.hex()
-
-
 @functools.cache
 def _pg_fragments(table: Table, column: str, dialect: Any) -> tuple[str, str]:
     """(joined-text form, binary-array form) of one column inside ``unnest(...)``."""
@@ -397,30 +382,36 @@ def _pg_fragments(table: Table, column: str, dialect: Any) -> tuple[str, str]:
     return joined, f"%({column})b::{kind}[]"
 
 
+_NONE = type(None)
+_HEX_SEP = _SEP + "\\x"  # bytea's hex input form
+
+
 def _pg_column(values: list[Any]) -> str | None:
     """One column of a batch as ``_SEP`` + its values joined by ``_SEP``, None marked ``_NULL``.
 
     C-level joins instead of the driver's per-element loop over an array
-    (most of the client's time per row before). Returns None (send the array
-    instead) for a type without a text form here, or when a value holds
-    either separator, which the counts of separators show.
+    (most of the client's time per row before). Texts, integers, bytes (as
+    bytea hex) and datetimes (ISO 8601) are joined, each column holding one
+    type (and None); anything else returns None (send the array instead), as
+    does a text holding either separator, which the separator counts show.
     """
-    first = next((v for v in values if v is not None), None)
-    if first is None or type(first) is str:
+    kinds = set(map(type, values))
+    nulls = 0
+    if _NONE in kinds:
+        kinds.discard(_NONE)
+        nulls = values.count(None)
+        values = [_NULL if v is None else v for v in values]
+    if kinds == {int}:
+        texts: Any = map(str, values)  # str(_NULL) is _NULL
+    elif kinds == {bytes} and not nulls:
+        return _HEX_SEP + _HEX_SEP.join(map(bytes.hex, values))
+    elif kinds == {datetime} and not nulls:
+        texts = map(datetime.isoformat, values)
+    elif kinds <= {str}:
         texts = values
     else:
-        convert = _pg_text(first)
-        if convert is None:
-            return None
-        try:
-            texts = [None if v is None else convert(v) for v in values]
-        except TypeError:  # a column mixing types
-            return None
-    nulls = texts.count(None)
-    try:
-        joined = _SEP.join([_NULL if t is None else t for t in texts] if nulls else texts)
-    except TypeError:  # a value that is not text
         return None
+    joined = _SEP.join(texts)
     if joined.count(_SEP) != len(values) - 1 or joined.count(_NULL) != nulls:
         return None
     return _SEP + joined
@@ -506,8 +497,8 @@ def append_events(
     # PostgreSQL reads that form itself.
     iso_text = bind_time is sqlite_utc_text
     iso_input = session.connection().dialect.name == "postgresql"
-    for event, uid in zip(events, new_entry_ids(len(events)), strict=True):
-        seq = rng.size
+    leaves: list[bytes] = []
+    for seq, event, uid in zip(count(rng.size), events, new_entry_ids(len(events)), strict=False):
         iso = utc_iso(event.time)
         data, class_uid, details, text = encode_event_fast(
             event, log_name=origin, sequence=seq, uid=uid, iso=iso, tenant=log.tenant_id
@@ -520,9 +511,10 @@ def append_events(
             when = iso if iso_input else bind_time(event.time)
         log_key = log.tenant_id if log.tenant_id is not None else str(event.tenant_id) or None
         row = _row(event, uid, seq, data, class_uid, lh, stored, when, log_key)
-        rng.push_keeping(lh, STORED_MIN_LEVEL, kept)
+        leaves.append(lh)
         rows.append(row)
         out.append(Appended(uid, seq, lh))
+    rng.push_many_keeping(leaves, STORED_MIN_LEVEL, kept)
     # Driver-level inserts: the rows are complete and stamped with the log's
     # tenant above, so neither the ORM's nor Core's per-row work is needed.
     bulk_insert(session, log.record.__table__, columns, rows, ready=_ENTRY_READY)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import count, repeat
 
 from rempart.audit.errors import LogStateError
 from rempart.audit.merkle.hashing import EMPTY_ROOT, HASH_SIZE, node_hash
@@ -79,22 +80,14 @@ class CompactRange:
         hashes.append(h)
         self.size += 1
 
-    def push_keeping(self, leaf: bytes, min_level: int, kept: list[tuple[int, int, bytes]]) -> None:
-        """``append`` reporting only the nodes of ``min_level`` and above, as
-        ``(level, index, hash)`` tuples added to ``kept``: a store's hot loop
-        (no object per lower node; the caller checks the leaf's length)."""
-        hashes = self.hashes
-        size = self.size
-        h = leaf
-        level = 0
-        while size & 1:
-            h = _sha256(b"\x01" + hashes.pop() + h).digest()
-            size >>= 1
-            level += 1
-            if level >= min_level:
-                kept.append((level, size, h))
-        hashes.append(h)
-        self.size += 1
+    def push_many_keeping(
+        self, leaves: Sequence[bytes], min_level: int, kept: list[tuple[int, int, bytes]]
+    ) -> None:
+        """``push_many`` adding to ``kept`` each interior node of ``min_level`` and above it
+        creates, as ``(level, index, hash)``, level by level: a store's batch append
+        (the same nodes ``append`` reports one leaf at a time; the caller checks
+        the leaves' length)."""
+        self._fold(list(leaves), min_level, kept)
 
     def push_many(self, leaves: Sequence[bytes]) -> None:
         """``push`` for many leaf hashes at once, folding them level by level.
@@ -113,7 +106,12 @@ class CompactRange:
         sha = _sha256
         self._fold([sha(b"\x00" + d).digest() for d in data])
 
-    def _fold(self, level_nodes: list[bytes]) -> None:
+    def _fold(
+        self,
+        level_nodes: list[bytes],
+        min_level: int = 0,
+        kept: list[tuple[int, int, bytes]] | None = None,
+    ) -> None:
         sha = _sha256
         hashes = self.hashes
         old, added = self.size, len(level_nodes)
@@ -132,6 +130,11 @@ class CompactRange:
                 for left, right in zip(level_nodes[::2], level_nodes[1::2], strict=True)
             ]
             level += 1
+            if kept is not None and level >= min_level:
+                # Each level's first node (the range's, or else the first new one)
+                # sits at index old >> level, paired from an even index below.
+                first = old >> level
+                kept.extend(zip(repeat(level), count(first), level_nodes))
         hashes.extend(h for h in reversed(leftovers) if h)
         self.size = old + added
 
