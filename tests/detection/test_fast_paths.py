@@ -309,3 +309,79 @@ def test_hash_lists_are_indexed_by_words_and_find_their_rules() -> None:
     near = EventView({"Hashes": f"SHA1=FF,IMPHASH=1{7:031X},MD5=00"})
     assert tuple(index.candidates(hit)) == (0,)
     assert tuple(index.candidates(near)) == ()
+
+
+def _collect_text_reference(obj: Any, out: list[str], depth: int) -> None:
+    """The keyword walk as it was (each value told apart by ``isinstance``)."""
+    from collections.abc import Mapping
+
+    from rempart.detection.errors import EventError
+    from rempart.detection.event import MAX_DEPTH, MAX_VALUES, to_text
+
+    if depth > MAX_DEPTH:
+        raise EventError(f"event nested deeper than {MAX_DEPTH} levels")
+    items = obj.values() if type(obj) is dict or isinstance(obj, Mapping) else obj
+    for value in items:
+        t = type(value)
+        if t is str:
+            out.append(value)
+        elif t is dict or t is list or t is tuple:
+            _collect_text_reference(value, out, depth + 1)
+        elif value is None:
+            continue
+        elif t is not list and isinstance(value, Mapping):
+            _collect_text_reference(value, out, depth + 1)
+        else:
+            out.append(to_text(value))
+        if len(out) > MAX_VALUES:
+            raise EventError(f"event holds more than {MAX_VALUES} values")
+
+
+def _json_like() -> Any:
+    from collections import OrderedDict
+    from enum import IntEnum
+    from types import MappingProxyType
+
+    from hypothesis import strategies as st
+
+    class Level(IntEnum):
+        LOW = 1
+
+    scalars = (
+        st.text(max_size=5)
+        | st.integers()
+        | st.floats(allow_nan=True)
+        | st.booleans()
+        | st.none()
+        | st.just(Level.LOW)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.lists(inner, max_size=3).map(tuple)
+            | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+            | st.dictionaries(st.text(max_size=3), inner, max_size=3).map(OrderedDict)
+            | st.dictionaries(st.text(max_size=3), inner, max_size=2).map(MappingProxyType)
+        ),
+        max_leaves=20,
+    )
+
+
+def test_the_keyword_walk_reads_every_value_as_before() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rempart.detection.event import _collect_text
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.dictionaries(st.text(max_size=3), _json_like(), max_size=5))
+    def check(event: dict[str, Any]) -> None:
+        got: list[str] = []
+        want: list[str] = []
+        _collect_text(event, got, 0)
+        _collect_text_reference(event, want, 0)
+        assert got == want
+        assert EventView(event).all_fold() == tuple(w.casefold() for w in want)
+
+    check()

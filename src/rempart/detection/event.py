@@ -223,24 +223,33 @@ def _trie_walk(obj: dict[Any, Any], trie: Trie, values: dict[str, Any], out: lis
 
 
 def _collect_text(obj: Any, out: list[str], depth: int) -> None:
-    """Every scalar under ``obj`` as text (``flatten``'s values, without the paths)."""
+    """Every scalar under ``obj`` as text (``flatten``'s values, without the paths).
+
+    The plain JSON types are told apart by ``type`` first: ``isinstance(x, Mapping)``
+    is an abstract-class check, which cost more than the rest of the step for each
+    number and each list of an event."""
     if depth > MAX_DEPTH:
         raise EventError(f"event nested deeper than {MAX_DEPTH} levels")
-    items = obj.values() if type(obj) is dict or isinstance(obj, Mapping) else obj
+    t = type(obj)
+    items = obj.values() if t is dict or (t is not list and isinstance(obj, Mapping)) else obj
     for value in items:
         t = type(value)
         if t is str:
             out.append(value)
         elif t is dict or t is list or t is tuple:
             _collect_text(value, out, depth + 1)
+        elif t is int:
+            out.append(str(value))  # ``to_text`` of an int
         elif value is None:
             continue
-        elif t is not list and isinstance(value, Mapping):
+        elif t is not bool and t is not float and isinstance(value, Mapping):
             _collect_text(value, out, depth + 1)
         else:
             out.append(to_text(value))
-        if len(out) > MAX_VALUES:
-            raise EventError(f"event holds more than {MAX_VALUES} values")
+    # Counted once per object (was per value): an event over the bound fails the same
+    # way, after the object that crosses it has been read.
+    if len(out) > MAX_VALUES:
+        raise EventError(f"event holds more than {MAX_VALUES} values")
 
 
 _ABSENT: Final = object()
