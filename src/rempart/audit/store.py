@@ -124,17 +124,14 @@ class HeadState:
 
 @functools.cache
 def _head_statements(table: Table, by_tenant: bool) -> tuple[Any, Any, Any]:
-    """(touch, read, save) statements for a head table, built once and cached."""
+    """(lock, read, save) statements for a head table, built once and cached."""
     key = table.c.tenant_id if by_tenant else table.c.id
     where = key == bindparam("log_key")
+    state = (table.c.id, table.c.origin, table.c.size, table.c.compact, table.c.root)
     # A no-op update takes the row lock, and on SQLite the database write lock,
-    # before the state is read: the state read is then the one this transaction extends.
-    touch = update(table).where(where).values(size=table.c.size)
-    read = (
-        select(table.c.id, table.c.origin, table.c.size, table.c.compact, table.c.root)
-        .where(where)
-        .with_for_update()
-    )
+    # and returns the state in the same statement: the state this transaction extends.
+    lock = update(table).where(where).values(size=table.c.size).returning(*state)
+    read = select(*state).where(where).with_for_update()
     save = (
         update(table)
         .where(table.c.id == bindparam("head_id"))
@@ -145,16 +142,17 @@ def _head_statements(table: Table, by_tenant: bool) -> tuple[Any, Any, Any]:
             updated_at=bindparam("new_updated_at"),
         )
     )
-    return touch, read, save
+    return lock, read, save
 
 
 def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> HeadState:
     """Lock the log's head row for the rest of the transaction (creating it on first use)."""
     table: Table = log.head.__table__
-    touch, read, _save = _head_statements(table, log.tenant_id is not None)
+    lock, read, _save = _head_statements(table, log.tenant_id is not None)
     log_key = log.tenant_id if log.tenant_id is not None else PLATFORM_LOG_ID
     connection = session.connection()
-    if connection.execute(touch, {"log_key": log_key}).rowcount == 0:
+    row = connection.execute(lock, {"log_key": log_key}).one_or_none()
+    if row is None:
         values: dict[str, Any] = {
             "id": new_id() if log.tenant_id is not None else PLATFORM_LOG_ID,
             "origin": log.default_origin(),
@@ -168,7 +166,7 @@ def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> HeadS
         connection.execute(
             _upsert(session)(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
         )
-    row = connection.execute(read, {"log_key": log_key}).one()
+        row = connection.execute(read, {"log_key": log_key}).one()
     return HeadState(row.id, row.origin, int(row.size), list(row.compact), bytes(row.root))
 
 
@@ -176,7 +174,7 @@ def save_head(
     session: Session, log: LogRef, head: HeadState, rng: CompactRange, *, clock: Clock = utc_now
 ) -> None:
     """Write the extended tree state back to the locked head row."""
-    _touch, _read, save = _head_statements(log.head.__table__, log.tenant_id is not None)
+    _lock, _read, save = _head_statements(log.head.__table__, log.tenant_id is not None)
     head.size, head.compact, head.root = rng.size, [h.hex() for h in rng.hashes], rng.root()
     session.connection().execute(
         save,
