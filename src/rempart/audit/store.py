@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any, NamedTuple
 
-from sqlalchemy import LargeBinary, Table, bindparam, select, union_all, update
+from sqlalchemy import Connection, LargeBinary, Table, bindparam, select, union_all, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -107,8 +107,13 @@ def log_of(session: Session) -> LogRef:
     raise TenantContextMissing("the audit log needs a tenant or a platform session")
 
 
-def _upsert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _upsert(connection: Connection) -> Any:
+    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+
+
+def _connection(target: Session | Connection) -> Connection:
+    """The connection of a session's transaction (a hot path may pass it once for all)."""
+    return target.connection() if isinstance(target, Session) else target
 
 
 @dataclass(slots=True)
@@ -145,12 +150,12 @@ def _head_statements(table: Table, by_tenant: bool) -> tuple[Any, Any, Any]:
     return lock, read, save
 
 
-def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> HeadState:
+def lock_head(session: Session | Connection, log: LogRef, *, clock: Clock = utc_now) -> HeadState:
     """Lock the log's head row for the rest of the transaction (creating it on first use)."""
     table: Table = log.head.__table__
     lock, read, _save = _head_statements(table, log.tenant_id is not None)
     log_key = log.tenant_id if log.tenant_id is not None else PLATFORM_LOG_ID
-    connection = session.connection()
+    connection = _connection(session)
     row = connection.execute(lock, {"log_key": log_key}).one_or_none()
     if row is None:
         values: dict[str, Any] = {
@@ -164,19 +169,26 @@ def lock_head(session: Session, log: LogRef, *, clock: Clock = utc_now) -> HeadS
         }
         conflict = ["tenant_id"] if log.tenant_id is not None else ["id"]
         connection.execute(
-            _upsert(session)(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+            _upsert(connection)(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=conflict)
         )
         row = connection.execute(read, {"log_key": log_key}).one()
     return HeadState(row.id, row.origin, int(row.size), list(row.compact), bytes(row.root))
 
 
 def save_head(
-    session: Session, log: LogRef, head: HeadState, rng: CompactRange, *, clock: Clock = utc_now
+    session: Session | Connection,
+    log: LogRef,
+    head: HeadState,
+    rng: CompactRange,
+    *,
+    clock: Clock = utc_now,
 ) -> None:
     """Write the extended tree state back to the locked head row."""
     _lock, _read, save = _head_statements(log.head.__table__, log.tenant_id is not None)
     head.size, head.compact, head.root = rng.size, [h.hex() for h in rng.hashes], rng.root()
-    session.connection().execute(
+    _connection(session).execute(
         save,
         {
             "head_id": head.id,
@@ -416,7 +428,7 @@ def _pg_column(values: list[Any]) -> str | None:
 
 
 def bulk_insert(
-    session: Session,
+    session: Session | Connection,
     table: Table,
     columns: tuple[str, ...],
     rows: list[tuple[Any, ...]],
@@ -430,7 +442,7 @@ def bulk_insert(
     """
     if not rows:
         return
-    connection = session.connection()
+    connection = _connection(session)
     sql, form, procs = _insert_plan(table, connection.dialect, columns, ready)
     if procs:
         converted = []
@@ -476,7 +488,8 @@ def append_events(
                 raise ValidationFailed("audit event does not belong to the session's tenant")
     if not events:
         return []
-    head = lock_head(session, log, clock=clock)
+    connection = session.connection()  # once: each call walks the session's transaction
+    head = lock_head(connection, log, clock=clock)
     rng = compact_of(head)
     rows: list[tuple[Any, ...]] = []
     kept: list[tuple[int, int, bytes]] = []  # interior nodes to store
@@ -489,12 +502,12 @@ def append_events(
     node_columns = ("level", "idx", "hash") if log.tenant_id is None else NODE_COLUMNS
     origin = head.origin
     sha = hashlib.sha256
-    bind_time = time_binder(session.connection().dialect)
+    bind_time = time_binder(connection.dialect)
     node_key = key if log.tenant_id is not None else ()
     # SQLite's column text is a slice of the ISO form the entry's time_dt also uses;
     # PostgreSQL reads that form itself.
     iso_text = bind_time is sqlite_utc_text
-    iso_input = session.connection().dialect.name == "postgresql"
+    iso_input = connection.dialect.name == "postgresql"
     leaves: list[bytes] = []
     for seq, event, uid in zip(count(rng.size), events, new_entry_ids(len(events)), strict=False):
         iso = utc_iso(event.time)
@@ -515,11 +528,11 @@ def append_events(
     rng.push_many_keeping(leaves, STORED_MIN_LEVEL, kept)
     # Driver-level inserts: the rows are complete and stamped with the log's
     # tenant above, so neither the ORM's nor Core's per-row work is needed.
-    bulk_insert(session, log.record.__table__, columns, rows, ready=_ENTRY_READY)
+    bulk_insert(connection, log.record.__table__, columns, rows, ready=_ENTRY_READY)
     if kept:
         nodes = [(*node, *node_key) for node in kept] if node_key else kept
-        bulk_insert(session, log.node.__table__, node_columns, nodes)
-    save_head(session, log, head, rng, clock=clock)
+        bulk_insert(connection, log.node.__table__, node_columns, nodes)
+    save_head(connection, log, head, rng, clock=clock)
     if rows_out is not None:
         for event, row in zip(events, rows, strict=True):
             values = dict(zip(columns, row, strict=True))
