@@ -263,6 +263,9 @@ def section(
         f" ({cpu_rate:,.0f} per CPU second; {rem_matches:,} detections"
         f"{', correlation on' if correlate else ''})"
     )
+    if repeat > 1:
+        each = ", ".join(f"{len(events) / c:,.0f}" for c in cpus)
+        print(f"Rempart per CPU second, each of {repeat} passes: {each}")
     try:
         queries, convert_s, failed = sqlite_queries(rule_paths, ruleset)
     except ImportError:
