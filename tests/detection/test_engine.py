@@ -142,3 +142,38 @@ def test_regex_rules_are_indexed_by_their_literal() -> None:
     assert engine.index.always == ()
     assert engine.match({"A": "IPCONFIG /all"}) == []  # case-sensitive regex
     assert engine.match({"A": "ipconfig  /all"})
+
+
+def test_process_answers_the_same_timed_or_not() -> None:
+    """``process`` runs the matching loop itself unless timing; both give the same
+    detections, counters and correlation state (the pack over a synthetic stream)."""
+    from rempart.detection import contact_center_rules, get_pipeline, load_rules
+    from tests.detection.helpers import audit_stream
+
+    pack = load_rules([contact_center_rules()], get_pipeline("rempart"))
+    runs = []
+    for timing in (False, True):
+        engine = DetectionEngine(pack, timing=timing)
+        out = [
+            (i, d.rule_id, d.correlation and (d.correlation.group, d.correlation.count))
+            for i, e in enumerate(audit_stream(3000))
+            for d in engine.process(e, i)
+        ]
+        counters = [(s.evaluations, s.matches, s.errors) for s in engine.stats()]
+        runs.append((out, counters, engine.correlation_stats(), engine.events))
+    assert runs[0] == runs[1]
+    assert any(d[2] for d in runs[0][0])  # correlations fire in that stream
+
+
+def test_a_rule_failing_in_process_is_counted_and_the_others_still_match() -> None:
+    engine = _engine(
+        {"sel": {"A|re": "^(a|aa)+$"}, "condition": "sel"},
+        {"sel": {"A|contains": "aaa"}, "condition": "sel"},
+    )
+    for rule in engine.rules:
+        if isinstance(rule.tree.arg, BoundedRegex):  # type: ignore[union-attr]
+            rule.tree.arg.timeout = 0.01  # type: ignore[union-attr]
+    detections = engine.process({"A": "a" * 40 + "!"}, 4)
+    assert [d.rule_id for d in detections] == ["rule-1"]
+    assert (engine.errors, engine.matches) == ([1, 0], [0, 1])
+    assert engine.problems[-1].event_index == 4

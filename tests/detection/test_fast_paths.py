@@ -174,6 +174,10 @@ def test_timestamps_read_directly_are_those_the_general_parser_gives(value: Any)
     want = tuple(matchers.parse_utc(v) for v in EventView({"t": value}).scalars("t"))
     assert ev.moments("t") == want
     assert all(m is None or m.utcoffset() is not None for m in ev.moments("t"))
+    # nested (read by the field's getter), and each asked twice (the second from the cache)
+    nested = EventView({"a": {"t": value}, "t": value})
+    for name in ("a.t", "t", "a.t", "t"):
+        assert nested.moments(name) == want
 
 
 _READ_FIELDS = ("action", "actor.user.uid", "resource.id", "details.text")

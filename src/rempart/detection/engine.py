@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -237,13 +237,53 @@ class DetectionEngine:
             ev = EventView(event, self._fallbacks)
         else:
             ev = event if isinstance(event, EventView) else EventView(event, self._fallbacks)
-        matched = self._matching(ev, event_index)
-        if not matched:
-            return []
         out: list[Detection] = []
-        emits, feeds = self._emits, self._feeds
         feeding: list[tuple[Observer, ...]] | None = None
-        for i in matched:
+        emits, feeds = self._emits, self._feeds
+        matched: Sequence[int] = ()
+        if self.timing:
+            matched = self._matching(ev, event_index)
+        else:
+            # ``_matching`` written out, each match emitted as it is found (one loop over
+            # the candidates, no list of matches): the hot path of a live stream.
+            self.events += 1
+            try:
+                candidates = self.index.candidates(ev)
+            except EventError as exc:
+                self._problem(event_index, None, str(exc))
+                raise
+            if type(candidates) is not tuple:
+                candidates = tuple(candidates)
+            evaluated = self._evaluated
+            evaluated[candidates] = evaluated.get(candidates, 0) + 1
+            if len(evaluated) > EVALUATION_TUPLES_KEPT:
+                self._count_evaluations()
+            predicates = self._predicates
+            found: list[int] | None = None
+            for i in candidates:
+                try:
+                    if not predicates[i](ev):
+                        continue
+                except DetectionError as exc:  # regex timeout, nesting too deep in one field
+                    self._failed(i, event_index, exc)
+                    continue
+                detection = emits[i]
+                if detection is not None:
+                    out.append(detection)
+                observers = feeds[i]
+                if observers is not None:
+                    if feeding is None:
+                        feeding = []
+                    feeding.append(observers)
+                if found is None:
+                    found = [i]
+                else:
+                    found.append(i)
+            if found is not None:  # counted once every candidate is tried, as before
+                matches = self.matches
+                for i in found:
+                    matches[i] += 1
+        for i in matched:  # timed: from the list ``_matching`` made
             detection = emits[i]
             if detection is not None:
                 out.append(detection)

@@ -470,12 +470,19 @@ class EventView:
         """The field's values read as timestamps, in UTC (None for a value that is not
         one), parsed once per event whatever the number of rules reading them."""
         cache = self._moments
-        if cache is None:
+        if cache is None:  # the first time read this event (the common case)
             cache = self._moments = {}
-        result = cache.get(field)
+            result = None
+        else:
+            result = cache.get(field)
         if result is None:
             if not self._slow and field not in self._values:
-                v = (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
+                # A top-level name (``time``) is one read; its getter does only that.
+                v = (
+                    self.data.get(field, _ABSENT)
+                    if "." not in field
+                    else (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
+                )
                 if type(v) is str:  # the common case: one ISO 8601 text, parsed here
                     try:
                         moment = datetime.fromisoformat(v.strip())
