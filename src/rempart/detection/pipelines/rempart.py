@@ -2,9 +2,10 @@
 
 Rules use short flat field names (``actor``, ``action``, ``resource_type``...); this
 pipeline maps them to where the audit event keeps them, OCSF-aligned (``actor.user.uid``,
-``resource.type``, ``src_endpoint.ip``...). The audit schema is still being settled: when
-it moves, only :data:`FIELDS` changes, not the rules. ``docs/detection.md`` lists the
-fields.
+``resource.type``, ``src_endpoint.ip``...): when the schema moves, only :data:`FIELDS`
+changes, not the rules. ``docs/detection.md`` lists the fields, and the known gap: these
+paths predate the audit log's settled entries (``api.operation``, ``status``,
+``resources[]``, ``unmapped.details``...) and are not yet aligned with them.
 """
 
 from __future__ import annotations
