@@ -168,8 +168,8 @@ class DetectionEngine:
         rules = self.rules
         return [rules[i] for i in self._matching(ev, event_index)]
 
-    def _matching(self, ev: EventView, event_index: int | None) -> list[int]:
-        """Positions of the rules matching ``ev``, counters updated."""
+    def _candidates(self, ev: EventView, event_index: int | None) -> tuple[int, ...]:
+        """The rules ``ev`` can match (from the index), with the event and candidate counts."""
         self.events += 1
         try:
             candidates = self.index.candidates(ev)
@@ -182,6 +182,11 @@ class DetectionEngine:
         evaluated[candidates] = evaluated.get(candidates, 0) + 1
         if len(evaluated) > EVALUATION_TUPLES_KEPT:
             self._count_evaluations()
+        return candidates
+
+    def _matching(self, ev: EventView, event_index: int | None) -> list[int]:
+        """Positions of the rules matching ``ev``, counters updated."""
+        candidates = self._candidates(ev, event_index)
         if self.timing:
             return self._timed(ev, event_index, candidates)
         predicates = self._predicates
@@ -246,18 +251,7 @@ class DetectionEngine:
         else:
             # ``_matching`` written out, each match emitted as it is found (one loop over
             # the candidates, no list of matches): the hot path of a live stream.
-            self.events += 1
-            try:
-                candidates = self.index.candidates(ev)
-            except EventError as exc:
-                self._problem(event_index, None, str(exc))
-                raise
-            if type(candidates) is not tuple:
-                candidates = tuple(candidates)
-            evaluated = self._evaluated
-            evaluated[candidates] = evaluated.get(candidates, 0) + 1
-            if len(evaluated) > EVALUATION_TUPLES_KEPT:
-                self._count_evaluations()
+            candidates = self._candidates(ev, event_index)
             predicates = self._predicates
             found: list[int] | None = None
             for i in candidates:
