@@ -249,8 +249,8 @@ class DetectionEngine:
         if self.timing:
             matched = self._matching(ev, event_index)
         else:
-            # ``_matching`` written out, each match emitted as it is found (one loop over
-            # the candidates, no list of matches): the hot path of a live stream.
+            # ``_matching``'s untimed loop written out (no call, no list when nothing
+            # matches): the hot path of a live stream.
             candidates = self._candidates(ev, event_index)
             predicates = self._predicates
             found: list[int] | None = None
@@ -261,14 +261,6 @@ class DetectionEngine:
                 except DetectionError as exc:  # regex timeout, nesting too deep in one field
                     self._failed(i, event_index, exc)
                     continue
-                detection = emits[i]
-                if detection is not None:
-                    out.append(detection)
-                observers = feeds[i]
-                if observers is not None:
-                    if feeding is None:
-                        feeding = []
-                    feeding.append(observers)
                 if found is None:
                     found = [i]
                 else:
@@ -277,7 +269,8 @@ class DetectionEngine:
                 matches = self.matches
                 for i in found:
                     matches[i] += 1
-        for i in matched:  # timed: from the list ``_matching`` made
+                matched = found
+        for i in matched:  # in candidate order, timed or not
             detection = emits[i]
             if detection is not None:
                 out.append(detection)
