@@ -74,72 +74,36 @@ def rule_yaml(detection: str, **extra: str) -> str:
 
 
 def audit_stream(n: int, seed: int = 11, agents: int = 12) -> list[dict[str, Any]]:
-    """Deterministic synthetic Rempart audit events that exercise the whole pack: reads
-    (day and night), exports, chat with card numbers, login bursts, setting and role
-    changes, the odd out-of-order or late event, and values that are not plain strings."""
-    import random
-    from datetime import UTC, datetime, timedelta
+    """Deterministic audit log entries that exercise the whole pack: the synthetic
+    traffic of ``rempart.detection.synthetic`` (reads day and night, chat redactions
+    with card numbers, sign-in bursts from a few addresses, exports, unmasks, role and
+    policy changes) with a few agents and addresses so that the correlations fire, 1%
+    of the acts out of order (some late), and now and then a value the encoder never
+    writes (an upper-case action, a numeric status, no tenant, a dotted key)."""
+    from datetime import UTC, datetime
 
-    rnd = random.Random(seed)
-    t = datetime(2026, 3, 2, 5, 30, tzinfo=UTC)
-    out: list[dict[str, Any]] = []
-    for _ in range(n):
-        t += timedelta(milliseconds=rnd.randint(1, 900))
-        a = rnd.randrange(agents)
-        when = t
-        if rnd.random() < 0.01:  # out of order, sometimes far behind (late)
-            when = t - timedelta(seconds=rnd.choice([5, 60, 3600]))
-        event: dict[str, Any] = {
-            "class_uid": 6003,
-            "time": when.isoformat().replace("+00:00", "Z" if a % 2 else "+00:00"),
-            "tenant": f"tenant-{a % 3}",
-            "actor": {"user": {"uid": f"agent-{a}", "role": "agent"}},
-            "src_endpoint": {"ip": f"10.0.0.{a}"},
-            "outcome": "success",
-        }
-        r = rnd.random()
-        if r < 0.55:
-            event |= {
-                "action": rnd.choice(["customer.read", "customer.read", "interaction.read"]),
-                "activity": "read",
-                "resource": {"type": "customer", "id": f"c-{rnd.randint(1, 400)}"},
-            }
-        elif r < 0.65:
-            event |= {
-                "action": "chat.message",
-                "details": {
-                    "text": rnd.choice(
-                        ["hello", "card 4111 1111 1111 1111", "4111-1111-1111-1111 ok", "12 34"]
-                    )
-                },
-            }
-        elif r < 0.80:
-            event |= {
-                "action": "auth.login",
-                "outcome": "failure" if rnd.random() < 0.6 else "success",
-            }
-        elif r < 0.88:
-            event |= {"action": "interaction.export", "resource": {"type": "x", "id": "b"}}
-        elif r < 0.94:
-            event |= {
-                "action": "setting.update",
-                "details": {
-                    "setting": rnd.choice(["redaction.enabled", "mfa.required", "retention"]),
-                    "old_value": rnd.choice(["true", "always", True]),
-                    "new_value": rnd.choice(["false", "optional", False, "never"]),
-                },
-            }
-        elif r < 0.97:
-            event |= {
-                "action": rnd.choice(["role.assign", "permission.grant", "Role.Revoke"]),
-                "details": {"role": "supervisor"},
-            }
-        else:
-            event |= {
-                "action": rnd.choice(["interaction.unmask", "customer.UNMASK"]),
-                "details": {"data_class": rnd.choice(["pan", "PAN", "phone", ["pan", "x"]])},
-            }
-        if rnd.random() < 0.01:
-            event["actor"] = {"user.uid": f"agent-{a}"}  # a dotted key
-        out.append(event)
+    from rempart.detection.synthetic import Traffic, audit_events, entries
+
+    traffic = Traffic(
+        seed=seed,
+        start=datetime(2026, 3, 2, 5, 30, tzinfo=UTC),
+        tenants=3,
+        agents=agents,
+        interactions=400,
+        step_ms=(1, 900),
+        disorder=0.01,
+        addresses=6,
+    )
+    out = list(entries(audit_events(traffic, n)))
+    for i, entry in enumerate(out):
+        if i % 97 == 13:
+            entry["api"]["operation"] = entry["api"]["operation"].upper()
+        elif i % 131 == 17:
+            entry["status"] = entry["status_id"]
+        elif i % 151 == 19:
+            del entry["metadata"]["tenant_uid"]
+        elif i % 173 == 23:
+            entry["actor"] = {"user.uid": entry["actor"]["user"]["uid"]}  # a dotted key
+        elif i % 199 == 29:
+            entry["resources"].append({"type": "recording", "uid": "r-1"})  # two resources
     return out

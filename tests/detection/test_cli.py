@@ -57,15 +57,24 @@ def test_scan_numbers_events_across_files_and_reports_bad_ones(tmp_path: Path) -
 
 
 def test_scan_with_the_rempart_pipeline_and_the_shipped_pack(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from rempart.audit import Actor, AuditEvent
+    from rempart.detection.synthetic import entries
+    from rempart.types import TenantId
+
     events = tmp_path / "audit.json"
-    event = {
-        "time": "2026-03-02T10:00:00Z",
-        "tenant": "t",
-        "actor": {"user": {"uid": "a"}},
-        "action": "interaction.unmask",
-        "outcome": "success",
-        "details": {"data_class": "pan"},
-    }
+    unmask = AuditEvent(
+        tenant_id=TenantId("t"),
+        actor=Actor("user", "sup-1"),
+        action="access.unmask",
+        resource_type="interaction",
+        resource_id="i-1",
+        outcome="success",
+        time=datetime(2026, 3, 2, 10, tzinfo=UTC),
+        details={"permission": "interaction:unmask", "fields": ["card_number"]},
+    )
+    [event] = entries([unmask])  # the entry as the audit log writes it
     events.write_text(json.dumps(event), encoding="utf-8")
     result = runner.invoke(
         app, ["scan", "-r", str(contact_center_rules()), "-p", "rempart", str(events), "--stats"]

@@ -167,6 +167,11 @@ def test_an_or_of_one_time_part_reads_the_time_once_and_answers_the_same() -> No
         True,
         ["2026-03-02T10:00:00Z", "x"],
         None,
+        1772445600.25,
+        -1,
+        10**20,  # beyond datetime's range: not a time
+        float("nan"),
+        float("inf"),
     ],
 )
 def test_timestamps_read_directly_are_those_the_general_parser_gives(value: Any) -> None:
@@ -389,3 +394,67 @@ def test_the_keyword_walk_reads_every_value_as_before() -> None:
         assert EventView(event).all_fold() == tuple(w.casefold() for w in want)
 
     check()
+
+
+_PATH_KEYS = ("a", "b", "a.b", "uid")
+_PATHS = ("a", "b", "a.b", "a.uid", "a.b.uid", "b.a.uid", "a.a.b", "uid")
+
+
+def _nested_with_lists() -> Any:
+    """Events built from a few keys (some dotted) so that paths through lists of
+    objects, lists of lists, nulls and odd types meet the fields asked."""
+    from types import MappingProxyType
+
+    from hypothesis import strategies as st
+
+    scalars = st.text(max_size=2) | st.integers(-3, 3) | st.booleans() | st.none()
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.lists(inner, max_size=2).map(tuple)
+            | st.dictionaries(st.sampled_from(_PATH_KEYS), inner, max_size=3)
+            | st.dictionaries(st.sampled_from(_PATH_KEYS), inner, max_size=2).map(MappingProxyType)
+        ),
+        max_leaves=14,
+    ).filter(lambda v: type(v) is dict)
+
+
+def test_reading_through_lists_gives_what_flattening_gives() -> None:
+    """The walk through lists of objects (OCSF ``resources[]``) and the one-call reader
+    built on it answer what the flattened event answers, for any event: values,
+    presence, text, and the reader's one string or its refusal."""
+    from types import MappingProxyType
+
+    from hypothesis import given, settings
+
+    from rempart.detection.event import string_reader
+
+    @settings(max_examples=600, deadline=None)
+    @given(_nested_with_lists())
+    def law(event: dict[str, Any]) -> None:
+        walked = EventView(event)
+        flat = EventView(MappingProxyType(event))  # not a dict: the general resolution only
+        for name in _PATHS:
+            assert walked.scalars(name) == flat.scalars(name), name
+            assert walked.present(name) == flat.present(name), name
+            assert walked.text(name) == flat.text(name), name
+        read = string_reader(_PATHS)(event)
+        if read is not None:
+            for name, value in zip(_PATHS, read, strict=True):
+                assert flat.text(name) == (() if value is None else (value,)), name
+
+    law()
+
+
+def test_a_list_of_one_resource_is_read_in_one_call() -> None:
+    from rempart.detection.event import string_reader
+
+    entry = {"resources": [{"type": "interaction", "uid": "i-1"}], "api": {"operation": "x"}}
+    read = string_reader(("resources.uid", "api.operation", "resources.type"))
+    assert read(entry) == ("i-1", "x", "interaction")
+    two = {"resources": [{"uid": "i-1"}, {"uid": "i-2"}]}
+    assert read(two) is None  # two values: the view answers
+    assert EventView(two).text("resources.uid") == ("i-1", "i-2")
+    assert read({"resources": [{"type": "t"}, {"uid": "i-3"}]}) == ("i-3", None, "t")
+    assert read({"resources": []}) == (None, None, None)

@@ -33,10 +33,13 @@ class Origin:
 
 @dataclass(slots=True)
 class AuditNote:
-    """Filled in by the work: which resource it touched, and extra details."""
+    """Filled in by the work: which resource it touched, extra details and, for a
+    change of settings, the values before and after it (masked like the details)."""
 
     resource_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 @contextmanager
@@ -83,6 +86,8 @@ def _event(
         user_agent=origin.user_agent,
         request_id=origin.request_id,
         details=dict(note.details),
+        before=None if note.before is None else dict(note.before),
+        after=None if note.after is None else dict(note.after),
     )
 
 

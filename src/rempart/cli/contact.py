@@ -130,6 +130,10 @@ def policy_set(
                 raise ValidationFailed(f"invalid policy: {problems}") from None
             save_policy(session, updated, actor=cli_actor().id, now=utc_now())
             note.details["changed"] = sorted(changes)
+            note.details["entities_unredacted"] = sorted(
+                current.redacted_entities() - updated.redacted_entities()
+            )
+            note.before, note.after = current.audit_facts(), updated.audit_facts()
     console.print("policy updated: " + ", ".join(sorted(changes)) if changes else "no change")
 
 

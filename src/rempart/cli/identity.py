@@ -42,6 +42,7 @@ from rempart.identity.idp import (
     refresh_idp,
     set_policy,
 )
+from rempart.identity.models import IdentityPolicy
 from rempart.identity.sessions import list_sessions, revoke_user_sessions
 from rempart.storage.tenants import Tenant
 from rempart.vault import open_local_vault
@@ -196,6 +197,7 @@ def policy_set(
         ctx = tenant_context(db, tenant)
         with audited_change(db, ctx, "identity.policy.set", "identity_policy") as (session, note):
             note.details.update(min_assurance=min_assurance, allowed_networks=list(allow))
+            note.before = _policy_facts(get_policy(session, ctx.tenant_id))
             row = set_policy(
                 session,
                 ctx.tenant_id,
@@ -207,8 +209,21 @@ def policy_set(
                     allowed_networks=tuple(allow),
                 ),
             )
+            note.after = _policy_facts(row)
             networks = ", ".join(row.allowed_networks) or "any"
     console.print(f"policy set (minimum assurance {min_assurance}; networks: {networks})")
+
+
+def _policy_facts(row: IdentityPolicy) -> dict[str, object]:
+    """What the audit entry records of the policy on each side of a change: the
+    detection pack reads ``min_assurance`` there to see an MFA requirement lowered."""
+    return {
+        "min_assurance": row.min_assurance,
+        "idle_timeout_s": row.idle_timeout_s,
+        "absolute_timeout_s": row.absolute_timeout_s,
+        "step_up_max_age_s": row.step_up_max_age_s,
+        "allowed_networks": list(row.allowed_networks),
+    }
 
 
 @policy_app.command("show")
@@ -218,14 +233,7 @@ def policy_show(tenant: str = TenantOption, config: Path | None = ConfigOption) 
     with database(settings) as db:
         ctx = tenant_context(db, tenant)
         with db.tenant_session(ctx) as session:
-            row = get_policy(session, ctx.tenant_id)
-            out = {
-                "min_assurance": row.min_assurance,
-                "idle_timeout_s": row.idle_timeout_s,
-                "absolute_timeout_s": row.absolute_timeout_s,
-                "step_up_max_age_s": row.step_up_max_age_s,
-                "allowed_networks": row.allowed_networks,
-            }
+            out = _policy_facts(get_policy(session, ctx.tenant_id))
     console.print_json(json.dumps(out))
 
 

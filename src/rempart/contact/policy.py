@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from rempart.contact.models import DataPolicyRow
 from rempart.errors import ConfigurationError, ValidationFailed
 from rempart.redaction import Policy
+from rempart.redaction.entities import BUILTIN_ENTITIES
 from rempart.storage.base import new_id
 from rempart.storage.tenancy import session_tenant
 
@@ -61,6 +62,24 @@ class DataPolicy(BaseModel):
 
     def redaction_policy(self) -> Policy:
         return redaction_policy(self.redaction)
+
+    def redacted_entities(self) -> frozenset[str]:
+        """The entity labels ingest redacts under this policy."""
+        policy = self.redaction_policy()
+        if policy.entities is not None:
+            return policy.entities
+        return BUILTIN_ENTITIES | {c.label for c in policy.custom}
+
+    def audit_facts(self) -> dict[str, Any]:
+        """What an audit entry records of the policy on each side of a change (no
+        custom pattern, nothing personal): the detection pack reads it to see
+        redaction weakened."""
+        return {
+            "protection": self.protection,
+            "chat_failure": self.chat_failure,
+            "unknown_queues": self.unknown_queues,
+            "redacted_entities": sorted(self.redacted_entities()),
+        }
 
 
 def redaction_policy(mapping: dict[str, Any]) -> Policy:

@@ -286,6 +286,99 @@ def _getter(field: str) -> Callable[[dict[str, Any]], Any]:
     return getter  # type: ignore[no-any-return]
 
 
+_BAIL: Final = -1
+
+
+def _gather(
+    obj: dict[Any, Any], plan: tuple[tuple[str, tuple[str, ...]], ...], i: int, out: list[Any]
+) -> int:
+    """``flatten``'s scalars at ``plan[i:]`` below ``obj``, through lists of objects,
+    appended to ``out``, without flattening the rest of the event. Returns 1 when the
+    path exists, 0 when it does not, ``_BAIL`` when only the general resolution can
+    tell (a dotted key that could also spell the path, a type JSON does not have, an
+    event deeper or larger than the bounds, whose error the general path raises)."""
+    if i >= MAX_DEPTH or len(out) > MAX_VALUES:
+        return _BAIL
+    key, dotted = plan[i]
+    for d in dotted:
+        if d in obj:
+            return _BAIL
+    v = obj.get(key, _ABSENT)
+    if v is _ABSENT:
+        return 0
+    t = type(v)
+    if i == len(plan) - 1:  # the path ends here
+        if t is str or t is int or t is float or t is bool:
+            out.append(v)
+        elif t is list or t is tuple:
+            return _gather_leaf(v, out, i + 1)
+        elif v is not None and t is not dict:
+            return _BAIL
+        return 1
+    if t is dict:
+        return _gather(v, plan, i + 1, out)
+    if t is list or t is tuple:
+        return _gather_items(v, plan, i + 1, out, i + 1)
+    return 0 if v is None or t in _SCALAR_TYPES else _BAIL
+
+
+def _gather_items(
+    items: list[Any],
+    plan: tuple[tuple[str, tuple[str, ...]], ...],
+    i: int,
+    out: list[Any],
+    depth: int,
+) -> int:
+    """The path's rest in each object of a list (lists inside lists are one list, as
+    ``flatten`` reads them; scalars there belong to the list's own path)."""
+    if depth >= MAX_DEPTH:
+        return _BAIL
+    seen = 0
+    for item in items:
+        t = type(item)
+        if t is dict:
+            found = _gather(item, plan, i, out)
+        elif t is list or t is tuple:
+            found = _gather_items(item, plan, i, out, depth + 1)
+        elif item is None or t in _SCALAR_TYPES:
+            continue
+        else:
+            return _BAIL
+        if found == _BAIL:
+            return _BAIL
+        seen |= found
+    return seen
+
+
+def _gather_leaf(items: list[Any], out: list[Any], depth: int) -> int:
+    """The scalars of a list at the end of the path (objects in it add none)."""
+    if depth >= MAX_DEPTH:
+        return _BAIL
+    for item in items:
+        t = type(item)
+        if t is str or t is int or t is float or t is bool:
+            out.append(item)
+        elif t is list or t is tuple:
+            if _gather_leaf(item, out, depth + 1) == _BAIL:
+                return _BAIL
+        elif item is not None and t is not dict:
+            return _BAIL
+    return 1 if len(out) <= MAX_VALUES else _BAIL
+
+
+def _single_text(data: dict[str, Any], field: str) -> Any:
+    """The field's one string read through lists (None when it has no value), or
+    ``_MISSING`` when it has several values, another type, or needs the general way."""
+    out: list[Any] = []
+    if _gather(data, _PLANS.get(field) or _plan(field), 0, out) == _BAIL:
+        return _MISSING
+    if not out:
+        return None
+    if len(out) == 1 and type(out[0]) is str:
+        return out[0]
+    return _MISSING
+
+
 StringReader = Callable[[dict[str, Any]], "tuple[str | None, ...] | None"]
 _READERS: dict[tuple[str, ...], StringReader] = {}
 
@@ -318,14 +411,28 @@ def string_reader(fields: tuple[str, ...]) -> StringReader:
             return
         lines.append(f"{pad}if type({var}) is dict:")
         level(k, plan, i + 1, var)
-        # absent, null or a scalar on the way: the field is absent; a list: general
+        # absent, null or a scalar on the way: the field is absent
         lines.append(f"{pad}elif {var} is A or {var} is None or type({var}) in S: v{k} = None")
+        # a list of objects on the way (OCSF ``resources[]``): read through it, written
+        # out for the common list of one object
+        lines.append(
+            f"{pad}elif type({var}) is list and len({var}) == 1 and type({var}[0]) is dict:"
+        )
+        level(k, plan, i + 1, f"{var}[0]")
+        lines.append(f"{pad}elif type({var}) is list:")
+        lines.append(f"{pad}    v{k} = L(d, {fields[k]!r})")
+        lines.append(f"{pad}    if v{k} is M: return None")
         lines.append(f"{pad}else: return None")
 
     for k, name in enumerate(fields):
         level(k, _plan(name), 0, "d")
     lines.append(f"    return ({''.join(f'v{k}, ' for k in range(len(fields)))})")
-    namespace: dict[str, Any] = {"A": _ABSENT, "S": frozenset(_SCALAR_TYPES)}
+    namespace: dict[str, Any] = {
+        "A": _ABSENT,
+        "M": _MISSING,
+        "L": _single_text,
+        "S": frozenset(_SCALAR_TYPES),
+    }
     exec(compile("\n".join(lines) + "\n", f"<fields {fields!r}>", "exec"), namespace)  # noqa: S102
     made: StringReader = namespace["read"]
     if len(_READERS) < 10_000:
@@ -396,9 +503,13 @@ class EventView:
             return None
         if v is None or t is dict:
             return []
-        if v is _MISSING or t is list:
-            return _MISSING
-        return [v]
+        if v is _MISSING or t is list or t is tuple:
+            # A list on the way, or at the end: read through it, else the general way.
+            out: list[Any] = []
+            found = _gather(self.data, _PLANS.get(field) or _plan(field), 0, out)  # type: ignore[arg-type]
+            return _MISSING if found == _BAIL else (out if found else None)
+        # Another type (an enum, a mapping that is not a dict...): the general way.
+        return _MISSING
 
     def _fallback_is_live(self) -> bool:
         """Whether the event holds a path a pipeline fallback reads (Windows:
@@ -483,7 +594,8 @@ class EventView:
                     if "." not in field
                     else (_GETTERS.get(field) or _getter(field))(self.data)  # type: ignore[arg-type]
                 )
-                if type(v) is str:  # the common case: one ISO 8601 text, parsed here
+                t = type(v)
+                if t is str:  # the common case: one ISO 8601 text, parsed here
                     try:
                         moment = datetime.fromisoformat(v.strip())
                     except ValueError:
@@ -492,6 +604,14 @@ class EventView:
                     if moment.tzinfo is None:
                         moment = moment.replace(tzinfo=UTC)
                     result = cache[field] = (moment.astimezone(UTC),)
+                    return result
+                if t is int or t is float:  # epoch seconds or milliseconds (OCSF ``time``)
+                    try:
+                        moment = datetime.fromtimestamp(v / 1000 if abs(v) > 1e11 else v, UTC)
+                    except (OverflowError, OSError, ValueError):
+                        result = cache[field] = (None,)
+                        return result
+                    result = cache[field] = (moment,)
                     return result
             values = self._lookup(field)
             result = cache[field] = tuple(map(parse_utc, values)) if values else ()

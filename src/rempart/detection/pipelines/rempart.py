@@ -1,11 +1,13 @@
-"""Rempart pipeline: the contact-center rules over Rempart's own audit events.
+"""Rempart pipeline: the contact-center rules over the entries of Rempart's audit log.
 
-Rules use short flat field names (``actor``, ``action``, ``resource_type``...); this
-pipeline maps them to where the audit event keeps them, OCSF-aligned (``actor.user.uid``,
-``resource.type``, ``src_endpoint.ip``...): when the schema moves, only :data:`FIELDS`
-changes, not the rules. ``docs/detection.md`` lists the fields, and the known gap: these
-paths predate the audit log's settled entries (``api.operation``, ``status``,
-``resources[]``, ``unmapped.details``...) and are not yet aligned with them.
+Rules use short flat names (``actor``, ``action``, ``resource_id``, ``details.fields``...);
+this pipeline maps them to where an audit entry keeps them. The entries are the OCSF
+objects that ``rempart.audit.schema.to_ocsf`` writes and the Merkle log hashes: the
+action in ``api.operation``, the outcome in ``status``, the resource in the list
+``resources[]``, the tenant in ``metadata.tenant_uid``, the time in ``time`` (epoch
+milliseconds), and the free-form details and the two sides of a change, masked, under
+``unmapped``. When the schema moves, only :data:`FIELDS` and :data:`PREFIXES` change,
+not the rules. ``docs/detection.md`` lists them.
 """
 
 from __future__ import annotations
@@ -13,47 +15,54 @@ from __future__ import annotations
 from typing import Final
 
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import FieldMappingTransformation
+from sigma.processing.transformations import (
+    FieldMappingTransformation,
+    FieldPrefixMappingTransformation,
+)
 from sigma.rule import SigmaLogSource
 
 from rempart.detection.pipelines.base import Pipeline
 
 PRODUCT: Final = "rempart"
 
-# Rule field -> audit event path. Fields not listed are read as written.
+# Rule field -> audit entry path. Fields not listed (and not under a prefix below) are
+# read as written, so a rule may also name an entry path directly (``class_uid``).
 FIELDS: Final[dict[str | None, str | list[str]]] = {
     "time": "time",
-    "class_uid": "class_uid",
-    "activity": "activity",
-    "action": "action",
-    "tenant": "tenant",
+    "action": "api.operation",
+    "outcome": "status",
+    "reason": "status_detail",
+    "tenant": "metadata.tenant_uid",
+    "request_id": "metadata.correlation_uid",
     "actor": "actor.user.uid",
-    "actor_role": "actor.user.role",
-    "resource_type": "resource.type",
-    "resource_id": "resource.id",
-    "outcome": "outcome",
+    "actor_type": "actor.user.type",
+    "resource_type": "resources.type",
+    "resource_id": "resources.uid",
     "src_ip": "src_endpoint.ip",
-    "session": "actor.session.uid",
-    "setting": "details.setting",
-    "old_value": "details.old_value",
-    "new_value": "details.new_value",
-    "data_class": "details.data_class",
-    "reason": "details.reason",
-    "role": "details.role",
-    "text": "details.text",
-    "records": "details.records",
+    "user_agent": "http_request.user_agent",
+}
+
+# Rule field prefix -> audit entry prefix: the act's details, and a change's two sides.
+PREFIXES: Final[dict[str | None, str | list[str]]] = {
+    "details.": "unmapped.details.",
+    "before.": "unmapped.change.before.",
+    "after.": "unmapped.change.after.",
 }
 
 
 def build() -> ProcessingPipeline:
     return ProcessingPipeline(
-        name="Rempart audit events",
+        name="Rempart audit entries",
         priority=20,
         items=[
             ProcessingItem(
                 FieldMappingTransformation(mapping=FIELDS),
                 identifier="rempart_audit_fields",
-            )
+            ),
+            ProcessingItem(
+                FieldPrefixMappingTransformation(mapping=PREFIXES),
+                identifier="rempart_audit_prefixes",
+            ),
         ],
     )
 
@@ -69,7 +78,7 @@ REMPART = Pipeline(
     build=build,
     unsupported=unsupported,
     timestamp_fields=("time",),
-    description="Rempart audit events (OCSF-aligned), product: rempart",
+    description="Rempart audit log entries (OCSF, rempart.audit.schema), product: rempart",
 )
 
-__all__ = ["FIELDS", "REMPART", "build", "unsupported"]
+__all__ = ["FIELDS", "PREFIXES", "REMPART", "build", "unsupported"]
