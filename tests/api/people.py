@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from rempart.access import ObjectType, Relation, RelationKind
 from rempart.access.store import SqlWriter, load_catalog
 from rempart.contact.directory import add_queue, add_team
@@ -67,22 +69,48 @@ def person(
         writer = SqlWriter(s, load_catalog(s), actor="test", clock=clock)
         for role in roles:
             writer.assign_role(user.id, role)
-        issued = create_session(
-            s,
-            tenant,
-            user=user,
-            issuer=ISSUER,
-            idp_sid=None,
-            assurance=assurance,
-            acr=None,
-            amr=("pwd",) if assurance < Level.MULTI_FACTOR else ("pwd", "otp"),
-            auth_time=auth_time or clock(),
-            policy=get_policy(s, tenant, clock=clock),
-            source_ip=None,
-            user_agent=None,
-            clock=clock,
-        )
-    return Person(user.id, name, issued.cookie_value, issued.csrf_token)
+        return _signed_in(s, tenant, user, clock, assurance, auth_time)
+
+
+def sign_in_again(
+    db: Database,
+    ctx: TenantContext,
+    clock: Clock,
+    who: Person,
+    *,
+    assurance: Level = Level.SINGLE_FACTOR,
+) -> Person:
+    """A new session for someone whose session expired (a later shift)."""
+    with db.tenant_session(ctx) as s:
+        user = s.get(User, who.user_id)
+        assert user is not None
+        return _signed_in(s, TenantId(ctx.tenant_id), user, clock, assurance, None)
+
+
+def _signed_in(
+    s: Session,
+    tenant: TenantId,
+    user: User,
+    clock: Clock,
+    assurance: Level,
+    auth_time: datetime | None,
+) -> Person:
+    issued = create_session(
+        s,
+        tenant,
+        user=user,
+        issuer=ISSUER,
+        idp_sid=None,
+        assurance=assurance,
+        acr=None,
+        amr=("pwd",) if assurance < Level.MULTI_FACTOR else ("pwd", "otp"),
+        auth_time=auth_time or clock(),
+        policy=get_policy(s, tenant, clock=clock),
+        source_ip=None,
+        user_agent=None,
+        clock=clock,
+    )
+    return Person(user.id, user.subject, issued.cookie_value, issued.csrf_token)
 
 
 def team_with_queue(db: Database, ctx: TenantContext, team: str, queue: str) -> str:
@@ -107,4 +135,4 @@ def relate(
         writer.add_relation(Relation(who.user_id, kind, object_type, object_id))
 
 
-__all__ = ["ISSUER", "Person", "person", "relate", "team_with_queue"]
+__all__ = ["ISSUER", "Person", "person", "relate", "sign_in_again", "team_with_queue"]

@@ -107,3 +107,21 @@ def audit_stream(n: int, seed: int = 11, agents: int = 12) -> list[dict[str, Any
         elif i % 199 == 29:
             entry["resources"].append({"type": "recording", "uid": "r-1"})  # two resources
     return out
+
+
+def logged_detections(db: Any, ctx: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The contact-center pack over a tenant's audit log as stored (its canonical
+    entries, in log order): each detection's rule title and the entry that raised it.
+    What a SIEM forwarder or ``rempart detect scan`` on an export would see."""
+    import json
+
+    from sqlalchemy import select
+
+    from rempart.audit import AuditRecord
+    from rempart.detection import DetectionEngine, contact_center_rules, get_pipeline, load_rules
+
+    with db.tenant_session(ctx) as session:
+        stmt = select(AuditRecord.entry).where(AuditRecord.seq.is_not(None))
+        stored = [json.loads(e) for e in session.scalars(stmt.order_by(AuditRecord.seq)) if e]
+    engine = DetectionEngine(load_rules([contact_center_rules()], get_pipeline("rempart")))
+    return [(d.rule_title, e) for i, e in enumerate(stored) for d in engine.process(e, i)]
