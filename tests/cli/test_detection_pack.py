@@ -73,3 +73,33 @@ def test_keeping_originals_raises_an_alert(env: Path) -> None:  # noqa: F811
     [(title, entry)] = alerts()
     assert title == WEAKENED
     assert entry["unmapped"]["change"]["after"]["protection"] == "redacted+original"  # type: ignore[index]
+
+
+def test_an_audit_export_is_scanned_entry_by_entry(env: Path, tmp_path: Path) -> None:  # noqa: F811
+    """What an auditor holds: ``rempart audit export`` read by ``rempart detect scan
+    --audit-export``; the match points at the export's line (0-based)."""
+    from rempart.detection import contact_center_rules
+
+    assert invoke("tenant", "create", "acme", "--name", "ACME")[0] == 0
+    run("contact", "policy", "set", "--unknown-queues", "create")
+    run("contact", "policy", "set", "--chat-failure", "open")
+    export = tmp_path / "acme.jsonl"
+    code, _, err = invoke("audit", "export", str(export), "--tenant", "acme")
+    assert code == 0, err
+    lines = [json.loads(line) for line in export.read_text().splitlines()]
+    code, out, err = invoke(
+        "detect", "scan", "--audit-export", "-p", "rempart", "-r", str(contact_center_rules()),
+        str(export),
+    )  # fmt: skip
+    assert code == 0, err
+    [match] = [json.loads(line) for line in out.splitlines()]
+    assert match["rule_title"] == WEAKENED
+    flagged = json.loads(lines[match["event"]]["entry"])
+    assert flagged["api"]["operation"] == "data_policy.update"
+    assert flagged["unmapped"]["change"]["after"]["chat_failure"] == "open"
+    # Without the flag the export's lines are not entries: nothing matches.
+    code, out, _ = invoke(
+        "detect", "scan", "-p", "rempart", "-r", str(contact_center_rules()), str(export)
+    )
+    assert code == 0
+    assert out == ""

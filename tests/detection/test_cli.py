@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rempart.cli.detect import app
@@ -133,3 +134,31 @@ def test_detect_is_a_subcommand_of_rempart() -> None:
     assert result.exit_code == 0
     assert "scan" in result.stdout
     assert "regress" in result.stdout
+
+
+def test_audit_export_lines_that_are_not_entries_are_reported(tmp_path: Path) -> None:
+    from rempart.detection.scan import NotAnEntry, audit_export_entry
+
+    header = {"format": "rempart-audit-export", "version": 1, "origin": "o"}
+    assert audit_export_entry(header) is None
+    assert audit_export_entry({"type": "checkpoint", "note": "n"}) is None
+    assert audit_export_entry({"type": "pruned", "index": 3, "leaf_hash": "x"}) is None
+    assert audit_export_entry({"type": "entry", "entry": '{"a": 1}'}) == {"a": 1}
+    for bad in (
+        {"type": "entry", "entry": {"a": 1}},
+        {"type": "entry", "entry": "{oops"},
+        {"type": "entry", "entry": "[1]"},
+        {"type": "other"},
+        {"action": "x"},
+    ):
+        with pytest.raises(NotAnEntry):
+            audit_export_entry(bad)
+    export = tmp_path / "broken.jsonl"
+    export.write_text(
+        json.dumps(header) + "\n" + json.dumps({"type": "entry", "entry": "{oops"}) + "\n"
+    )
+    result = runner.invoke(
+        app, ["scan", "--audit-export", "-r", str(contact_center_rules()), str(export)]
+    )
+    assert result.exit_code == 1
+    assert "event 1: line 2: the entry is not valid JSON" in result.stderr

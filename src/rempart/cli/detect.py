@@ -67,6 +67,13 @@ def scan(
     rules: Annotated[list[Path], typer.Option("--rules", "-r", help="Rule files or directories")],
     pipeline: PipelineOption = None,
     stats: Annotated[bool, typer.Option("--stats", help="Per-rule counters on stderr")] = False,
+    audit_export: Annotated[
+        bool,
+        typer.Option(
+            "--audit-export",
+            help="Inputs are audit exports (rempart audit export): scan their entries",
+        ),
+    ] = False,
 ) -> None:
     """Print one JSON line per match: {"rule_id", "rule_title", "event"}."""
     ruleset = load_rules(rules, get_pipeline(pipeline))
@@ -86,7 +93,7 @@ def scan(
                 streams.append((str(path), stack.enter_context(path.open(encoding="utf-8"))))
             except OSError as exc:
                 raise fail(f"cannot read {path}: {exc.strerror or exc}") from None
-        for item in scan_streams(engine, streams):
+        for item in scan_streams(engine, streams, audit_export=audit_export):
             if isinstance(item, ScanMatch):
                 out.write(json.dumps(item.detection.as_dict(item.index), ensure_ascii=False))
                 out.write("\n")
