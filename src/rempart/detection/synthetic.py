@@ -14,6 +14,7 @@ pack is tested and measured on what it reads in production.
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Iterator
@@ -61,12 +62,38 @@ _ENTITIES = [
     ["CARD_NUMBER", "CARD_EXPIRY"],
     ["EMAIL"],
 ]
+_BASIS = {"basis": "agent_on_call"}
+_ANONYMOUS = Actor("user", "anonymous")
+_OPS = Actor("system", "cli:ops")
 _CHANGES = [
     ("access.role.assign", {"role": "supervisor"}),
     ("access.role.revoke", {"role": "agent"}),
     ("access.relation.add", {"relation": "supervises"}),
     ("access.policy.configure", {}),
 ]
+
+
+def _act(
+    tenant: TenantId,
+    when: datetime,
+    ip: str,
+    actor: Actor,
+    action: str,
+    kind: str,
+    rid: str | None,
+    **rest: Any,
+) -> AuditEvent:
+    rest.setdefault("outcome", "success")
+    return AuditEvent(
+        tenant_id=tenant,
+        actor=actor,
+        action=action,
+        resource_type=kind,
+        resource_id=rid,
+        time=when,
+        source_ip=ip,
+        **rest,
+    )
 
 
 def audit_events(traffic: Traffic = Traffic(), n: int = 1000) -> Iterator[AuditEvent]:
@@ -92,148 +119,66 @@ def audit_events(traffic: Traffic = Traffic(), n: int = 1000) -> Iterator[AuditE
             ip = f"192.0.2.{rnd.randrange(traffic.addresses) % 254 + 1}"
         else:
             ip = f"10.{rnd.randint(0, 3)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
-        person = Actor("user", user)
-        base: dict[str, Any] = {"tenant_id": tenant, "time": when, "source_ip": ip}
+        person, bot, ops = Actor("user", user), Actor("machine", bots[tenant]), _OPS
+
+        act = functools.partial(_act, tenant, when, ip)
         r = rnd.random()
         if r < 0.62:
             iid = interaction(tenant)
-            original = rnd.random() < 0.01
-            yield AuditEvent(
-                actor=person,
-                action="interaction.read_original" if original else "interaction.read",
-                resource_type="interaction",
-                resource_id=iid,
-                outcome="success",
-                details={"grant_id": _uid(rnd)} if original else {"basis": "agent_on_call"},
-                **base,
-            )
+            if rnd.random() < 0.01:
+                yield act(person, "interaction.read_original", "interaction", iid, details={
+                    "grant_id": _uid(rnd)})  # fmt: skip
+            else:
+                yield act(person, "interaction.read", "interaction", iid, details=_BASIS)
         elif r < 0.72:
             entities = rnd.choice(_ENTITIES)
-            yield AuditEvent(
-                actor=Actor("machine", bots[tenant]),
-                action="chat.redact",
-                resource_type="chat_message",
-                resource_id=f"m-{rnd.randrange(10**6)}",
-                outcome="success",
-                details={
-                    "conversation_id": f"conv-{rnd.randrange(10**5)}",
-                    "role": rnd.choice(["customer", "customer", "agent"]),
-                    "outcome": "redacted",
-                    "entities": entities,
-                    "amendments": int(len(entities) > 1),
-                },
-                **base,
-            )
+            yield act(bot, "chat.redact", "chat_message", f"m-{rnd.randrange(10**6)}", details={
+                "conversation_id": f"conv-{rnd.randrange(10**5)}",
+                "role": rnd.choice(["customer", "customer", "agent"]),
+                "outcome": "redacted", "entities": entities,
+                "amendments": int(len(entities) > 1)})  # fmt: skip
         elif r < 0.80:
-            yield AuditEvent(
-                actor=Actor("machine", bots[tenant]),
-                action="interaction.create",
-                resource_type="interaction",
-                resource_id=_uid(rnd),
-                outcome="success",
-                details={"created": True, "via": "webhook"},
-                **base,
-            )
+            yield act(bot, "interaction.create", "interaction", _uid(rnd), details={
+                "created": True, "via": "webhook"})  # fmt: skip
         elif r < 0.87:
-            failed = rnd.random() < 0.3
-            details: dict[str, Any] = (
-                {"reason": rnd.choice(["idp-error", "assurance-too-low", "token-rejected"])}
-                if failed
-                else {"assurance": 1, "amr": ["pwd"], "user_id": user}
-            )
-            yield AuditEvent(
-                actor=Actor("user", "anonymous"),
-                action="auth.login",
-                resource_type="session",
-                resource_id=None if failed else _uid(rnd),
-                outcome="failure" if failed else "success",
-                reason=details.get("reason"),
-                details=details,
-                **base,
-            )
+            if rnd.random() < 0.3:  # the identity provider refused: nobody is known yet
+                why = rnd.choice(["idp-error", "assurance-too-low", "token-rejected"])
+                yield act(_ANONYMOUS, "auth.login", "session", None, outcome="failure",
+                          reason=why, details={"reason": why})  # fmt: skip
+            else:
+                yield act(_ANONYMOUS, "auth.login", "session", _uid(rnd), details={
+                    "assurance": 1, "amr": ["pwd"], "user_id": user})  # fmt: skip
         elif r < 0.92:
-            yield AuditEvent(
-                actor=person,
-                action="recording.play",
-                resource_type="interaction",
-                resource_id=interaction(tenant),
-                outcome="success",
-                details={"recording_id": _uid(rnd), "basis": "agent_on_call"},
-                **base,
-            )
+            yield act(person, "recording.play", "interaction", interaction(tenant), details={
+                "recording_id": _uid(rnd), **_BASIS})  # fmt: skip
         elif r < 0.96:
-            yield AuditEvent(
-                actor=person,
-                action="interaction.list",
-                resource_type="interaction",
-                resource_id=None,
-                outcome="success",
-                details={"filters": ["queue"], "count": rnd.randint(0, 50), "scanned": 200},
-                **base,
-            )
+            yield act(person, "interaction.list", "interaction", None, details={
+                "filters": ["queue"], "count": rnd.randint(0, 50), "scanned": 200})  # fmt: skip
         elif r < 0.98:
-            yield AuditEvent(
-                actor=person,
-                action="privacy.export",
-                resource_type="data_subject",
-                resource_id=_uid(rnd),
-                outcome="success",
-                details={"interactions": rnd.randint(1, 9), "recordings": 0},
-                **base,
-            )
+            yield act(person, "privacy.export", "data_subject", _uid(rnd), details={
+                "interactions": rnd.randint(1, 9), "recordings": 0})  # fmt: skip
         elif r < 0.99:
             fields = rnd.choice([["card_number"], ["email", "phone"], ["transcript"]])
-            yield AuditEvent(
-                actor=person,
-                action="access.unmask",
-                resource_type="interaction",
-                resource_id=interaction(tenant),
-                outcome="success",
-                details={
-                    "permission": "interaction:unmask",
-                    "grant_id": _uid(rnd),
-                    "fields": fields,
-                },
-                **base,
-            )
+            yield act(person, "access.unmask", "interaction", interaction(tenant), details={
+                "permission": "interaction:unmask", "grant_id": _uid(rnd),
+                "fields": fields})  # fmt: skip
         elif r < 0.995:
             action, extra = rnd.choice(_CHANGES)
-            yield AuditEvent(
-                actor=person,
-                action=action,
-                resource_type="access_role" if action.startswith("access.role") else "access",
-                resource_id=rnd.choice(agents)[0],
-                outcome="success",
-                details=dict(extra),
-                **base,
-            )
+            kind = "access_role" if action.startswith("access.role") else "access"
+            yield act(person, action, kind, rnd.choice(agents)[0], details=dict(extra))
         elif r < 0.9975:
             before, after = rnd.choice([(2, 1), (1, 2), (3, 2), (2, 2)])
-            yield AuditEvent(
-                actor=Actor("system", "cli:ops"),
-                action="identity.policy.set",
-                resource_type="identity_policy",
-                resource_id=None,
-                outcome="success",
-                details={"min_assurance": after, "allowed_networks": []},
-                before={"min_assurance": before, "idle_timeout_s": 1800},
-                after={"min_assurance": after, "idle_timeout_s": 1800},
-                **base,
-            )
+            yield act(ops, "identity.policy.set", "identity_policy", None,
+                      details={"min_assurance": after, "allowed_networks": []},
+                      before={"min_assurance": before, "idle_timeout_s": 1800},
+                      after={"min_assurance": after, "idle_timeout_s": 1800})  # fmt: skip
         else:
             failure = rnd.choice(["closed", "open"])
             dropped = rnd.choice([[], [], ["CARD_NUMBER"]])
-            yield AuditEvent(
-                actor=Actor("system", "cli:ops"),
-                action="data_policy.update",
-                resource_type="tenant",
-                resource_id=None,
-                outcome="success",
-                details={"changed": ["chat_failure"], "entities_unredacted": dropped},
-                before={"protection": "redacted", "chat_failure": "closed"},
-                after={"protection": "redacted", "chat_failure": failure},
-                **base,
-            )
+            yield act(ops, "data_policy.update", "tenant", None,
+                      details={"changed": ["chat_failure"], "entities_unredacted": dropped},
+                      before={"protection": "redacted", "chat_failure": "closed"},
+                      after={"protection": "redacted", "chat_failure": failure})  # fmt: skip
 
 
 def entries(events: Iterator[AuditEvent] | list[AuditEvent]) -> Iterator[dict[str, Any]]:
