@@ -138,7 +138,7 @@ def test_an_or_of_one_time_part_reads_the_time_once_and_answers_the_same() -> No
     rule = compile_detection(
         {"early": {"t|hour|lt": 7}, "late": {"t|hour|gte": 20}, "condition": "early or late"}
     )
-    assert "timepart_in" in rule.source
+    assert "parts_in" in rule.source
     assert matches(rule, {"t": "2026-03-02T05:59:00Z"})
     assert matches(rule, {"t": "2026-03-02T20:00:00+00:00"})
     assert not matches(rule, {"t": "2026-03-02T21:30:00+02:00"})  # 19:30 UTC
@@ -149,7 +149,7 @@ def test_an_or_of_one_time_part_reads_the_time_once_and_answers_the_same() -> No
     mixed = compile_detection(
         {"a": {"t|hour|lt": 7}, "b": {"t|minute|gte": 30}, "condition": "a or b"}
     )
-    assert "timepart_in" not in mixed.source  # two parts: not merged
+    assert "parts_in" not in mixed.source  # two parts: not merged
     assert matches(mixed, {"t": "2026-03-02T12:45:00Z"})
     assert not matches(mixed, is_noon)
 

@@ -37,6 +37,8 @@ _HELPERS: dict[str, Any] = {
     "cmp_any": matchers.cmp_any,
     "timepart_any": matchers.timepart_any,
     "timepart_in": matchers.timepart_in,
+    "parts_any": matchers.parts_any,
+    "parts_in": matchers.parts_in,
     "cidr_any": matchers.cidr_any,
     "fieldref_any": matchers.fieldref_any,
 }
@@ -94,9 +96,7 @@ class _Emitter:
                 for t in node.items
                 if isinstance(t, Test)
             )
-            return (
-                f"timepart_in(ev.moments({first.field!r}), {first.arg[0]!r}, {self.const(tests)})"
-            )
+            return f"parts_in(ev.timeparts({first.field!r}, {first.arg[0]!r}), {self.const(tests)})"
         if isinstance(node, And | Or):
             joiner = " and " if isinstance(node, And) else " or "
             return "(" + joiner.join(self.emit(item) for item in node.items) + ")"
@@ -155,7 +155,7 @@ class _Emitter:
         if t.kind == "timepart":
             part, op, number = t.arg
             return (
-                f"timepart_any(ev.moments({f}), {part!r}, "
+                f"parts_any(ev.timeparts({f}, {part!r}), "
                 f"{self.const(matchers.COMPARATORS[op])}, {number!r})"
             )
         if t.kind == "fieldref":

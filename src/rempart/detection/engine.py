@@ -228,9 +228,9 @@ class DetectionEngine:
 
     def event_time(self, ev: EventView) -> float:
         for fld in self._ts_fields:
-            moments = ev.moments(fld)  # shared with the rules reading the time
-            if moments and moments[0] is not None:
-                return moments[0].timestamp()
+            seconds = ev.timestamp(fld)  # parsed once, shared with the rules reading it
+            if seconds is not None:
+                return seconds
         self.untimed += 1
         return self.clock().timestamp()
 
@@ -281,9 +281,7 @@ class DetectionEngine:
                 feeding.append(observers)
         if feeding is None:
             return out
-        # The time the rules already parsed (``ev.moments``), else the general reading.
-        parsed = ev._moments.get(self._ts_fields[0]) if ev._moments and self._ts_fields else None
-        when = parsed[0].timestamp() if parsed and parsed[0] is not None else self.event_time(ev)
+        when = self.event_time(ev)  # the time the rules parsed, if they did (ev.moments)
         # The matched rules' correlations in order, then those fed by correlations that
         # fired (chaining), in the order they fired.
         queue: list[str] | None = None

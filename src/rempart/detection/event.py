@@ -440,6 +440,20 @@ def string_reader(fields: tuple[str, ...]) -> StringReader:
     return made
 
 
+EPOCH_MS_LOW: Final = 10**11 + 1
+"""Smallest integer :meth:`EventView.moments` reads as epoch milliseconds (above 1e11)."""
+EPOCH_MS_HIGH: Final = 253_402_300_800_000
+"""10000-01-01T00:00:00Z in epoch milliseconds: from there on, not a time."""
+_PART_MS: Final = {"hour": (3_600_000, 24), "minute": (60_000, 60)}
+"""Time part -> (milliseconds per unit, units per next unit), for epoch arithmetic."""
+
+
+def _part_of(moment: datetime | None, part: str) -> int | None:
+    if moment is None:
+        return None
+    return moment.isocalendar().week if part == "week" else int(getattr(moment, part))
+
+
 class EventView:
     """Cached field access over one event (a JSON object).
 
@@ -617,6 +631,34 @@ class EventView:
             result = cache[field] = tuple(map(parse_utc, values)) if values else ()
         return result
 
+    def timeparts(self, field: str, part: str) -> tuple[int | None, ...]:
+        """``part`` (hour, minute, day, week, month, year) of each of the field's values
+        read as a timestamp, in UTC (None for a value that is not one): what
+        :meth:`moments` gives, taken apart. A top-level epoch-milliseconds integer
+        (OCSF ``time``) gives its hour or minute by integer arithmetic, without making
+        the datetime: the same number, since every such integer is a whole number of
+        milliseconds that ``datetime.fromtimestamp`` renders exactly."""
+        if not self._slow and "." not in field and field not in self._values:
+            v = self.data.get(field)
+            if type(v) is int and EPOCH_MS_LOW <= v < EPOCH_MS_HIGH:
+                unit = _PART_MS.get(part)
+                if unit is not None:
+                    return ((v // unit[0]) % unit[1],)
+        return tuple([_part_of(m, part) for m in self.moments(field)])
+
+    def timestamp(self, field: str) -> float | None:
+        """The field's first value read as a timestamp, in epoch seconds (None when
+        absent or not a time): ``moments(field)[0].timestamp()``. A top-level
+        epoch-milliseconds integer gives ``v / 1000`` directly, the same float (the
+        datetime holds exactly ``v`` milliseconds, and both divisions are correctly
+        rounded)."""
+        if not self._slow and "." not in field and field not in self._values:
+            v = self.data.get(field)
+            if type(v) is int and EPOCH_MS_LOW <= v < EPOCH_MS_HIGH:
+                return v / 1000
+        moments = self.moments(field)
+        return moments[0].timestamp() if moments and moments[0] is not None else None
+
     def text(self, field: str) -> tuple[str, ...]:
         """Scalar values rendered as text, case preserved."""
         result = self._text.get(field)
@@ -704,6 +746,8 @@ class EventView:
 
 
 __all__ = [
+    "EPOCH_MS_HIGH",
+    "EPOCH_MS_LOW",
     "JOIN",
     "MAX_DEPTH",
     "MAX_VALUES",

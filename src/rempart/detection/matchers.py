@@ -400,6 +400,23 @@ def timepart_in(
     return False
 
 
+def parts_any(parts: tuple[int | None, ...], op: Callable[[Any, Any], bool], number: float) -> bool:
+    """Any of the time parts (``EventView.timeparts``) compares to ``number``."""
+    return any(value is not None and op(value, number) for value in parts)
+
+
+def parts_in(
+    parts: tuple[int | None, ...], tests: tuple[tuple[Callable[[Any, Any], bool], float], ...]
+) -> bool:
+    """Any of several comparisons (``or``) on any of the time parts."""
+    for value in parts:
+        if value is not None:
+            for op, number in tests:
+                if op(value, number):
+                    return True
+    return False
+
+
 def parse_utc(value: Any) -> datetime | None:
     """:func:`parse_time`, in UTC."""
     moment = parse_time(value)
@@ -487,6 +504,8 @@ __all__ = [
     "parse_time",
     "parse_time_cached",
     "parse_utc",
+    "parts_any",
+    "parts_in",
     "prefix_any",
     "re_any",
     "regex_literal",
