@@ -120,6 +120,7 @@ class DetectionEngine:
                 )
         self._silent = self._silenced_keys(ruleset.correlations)
         self._ts_fields = ruleset.pipeline.timestamp_fields
+        self._ts_first = self._ts_fields[0] if self._ts_fields else None
         self._fallbacks = dict(ruleset.pipeline.fallbacks) or None
         # Per rule position: the detection it emits (immutable, so made once; None when
         # silenced) and the observers of the correlations it feeds (None when none).
@@ -281,7 +282,12 @@ class DetectionEngine:
                 feeding.append(observers)
         if feeding is None:
             return out
-        when = self.event_time(ev)  # the time the rules parsed, if they did (ev.moments)
+        # The first timestamp field asked directly (the common case); else the general
+        # reading, which also counts an event without a time.
+        first = self._ts_first
+        when = ev.timestamp(first) if first is not None else None
+        if when is None:
+            when = self.event_time(ev)
         # The matched rules' correlations in order, then those fed by correlations that
         # fired (chaining), in the order they fired.
         queue: list[str] | None = None

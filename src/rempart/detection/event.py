@@ -397,8 +397,11 @@ def string_reader(fields: tuple[str, ...]) -> StringReader:
         return reader
     lines = ["def read(d):"]
 
-    def level(k: int, plan: tuple[tuple[str, tuple[str, ...]], ...], i: int, obj: str) -> None:
-        pad = "    " * (i + 1)
+    def level(
+        k: int, plan: tuple[tuple[str, tuple[str, ...]], ...], i: int, obj: str, indent: int
+    ) -> None:
+        """Lines reading ``plan[i:]`` below ``obj``, indented ``indent`` levels."""
+        pad = "    " * indent
         key, dotted = plan[i]
         if dotted:
             lines.append(f"{pad}if {' or '.join(f'{d!r} in {obj}' for d in dotted)}: return None")
@@ -410,22 +413,21 @@ def string_reader(fields: tuple[str, ...]) -> StringReader:
             lines.append(f"{pad}else: return None")
             return
         lines.append(f"{pad}if type({var}) is dict:")
-        level(k, plan, i + 1, var)
+        level(k, plan, i + 1, var, indent + 1)
+        # a list of objects on the way (OCSF ``resources[]``): read through it, written
+        # out for the common list of one object (tested before the rarer cases below)
+        lines.append(f"{pad}elif type({var}) is list:")
+        lines.append(f"{pad}    if len({var}) == 1 and type({var}[0]) is dict:")
+        level(k, plan, i + 1, f"{var}[0]", indent + 2)
+        lines.append(f"{pad}    else:")
+        lines.append(f"{pad}        v{k} = L(d, {fields[k]!r})")
+        lines.append(f"{pad}        if v{k} is M: return None")
         # absent, null or a scalar on the way: the field is absent
         lines.append(f"{pad}elif {var} is A or {var} is None or type({var}) in S: v{k} = None")
-        # a list of objects on the way (OCSF ``resources[]``): read through it, written
-        # out for the common list of one object
-        lines.append(
-            f"{pad}elif type({var}) is list and len({var}) == 1 and type({var}[0]) is dict:"
-        )
-        level(k, plan, i + 1, f"{var}[0]")
-        lines.append(f"{pad}elif type({var}) is list:")
-        lines.append(f"{pad}    v{k} = L(d, {fields[k]!r})")
-        lines.append(f"{pad}    if v{k} is M: return None")
         lines.append(f"{pad}else: return None")
 
     for k, name in enumerate(fields):
-        level(k, _plan(name), 0, "d")
+        level(k, _plan(name), 0, "d", 1)
     lines.append(f"    return ({''.join(f'v{k}, ' for k in range(len(fields)))})")
     namespace: dict[str, Any] = {
         "A": _ABSENT,
