@@ -29,6 +29,7 @@ from rempart.detection.correlation import (
 from rempart.detection.errors import DetectionError, EventError
 from rempart.detection.event import EventView
 from rempart.detection.index import MEMO_SIZE, CandidateIndex
+from rempart.detection.ir import And, Const, Node, Not, Or, Test
 from rempart.detection.observers import Observer, compile_observer
 from rempart.detection.ruleset import RuleSet
 from rempart.types import Clock, utc_now
@@ -130,6 +131,11 @@ class DetectionEngine:
         self._feeds: list[tuple[Observer, ...] | None] = [
             self._observers.get(r.id) for r in self.rules
         ]
+        # Per rule position: whether its verdict is a function of the values of the
+        # fields the index remembers in combination (``action`` and ``outcome`` for
+        # the contact-center pack), so that it is found once per combination.
+        combined = self.index.combined_fields
+        self._decided = [bool(combined) and decided_by(r.tree, combined) for r in self.rules]
 
     @property
     def evaluations(self) -> list[int]:
@@ -169,25 +175,52 @@ class DetectionEngine:
         rules = self.rules
         return [rules[i] for i in self._matching(ev, event_index)]
 
-    def _candidates(self, ev: EventView, event_index: int | None) -> tuple[int, ...]:
-        """The rules ``ev`` can match (from the index), with the event and candidate counts."""
+    def _candidates(
+        self, ev: EventView, event_index: int | None
+    ) -> list[Any] | tuple[tuple[int, ...], None, None]:
+        """``index.lookup``: the rules ``ev`` can match first (a tuple), with the event
+        and candidate counts, then the entry of the event's combination of values."""
         self.events += 1
         try:
-            candidates = self.index.candidates(ev)
+            entry = self.index.lookup(ev)
         except EventError as exc:
             self._problem(event_index, None, str(exc))
             raise
+        candidates = entry[0]
         if type(candidates) is not tuple:
             candidates = tuple(candidates)
+            return_entry: list[Any] | tuple[tuple[int, ...], None, None] = (candidates, None, None)
+        else:
+            return_entry = entry  # type: ignore[assignment]
         evaluated = self._evaluated
         evaluated[candidates] = evaluated.get(candidates, 0) + 1
         if len(evaluated) > EVALUATION_TUPLES_KEPT:
             self._count_evaluations()
-        return candidates
+        return return_entry
+
+    def _plan(
+        self, candidates: tuple[int, ...], ev: EventView
+    ) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+        """For one combination of the index's values: the candidates whose predicate must
+        run on each event, and those that match whatever the rest of the event (None
+        when none). The others never match with these values and are not run."""
+        decided, predicates = self._decided, self._predicates
+        run: list[int] = []
+        sure: list[int] = []
+        for i in candidates:
+            if not decided[i]:
+                run.append(i)
+                continue
+            try:
+                if predicates[i](ev):
+                    sure.append(i)
+            except DetectionError:  # not expected of those tests; the loop reports it
+                run.append(i)
+        return tuple(run), (tuple(sure) or None)
 
     def _matching(self, ev: EventView, event_index: int | None) -> list[int]:
         """Positions of the rules matching ``ev``, counters updated."""
-        candidates = self._candidates(ev, event_index)
+        candidates: tuple[int, ...] = self._candidates(ev, event_index)[0]
         if self.timing:
             return self._timed(ev, event_index, candidates)
         predicates = self._predicates
@@ -252,7 +285,14 @@ class DetectionEngine:
         else:
             # ``_matching``'s untimed loop written out (no call, no list when nothing
             # matches): the hot path of a live stream.
-            candidates = self._candidates(ev, event_index)
+            entry = self._candidates(ev, event_index)
+            candidates: tuple[int, ...] = entry[0]
+            sure: tuple[int, ...] | None = None
+            if entry[1] is not None:  # a remembered combination (its folded values)
+                plan = entry[2]
+                if plan is None:  # made once per combination
+                    plan = entry[2] = self._plan(candidates, ev)  # type: ignore[index]
+                candidates, sure = plan
             predicates = self._predicates
             found: list[int] | None = None
             for i in candidates:
@@ -266,6 +306,8 @@ class DetectionEngine:
                     found = [i]
                 else:
                     found.append(i)
+            if sure is not None:  # matched by their values alone
+                found = list(sure) if found is None else sorted([*found, *sure])
             if found is not None:  # counted once every candidate is tried, as before
                 matches = self.matches
                 for i in found:
@@ -343,6 +385,25 @@ class DetectionEngine:
             }
             for s in self.correlations
         }
+
+
+DECIDED_KINDS: frozenset[str] = frozenset(
+    {"eq", "prefix", "suffix", "contains", "any", "null", "exists"}
+)
+"""Tests that are plain functions of one field's text (no regular expression and its
+time budget, no other field, no time): their verdict follows from the field's value."""
+
+
+def decided_by(node: Node, fields: frozenset[str]) -> bool:
+    """Whether every test of ``node`` is a :data:`DECIDED_KINDS` test of one of
+    ``fields``, so that its verdict follows from those fields' values alone."""
+    if isinstance(node, Test):
+        return node.kind in DECIDED_KINDS and node.field is not None and node.field in fields
+    if isinstance(node, And | Or):
+        return all(decided_by(item, fields) for item in node.items)
+    if isinstance(node, Not):
+        return decided_by(node.item, fields)
+    return isinstance(node, Const)
 
 
 def fixed_clock(moment: datetime | None = None) -> Callable[[], datetime]:

@@ -259,22 +259,37 @@ class CandidateIndex:
         self._reader: StringReader | None = None
         if memo_size and 0 < len(fields) <= WHOLE_FIELDS_MAX:
             self._reader = string_reader(self._names)
-        self._whole: dict[tuple[str | None, ...], tuple[tuple[int, ...], dict[str, tuple[str]]]]
-        self._whole = {}
+        # Per combination, a list: its candidates, the folded values, and a place for
+        # what the engine derives from the combination alone (its plan; None until then).
+        self._whole: dict[tuple[str | None, ...], list[Any]] = {}
+
+    @property
+    def combined_fields(self) -> frozenset[str]:
+        """The fields whose values together key the remembered combinations (empty when
+        combinations are not remembered)."""
+        return frozenset(self._names) if self._reader is not None else frozenset()
 
     def candidates(self, ev: EventView) -> Sequence[int]:
         """Sorted positions of the rules that may match ``ev``."""
+        return self.lookup(ev)[0]
+
+    def lookup(self, ev: EventView) -> list[Any] | tuple[Sequence[int], None, None]:
+        """``(candidates, _, place)``: :meth:`candidates`, and when the event's values of
+        :attr:`combined_fields` are remembered as a combination, the combination's
+        entry, whose third item is None until the caller stores there something that
+        depends on that combination only (forgotten with it); else a tuple whose third
+        item is None."""
         reader = self._reader
         if reader is None or ev._slow or ev._fallbacks is not None:
-            return self._candidates(ev)
+            return self._candidates(ev), None, None
         values = reader(ev.data)  # type: ignore[arg-type]
         if values is None:  # a number, a list, a dotted key...: the general way
-            return self._candidates(ev)
+            return self._candidates(ev), None, None
         whole = self._whole
         known = whole.get(values)
         if known is not None:
             ev._fold.update(known[1])
-            return known[0]
+            return known
         found = tuple(self._candidates(ev))
         if sum(len(v) for v in values if v is not None) <= MEMO_VALUE_CHARS:
             if len(whole) >= self.memo_size:
@@ -284,8 +299,9 @@ class CandidateIndex:
                 for n, v in zip(self._names, values, strict=True)
                 if v is not None
             }
-            whole[values] = (found, folded)
-        return found
+            entry = whole[values] = [found, folded, None]
+            return entry
+        return found, None, None
 
     def _candidates(self, ev: EventView) -> Sequence[int]:
         parts: list[tuple[int, ...]] = []
