@@ -26,12 +26,13 @@ measured on the first --sqlite-events events (default 10,000 for (a), ten times 
 (b)), --sqlite-repeat times (default 3; the median is the anchor, every run is printed),
 and quoted as events/s. Its rate depends on the sample's size (the per-query cost is
 spread over more rows: 265-351 events per CPU second on 1,000 events, 389-555 on 10,000),
-so the size is fixed and printed with the figure.
+so the size is fixed and printed with the figure. Each section's inputs are made before
+timing and frozen out of the garbage collector's reach (--no-freeze keeps them in).
 Needs: pip install -r benchmarks/detection/requirements.txt
 
     .venv/bin/python benchmarks/detection.py [--events N] [--pack-events N]
         [--sqlite-events N] [--sqlite-repeat R] [--repeat R] [--million]
-        [--candidate-memo N]
+        [--candidate-memo N] [--only a|b] [--no-freeze]
 """
 
 from __future__ import annotations
