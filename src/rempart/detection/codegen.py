@@ -35,8 +35,6 @@ _HELPERS: dict[str, Any] = {
     "nonempty": matchers.nonempty,
     "re_any": matchers.re_any,
     "cmp_any": matchers.cmp_any,
-    "timepart_any": matchers.timepart_any,
-    "timepart_in": matchers.timepart_in,
     "parts_any": matchers.parts_any,
     "parts_in": matchers.parts_in,
     "cidr_any": matchers.cidr_any,

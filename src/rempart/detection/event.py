@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from rempart.detection.errors import EventError
-from rempart.detection.matchers import parse_utc
+from rempart.detection.matchers import parse_utc, time_part
 
 MAX_DEPTH: Final = 64
 """Deepest nesting accepted in an event; deeper is an :class:`EventError`."""
@@ -450,12 +450,6 @@ _PART_MS: Final = {"hour": (3_600_000, 24), "minute": (60_000, 60)}
 """Time part -> (milliseconds per unit, units per next unit), for epoch arithmetic."""
 
 
-def _part_of(moment: datetime | None, part: str) -> int | None:
-    if moment is None:
-        return None
-    return moment.isocalendar().week if part == "week" else int(getattr(moment, part))
-
-
 class EventView:
     """Cached field access over one event (a JSON object).
 
@@ -622,12 +616,7 @@ class EventView:
                     result = cache[field] = (moment.astimezone(UTC),)
                     return result
                 if t is int or t is float:  # epoch seconds or milliseconds (OCSF ``time``)
-                    try:
-                        moment = datetime.fromtimestamp(v / 1000 if abs(v) > 1e11 else v, UTC)
-                    except (OverflowError, OSError, ValueError):
-                        result = cache[field] = (None,)
-                        return result
-                    result = cache[field] = (moment,)
+                    result = cache[field] = (parse_utc(v),)
                     return result
             values = self._lookup(field)
             result = cache[field] = tuple(map(parse_utc, values)) if values else ()
@@ -646,7 +635,7 @@ class EventView:
                 unit = _PART_MS.get(part)
                 if unit is not None:
                     return ((v // unit[0]) % unit[1],)
-        return tuple([_part_of(m, part) for m in self.moments(field)])
+        return tuple([None if m is None else time_part(m, part) for m in self.moments(field)])
 
     def timestamp(self, field: str) -> float | None:
         """The field's first value read as a timestamp, in epoch seconds (None when

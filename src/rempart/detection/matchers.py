@@ -373,33 +373,6 @@ def time_part(moment: datetime, part: str) -> int:
     return int(getattr(moment, part))
 
 
-def timepart_any(
-    moments: tuple[datetime | None, ...], part: str, op: Callable[[Any, Any], bool], number: float
-) -> bool:
-    """The time part of any of the values (``EventView.moments``: parsed, in UTC)."""
-    for moment in moments:
-        if moment is not None:
-            value = moment.isocalendar().week if part == "week" else getattr(moment, part)
-            if op(value, number):
-                return True
-    return False
-
-
-def timepart_in(
-    moments: tuple[datetime | None, ...],
-    part: str,
-    tests: tuple[tuple[Callable[[Any, Any], bool], float], ...],
-) -> bool:
-    """Any of several comparisons (``or``) on one time part of any of the values."""
-    for moment in moments:
-        if moment is not None:
-            value = moment.isocalendar().week if part == "week" else getattr(moment, part)
-            for op, number in tests:
-                if op(value, number):
-                    return True
-    return False
-
-
 def parts_any(parts: tuple[int | None, ...], op: Callable[[Any, Any], bool], number: float) -> bool:
     """Any of the time parts (``EventView.timeparts``) compares to ``number``."""
     return any(value is not None and op(value, number) for value in parts)
@@ -514,7 +487,5 @@ __all__ = [
     "seq_any",
     "suffix_any",
     "time_part",
-    "timepart_any",
-    "timepart_in",
     "to_number",
 ]
